@@ -1,0 +1,313 @@
+/* impfs: parse options, open the TAP device, mount, serve.
+ *
+ * Everything that can fail for a reason the user can fix (options, the TAP
+ * device, the mount point) is checked before the daemon detaches, and
+ * reported as one line on stderr with a non-zero exit. */
+#define FUSE_USE_VERSION 34
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/epoll.h>
+
+#include "impfs.h"
+#include "drivers/tap.h"
+
+struct options {
+	bool foreground, debug;
+	const char *tap, *netns, *addr, *gateway, *mac, *fault;
+	unsigned int mtu, max_sockets;
+	uint64_t msl_ms;
+	const char *mountpoint;
+	const char *fuse_opts[16];
+	int nfuse_opts;
+};
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("impfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
+	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
+	      "             [--msl MS] [--fault SPEC] [-o FUSE-OPTION] MOUNTPOINT\n", f);
+}
+
+static unsigned long parse_num(const char *opt, const char *s, unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		die("%s: \"%s\" is not a number from %lu to %lu", opt, s, min, max);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
+	       OPT_MSL, OPT_FAULT, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "tap", required_argument, 0, OPT_TAP },
+		{ "netns", required_argument, 0, OPT_NETNS },
+		{ "addr", required_argument, 0, OPT_ADDR },
+		{ "gateway", required_argument, 0, OPT_GW },
+		{ "mac", required_argument, 0, OPT_MAC },
+		{ "mtu", required_argument, 0, OPT_MTU },
+		{ "max-sockets", required_argument, 0, OPT_MAXSOCK },
+		{ "msl", required_argument, 0, OPT_MSL },
+		{ "fault", required_argument, 0, OPT_FAULT },
+		{ "help", no_argument, 0, OPT_HELP },
+		{ 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->tap = "imp0";
+	o->mtu = ETH_DATA_LEN;
+	o->max_sockets = 1024;
+	o->msl_ms = 30000;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fdho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 'd': o->debug = true; o->foreground = true; break;
+		case 'o':
+			if (o->nfuse_opts == 16)
+				die("-o: too many FUSE options");
+			o->fuse_opts[o->nfuse_opts++] = optarg;
+			break;
+		case OPT_TAP: o->tap = optarg; break;
+		case OPT_NETNS: o->netns = optarg; break;
+		case OPT_ADDR: o->addr = optarg; break;
+		case OPT_GW: o->gateway = optarg; break;
+		case OPT_MAC: o->mac = optarg; break;
+		case OPT_MTU: o->mtu = (unsigned int)parse_num("--mtu", optarg, IMP_MIN_MTU, IMP_MAX_MTU); break;
+		case OPT_MAXSOCK: o->max_sockets = (unsigned int)parse_num("--max-sockets", optarg, 1, 1u << 20); break;
+		case OPT_MSL: o->msl_ms = parse_num("--msl", optarg, 1, 3600000); break;
+		case OPT_FAULT: o->fault = optarg; break;
+		case 'h': case OPT_HELP: usage(stdout); exit(0);
+		case ':': die("option %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				die("unknown option -%c (see impfs --help)", optopt);
+			die("unknown option %s (see impfs --help)", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		die("no mount point given (usage: impfs [options] MOUNTPOINT)");
+	if (optind + 1 < argc)
+		die("one mount point only; \"%s\" is extra", argv[optind + 1]);
+	o->mountpoint = argv[optind];
+	if (o->netns && (!*o->netns || strchr(o->netns, '/') || !strcmp(o->netns, ".") ||
+			 !strcmp(o->netns, "..")))
+		die("--netns: \"%s\" is not a namespace name", o->netns);
+	if (o->fault)
+		die("--fault: link impairment is not built yet");
+}
+
+/* check_mountpoint refuses what libfuse would refuse with a less clear
+ * message, or would accept silently: a missing path, a file, a stale FUSE
+ * mount, or a directory something is already mounted on. */
+static void check_mountpoint(const char *mp)
+{
+	struct stat st, parent;
+	char up[4096];
+
+	if (stat(mp, &st) < 0) {
+		if (errno == ENOTCONN)
+			die("%s: a dead FUSE mount is there (run fusermount3 -u %s)", mp, mp);
+		die("mount point %s: %s", mp, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		die("mount point %s is not a directory", mp);
+	if ((size_t)snprintf(up, sizeof(up), "%s/..", mp) >= sizeof(up))
+		die("mount point %s: path too long", mp);
+	if (stat(up, &parent) == 0 && (parent.st_dev != st.st_dev || parent.st_ino == st.st_ino))
+		die("mount point %s is busy: something is already mounted there", mp);
+}
+
+static void setup_stack(struct impfs *fs, const struct options *o)
+{
+	uint8_t mac[ETH_ALEN];
+	uint64_t seed;
+	char err[256];
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = now_us() ^ (uint64_t)getpid() << 32;
+	net_init(&fs->net, now_us(), seed);
+	if (o->mac) {
+		if (eth_parse_addr(o->mac, mac) || is_multicast_ether_addr(mac) || is_zero_ether_addr(mac))
+			die("--mac: \"%s\" is not a unicast MAC address like 02:00:00:00:00:01", o->mac);
+	} else {
+		/* A random locally administered unicast address (IEEE 802 U/L bit). */
+		uint32_t r = net_random(&fs->net), s = net_random(&fs->net);
+		mac[0] = 0x02; mac[1] = 0x1a; mac[2] = (uint8_t)(r >> 24); mac[3] = (uint8_t)(r >> 16);
+		mac[4] = (uint8_t)(r >> 8); mac[5] = (uint8_t)s;
+	}
+	uint32_t addr = 0, gw = 0;
+	int plen = 0;
+	if (o->addr && inet_parse_prefix(o->addr, &addr, &plen))
+		die("--addr: \"%s\" is not ADDR/PREFIX like 10.0.0.2/24", o->addr);
+	if (o->gateway && inet_parse_addr(o->gateway, &gw))
+		die("--gateway: \"%s\" is not a dotted IPv4 address", o->gateway);
+	if (o->gateway && !o->addr)
+		die("--gateway needs --addr: the gateway must be on the stack's own network");
+	fs->dev = tap_create(&fs->net, o->tap, o->netns, mac, o->mtu, err, sizeof(err));
+	if (!fs->dev)
+		die("%s", err);
+	if (o->addr) {
+		int e = inet_add_ifaddr(fs->dev, addr, plen);
+		if (e)
+			die("--addr: %s is not a unicast address", o->addr);
+	}
+	if (o->gateway) {
+		struct rtable rt;
+		if (ip_route_output(&fs->net, gw, &rt) || rt.type != RTN_UNICAST || rt.nexthop != gw)
+			die("--gateway: %s is not on the network of --addr %s", o->gateway, o->addr);
+		fib_add(&fs->net, 0, 0, gw, fs->dev, RT_STATIC);
+	}
+	fs->max_sockets = o->max_sockets;
+	fs->msl_us = o->msl_ms * 1000;
+}
+
+static void log_to_stderr(struct net *net, const char *line, void *arg)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static void tap_event(struct ev_source *src, uint32_t events)
+{
+	struct impfs *fs = container_of(src, struct impfs, tap_src);
+
+	if (tap_rx(fs->dev, 64) < 0) {
+		fprintf(stderr, "impfs: TAP device %s went away\n", fs->dev->name);
+		fs->loop.stop = true;
+	}
+}
+
+static void fuse_event(struct ev_source *src, uint32_t events)
+{
+	struct impfs *fs = container_of(src, struct impfs, fuse_src);
+	struct fuse_buf buf = { .mem = NULL };
+
+	/* A bounded batch, so the TAP device is served between batches. */
+	for (int i = 0; i < 64; i++) {
+		int r = fuse_session_receive_buf(fs->se, &buf);
+		if (r == -EAGAIN)
+			break;
+		if (r == -EINTR)
+			continue;
+		if (r <= 0 || fuse_session_exited(fs->se)) {
+			fs->loop.stop = true;	/* unmounted (fusermount3 -u) */
+			break;
+		}
+		fuse_session_process_buf(fs->se, &buf);
+	}
+	free(buf.mem);
+}
+
+static void signal_event(struct ev_source *src, uint32_t events)
+{
+	struct impfs *fs = container_of(src, struct impfs, sig_src);
+	struct signalfd_siginfo si;
+
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
+			fs->loop.stop = true;
+}
+
+int main(int argc, char **argv)
+{
+	static struct impfs fs;
+	struct options o;
+	sigset_t sigs;
+	const char *fargv[40];
+	int fargc = 0;
+
+	parse_options(argc, argv, &o);
+	check_mountpoint(o.mountpoint);
+	setup_stack(&fs, &o);
+	fs.mountpoint = o.mountpoint;
+	fs.mount_time = (uint64_t)time(NULL);
+	if (o.debug) {
+		fs.net.log_mask = NETLOG_ALL;
+		fs.net.log_fn = log_to_stderr;
+	}
+
+	fargv[fargc++] = argv[0];
+	for (int i = 0; i < o.nfuse_opts; i++) {
+		fargv[fargc++] = "-o";
+		fargv[fargc++] = o.fuse_opts[i];
+	}
+	fargv[fargc++] = "-o";
+	fargv[fargc++] = "fsname=imp,subtype=imp";
+	struct fuse_args args = FUSE_ARGS_INIT(fargc, (char **)fargv);
+	fs.se = fuse_session_new(&args, &impfs_ops, sizeof(impfs_ops), &fs);
+	if (!fs.se)
+		die("bad FUSE option (see mount.fuse3(8) for what -o takes)");
+	if (fuse_session_mount(fs.se, o.mountpoint) != 0)
+		die("cannot mount on %s (is /dev/fuse there, and are you root?)", o.mountpoint);
+
+	/* Signals arrive through the loop, never in the middle of the stack. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (fuse_daemonize(o.foreground) != 0) {
+		fuse_session_unmount(fs.se);
+		die("cannot go to the background");
+	}
+	if (ev_init(&fs.loop, &fs.net) < 0) {
+		fuse_session_unmount(fs.se);
+		die("cannot make the event loop: %s", strerror(errno));
+	}
+	fs.sig_src.fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	fs.sig_src.fn = signal_event;
+	fs.tap_src.fd = tap_fd(fs.dev);
+	fs.tap_src.fn = tap_event;
+	fs.fuse_src.fd = fuse_session_fd(fs.se);
+	fs.fuse_src.fn = fuse_event;
+	fcntl(fs.fuse_src.fd, F_SETFL, fcntl(fs.fuse_src.fd, F_GETFL) | O_NONBLOCK);
+	if (ev_add(&fs.loop, &fs.sig_src, EPOLLIN) || ev_add(&fs.loop, &fs.tap_src, EPOLLIN) ||
+	    ev_add(&fs.loop, &fs.fuse_src, EPOLLIN)) {
+		fuse_session_unmount(fs.se);
+		die("cannot watch file descriptors: %s", strerror(errno));
+	}
+
+	fs.net.now = now_us();
+	for (int i = 0; i < fs.dev->nifa; i++)
+		arp_send_gratuitous(fs.dev, fs.dev->ifa[i].ifa_local);
+	ev_run(&fs.loop);
+
+	fuse_session_unmount(fs.se);
+	fuse_session_destroy(fs.se);
+	ev_close(&fs.loop);
+	net_cleanup(&fs.net);
+	return 0;
+}

@@ -1,0 +1,119 @@
+/* The text of the stack-wide files: made fresh at each open, so a reader
+ * sees one consistent snapshot from offset 0 to EOF. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+
+#include "impfs.h"
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = sb->cap - sb->len;
+		va_start(ap, fmt);
+		n = vsnprintf(sb->s ? sb->s + sb->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			sb->len += (size_t)n;
+			return;
+		}
+		size_t cap = sb->cap ? sb->cap * 2 : 1024;
+		while (cap - sb->len <= (size_t)n)
+			cap *= 2;
+		char *s = realloc(sb->s, cap);
+		if (!s)
+			return;	/* the file comes out short rather than not at all */
+		sb->s = s;
+		sb->cap = cap;
+	}
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->s);
+	sb->s = NULL;
+	sb->len = sb->cap = 0;
+}
+
+void show_ifc_status(struct strbuf *sb, const struct net_device *dev)
+{
+	char mac[18], ip[16];
+
+	eth_format_addr(mac, dev->dev_addr);
+	sb_printf(sb, "device %s\nmac %s\nmtu %u\nstate %s\n", dev->name, mac, dev->mtu,
+		  dev->up ? "up" : "down");
+	for (int i = 0; i < dev->nifa; i++)
+		sb_printf(sb, "addr %s/%u\n", inet_ntoa_r(dev->ifa[i].ifa_local, ip),
+			  dev->ifa[i].ifa_prefixlen);
+}
+
+/* One "Name: value" line per counter: the device's, then IP's (RFC 4293
+ * names, then a counter per drop reason), ICMP's and ARP's with a prefix. */
+void show_ifc_stats(struct strbuf *sb, const struct net_device *dev)
+{
+	const struct net *net = dev->net;
+
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)dev->stats.n);
+	DEVSTATS(X)
+#undef X
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->ipstats.n);
+	IPSTATS(X)
+#undef X
+#define X(n) sb_printf(sb, "Icmp" #n ": %llu\n", (unsigned long long)net->icmpstats.n);
+	ICMPSTATS(X)
+#undef X
+#define X(n) sb_printf(sb, "Arp" #n ": %llu\n", (unsigned long long)net->arpstats.n);
+	ARPSTATS(X)
+#undef X
+	sb_printf(sb, "ReasmQueues: %d\nReasmBytes: %zu\nArpEntries: %d\n",
+		  net->ipfrags.nqueues, net->ipfrags.mem, net->arp_tbl.entries);
+}
+
+/* Plan 9's /net/arp order: type, state, address, hardware address. */
+void show_arp(struct strbuf *sb, struct net *net)
+{
+	for (int h = 0; h < ARP_HASH; h++)
+		for (const struct neighbour *n = net->arp_tbl.hash[h]; n; n = n->next) {
+			char ip[16], mac[18] = "00:00:00:00:00:00";
+			if (n->nud_state != NUD_INCOMPLETE && n->nud_state != NUD_FAILED)
+				eth_format_addr(mac, n->ha);
+			sb_printf(sb, "ether %s %s %s %s\n", neigh_state_name(n->nud_state),
+				  inet_ntoa_r(n->ip, ip), mac, n->dev->name);
+		}
+}
+
+void show_iproute(struct strbuf *sb, struct net *net)
+{
+	for (int i = 0; i < net->fib.n; i++) {
+		const struct fib_entry *e = &net->fib.e[i];
+		char dst[16], gw[16];
+		sb_printf(sb, "%s/%u %s %s %d\n", inet_ntoa_r(e->dst, dst), e->plen,
+			  inet_ntoa_r(e->gw, gw),
+			  e->kind == RT_CONNECTED ? "connected" : "static", e->dev->ifindex);
+	}
+}
+
+/* Every address the stack answers to, and how. */
+void show_ipselftab(struct strbuf *sb, struct net *net)
+{
+	char ip[16];
+
+	for (int d = 0; d < net->ndevs; d++) {
+		const struct net_device *dev = net->devs[d];
+		for (int i = 0; i < dev->nifa; i++) {
+			uint32_t a = dev->ifa[i].ifa_local;
+			int plen = dev->ifa[i].ifa_prefixlen;
+			sb_printf(sb, "%s local %d\n", inet_ntoa_r(a, ip), dev->ifindex);
+			if (plen < 31)
+				sb_printf(sb, "%s broadcast %d\n",
+					  inet_ntoa_r(a | ~inet_make_mask(plen), ip), dev->ifindex);
+		}
+	}
+	sb_printf(sb, "255.255.255.255 broadcast -\n");
+}

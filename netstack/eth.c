@@ -1,0 +1,65 @@
+/* Ethernet framing: classify a received frame, build a header to send. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "netdevice.h"
+
+const uint8_t eth_broadcast_addr[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* eth_type_trans strips the Ethernet header of a frame of at least ETH_HLEN
+ * bytes, notes who it was for, and returns its ethertype. */
+uint16_t eth_type_trans(struct sk_buff *skb, struct net_device *dev)
+{
+	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
+
+	skb_reset_mac_header(skb);
+	skb_pull(skb, ETH_HLEN);
+	if (is_multicast_ether_addr(eth->h_dest))
+		skb->pkt_type = memcmp(eth->h_dest, eth_broadcast_addr, ETH_ALEN)
+			? PACKET_MULTICAST : PACKET_BROADCAST;
+	else if (memcmp(eth->h_dest, dev->dev_addr, ETH_ALEN))
+		skb->pkt_type = PACKET_OTHERHOST;
+	else
+		skb->pkt_type = PACKET_HOST;
+	skb->protocol = ntohs(eth->h_proto);
+	return skb->protocol;
+}
+
+/* eth_header pushes an Ethernet header from dev to daddr. */
+int eth_header(struct sk_buff *skb, struct net_device *dev, uint16_t type,
+	       const uint8_t *daddr)
+{
+	struct ethhdr *eth;
+
+	if (skb_headroom(skb) < ETH_HLEN)
+		return -ENOSPC;
+	eth = (struct ethhdr *)skb_push(skb, ETH_HLEN);
+	memcpy(eth->h_dest, daddr, ETH_ALEN);
+	memcpy(eth->h_source, dev->dev_addr, ETH_ALEN);
+	eth->h_proto = htons(type);
+	skb_reset_mac_header(skb);
+	skb->dev = dev;
+	return 0;
+}
+
+/* eth_parse_addr reads "aa:bb:cc:dd:ee:ff"; 0 or -EINVAL. */
+int eth_parse_addr(const char *s, uint8_t mac[ETH_ALEN])
+{
+	unsigned int b[ETH_ALEN];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < ETH_ALEN; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+void eth_format_addr(char *buf, const uint8_t m[ETH_ALEN])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+}

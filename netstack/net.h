@@ -1,0 +1,65 @@
+/* struct net: one instance of the stack and everything it owns.
+ *
+ * Linux keeps per-namespace state in struct net; imp keeps all of its state
+ * there, so there are no globals and a unit test can run a whole stack on an
+ * in-memory device beside another. */
+#ifndef IMP_NET_H
+#define IMP_NET_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "arp.h"
+#include "icmp.h"
+#include "ip.h"
+#include "netdevice.h"
+#include "skbuff.h"
+#include "timer.h"
+
+#define NET_MAX_DEVS 4
+
+/* Event classes for the log (write "set arp" to /imp/log). */
+enum { NETLOG_IP = 1, NETLOG_ARP = 2, NETLOG_ICMP = 4, NETLOG_UDP = 8,
+       NETLOG_TCP = 16, NETLOG_ALL = 31 };
+
+struct net {
+	uint64_t now;			/* µs, set by whoever drives the stack */
+	struct timer_base timers;
+	struct packet_type *ptype_base;	/* by ethertype */
+	struct packet_tap *taps;	/* see every frame both ways (pcap) */
+	struct net_device *devs[NET_MAX_DEVS];
+	int ndevs;
+	const struct net_protocol *inet_protos[256];
+	struct neigh_table arp_tbl;
+	struct packet_type ip_pt;	/* ETH_P_IP */
+	struct fib_table fib;
+	struct ipfrags ipfrags;
+	struct ipstats ipstats;
+	struct icmpstats icmpstats;
+	struct arpstats arpstats;
+	uint64_t icmp_tokens;		/* µs-scaled token bucket */
+	uint64_t icmp_last;
+	uint16_t ip_id;
+	uint64_t rng;			/* xorshift state */
+	/* Packets a local sender addressed to one of our own addresses: they
+	 * are received by net_process_backlog, never inside the send call, so
+	 * a protocol never re-enters itself. */
+	struct sk_buff_head backlog;
+	/* Where protocol events go; mask selects classes. */
+	unsigned int log_mask;
+	void (*log_fn)(struct net *net, const char *line, void *arg);
+	void *log_arg;
+};
+
+void net_init(struct net *net, uint64_t now, uint64_t seed);
+void net_cleanup(struct net *net);
+/* net_advance sets the clock and runs the timers that are due. */
+void net_advance(struct net *net, uint64_t now);
+void net_process_backlog(struct net *net);
+uint32_t net_random(struct net *net);
+void net_log(struct net *net, unsigned int cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Formats an address into buf (16 bytes) and returns buf. */
+char *inet_ntoa_r(uint32_t addr, char *buf);
+
+#endif
