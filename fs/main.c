@@ -300,9 +300,8 @@ int main(int argc, char **argv)
 		die("cannot watch file descriptors: %s", strerror(errno));
 	}
 
+	/* The gratuitous ARP for --addr went out when the address was added. */
 	fs.net.now = now_us();
-	for (int i = 0; i < fs.dev->nifa; i++)
-		arp_send_gratuitous(fs.dev, fs.dev->ifa[i].ifa_local);
 	ev_run(&fs.loop);
 
 	fuse_session_unmount(fs.se);
