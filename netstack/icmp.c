@@ -9,7 +9,15 @@
 
 static void icmp_rcv(struct sk_buff *skb);
 
-static const struct net_protocol icmp_protocol = { .handler = icmp_rcv };
+static void icmp_err(struct sk_buff *skb, int type, int code, uint32_t info);
+
+/* Errors quoting an ICMP message go to the ping sockets. */
+static const struct net_protocol icmp_protocol = { .handler = icmp_rcv, .err_handler = icmp_err };
+
+static void icmp_err(struct sk_buff *skb, int type, int code, uint32_t info)
+{
+	ping_err(skb, type, code, info);
+}
 
 void icmp_init(struct net *net)
 {
@@ -167,6 +175,8 @@ static void icmp_rcv(struct sk_buff *skb)
 		break;
 	case ICMP_ECHOREPLY:
 		st->InEchoReps++;
+		if (ping_rcv(skb))
+			return;
 		break;
 	case ICMP_DEST_UNREACH:
 		st->InDestUnreachs++;

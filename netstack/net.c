@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "sock.h"
 
 void net_init(struct net *net, uint64_t now, uint64_t seed)
 {
@@ -17,6 +18,7 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 	arp_init(net);
 	ip_init(net);
 	icmp_init(net);
+	inet_init(net);
 }
 
 void net_cleanup(struct net *net)

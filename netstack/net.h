@@ -15,6 +15,9 @@
 #include "netdevice.h"
 #include "skbuff.h"
 #include "timer.h"
+#include "udp.h"
+
+struct socket;
 
 #define NET_MAX_DEVS 4
 
@@ -45,6 +48,11 @@ struct net {
 	 * are received by net_process_backlog, never inside the send call, so
 	 * a protocol never re-enters itself. */
 	struct sk_buff_head backlog;
+	struct udp_table udp_table;
+	struct udp_table ping_table;
+	struct udpstats udpstats;
+	/* Sockets with a wakeup to deliver (see sock.h). */
+	struct socket *wake_head, *wake_tail;
 	/* Where protocol events go; mask selects classes. */
 	unsigned int log_mask;
 	void (*log_fn)(struct net *net, const char *line, void *arg);

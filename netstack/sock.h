@@ -1,0 +1,167 @@
+/* struct socket, struct sock, proto_ops and proto: the socket layer as
+ * Linux divides it.
+ *
+ *   struct socket  what the file system holds (Linux: what a file points to);
+ *                  its proto_ops are the socket calls, by socket type.
+ *   struct sock    the protocol's end point; its proto is the protocol.
+ *
+ * A request that cannot be answered now (read with nothing queued, a
+ * connect in progress) is not waited for here: the caller gets -EAGAIN and
+ * parks it, and the stack calls sock_wake when something changed.  Wakeups
+ * are delivered later by net_run_wakeups, never from inside the protocol,
+ * so a protocol is never re-entered from a wakeup. */
+#ifndef IMP_SOCK_H
+#define IMP_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "skbuff.h"
+
+struct net;
+struct sock;
+struct socket;
+
+/* Linux's socket_state. */
+typedef enum { SS_UNCONNECTED = 1, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING } socket_state;
+
+/* sk_shutdown bits */
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+#define SHUTDOWN_MASK 3
+
+/* poll bits, as poll(2) has them */
+#define SOCK_POLLIN 0x001
+#define SOCK_POLLOUT 0x004
+#define SOCK_POLLERR 0x008
+#define SOCK_POLLHUP 0x010
+
+/* One send or receive.  On receive the protocol points iov at its own
+ * buffers (no copy) and keeps them valid until recv_done. */
+struct sockmsg {
+	struct sockaddr_in name;	/* send: where to (if has_name); recv: from */
+	bool has_name;
+	uint32_t local;			/* recv: the address it was sent to */
+	int flags;			/* MSG_DONTWAIT, MSG_PEEK */
+	const void *data;		/* send */
+	struct iovec iov[8];		/* recv */
+	int iovcnt;
+	void *cookie;			/* the protocol's, between recvmsg and recv_done */
+};
+
+/* Options the ctl file sets (SPEC §2), by name rather than SOL/SO numbers. */
+enum sockopt { SOCKOPT_SNDBUF, SOCKOPT_RCVBUF, SOCKOPT_TTL, SOCKOPT_TOS,
+	       SOCKOPT_KEEPALIVE, SOCKOPT_NODELAY, SOCKOPT_HEADERS };
+
+struct proto_ops {
+	int (*release)(struct socket *sock);
+	int (*bind)(struct socket *sock, const struct sockaddr_in *addr);
+	/* 0 when connected, -EINPROGRESS while it goes on (wait for a wakeup
+	 * and look at sock->state), or -errno. */
+	int (*connect)(struct socket *sock, const struct sockaddr_in *addr);
+	int (*listen)(struct socket *sock, int backlog);
+	/* Takes a waiting connection as a new socket; -EAGAIN if none. */
+	int (*accept)(struct socket *sock, struct socket **newsock);
+	int (*getname)(struct socket *sock, struct sockaddr_in *addr, bool peer);
+	unsigned int (*poll)(struct socket *sock);
+	int (*shutdown)(struct socket *sock, int how);	/* SHUT_RD/WR/RDWR */
+	/* Returns bytes taken, -EAGAIN when nothing could be, or -errno. */
+	long (*sendmsg)(struct socket *sock, struct sockmsg *msg, size_t len);
+	/* Returns bytes pointed to by msg->iov (then call recv_done), 0 at
+	 * end of file, -EAGAIN when there is nothing, or -errno. */
+	long (*recvmsg)(struct socket *sock, struct sockmsg *msg, size_t len);
+	void (*recv_done)(struct socket *sock, struct sockmsg *msg, size_t used);
+	int (*setsockopt)(struct socket *sock, enum sockopt opt, int val);
+	/* A short word for status (Plan 9's state names) and key value pairs. */
+	void (*status)(struct socket *sock, char *buf, size_t len);
+};
+
+struct socket {
+	socket_state state;
+	short type;			/* SOCK_STREAM, SOCK_DGRAM */
+	short protocol;			/* IPPROTO_* */
+	const struct proto_ops *ops;
+	struct sock *sk;
+	struct net *net;
+	/* Set by whoever holds the socket: called (deferred) on any change a
+	 * waiter may care about: data, space, connection, error, close. */
+	void (*wakeup)(struct socket *sock);
+	void *owner;			/* the file system's */
+	bool wake_pending;
+	struct socket *wake_next;
+};
+
+struct proto {
+	const char *name;
+	size_t obj_size;
+	int (*init)(struct sock *sk);
+	void (*destroy)(struct sock *sk);
+	/* Choose or check the local port; 0 or -EADDRINUSE. */
+	int (*get_port)(struct sock *sk, uint16_t port);
+	void (*unhash)(struct sock *sk);
+	int (*connect)(struct sock *sk, const struct sockaddr_in *addr);
+	long (*sendmsg)(struct sock *sk, struct sockmsg *msg, size_t len);
+	long (*recvmsg)(struct sock *sk, struct sockmsg *msg, size_t len);
+	void (*recv_done)(struct sock *sk, struct sockmsg *msg, size_t used);
+	/* A waiting child connection (UDP's listen-per-peer, TCP's accept). */
+	struct sock *(*accept)(struct sock *sk);
+	void (*status)(struct sock *sk, char *buf, size_t len);
+};
+
+struct sock {
+	struct net *net;
+	struct socket *sk_socket;	/* NULL while a child waits in accept */
+	const struct proto *sk_prot;
+	int sk_state;			/* the protocol's own state */
+	/* inet_sock's addresses, network order. */
+	uint32_t inet_saddr;		/* source we send from */
+	uint32_t inet_rcv_saddr;	/* local address bound (0 = any) */
+	uint32_t inet_daddr;
+	uint16_t inet_sport, inet_dport;
+	uint8_t ttl, tos;
+	bool bound;			/* a port was chosen or asked for */
+	bool listening;			/* announced */
+	bool headers;			/* udp: Plan 9 headers on each datagram */
+	bool hashed;			/* in the protocol's table */
+	bool child;			/* made for one peer of an announced socket */
+	int sk_err;			/* reported once, then cleared */
+	uint8_t sk_shutdown;
+	unsigned int sk_rcvbuf, sk_sndbuf;
+	struct sk_buff_head sk_receive_queue;
+	/* Children waiting to be accepted, oldest first. */
+	struct sock *accept_head, *accept_tail, *accept_next, *parent;
+	int sk_ack_backlog, sk_max_ack_backlog;
+	struct sock *hash_next;		/* in the protocol's table */
+};
+
+#define SOCK_DEFAULT_RCVBUF (208u << 10)	/* Linux's rmem_default */
+#define SOCK_DEFAULT_SNDBUF (208u << 10)
+#define SOCK_MIN_BUF 2048u
+#define SOCK_MAX_BUF (64u << 20)
+
+/* socket.c */
+struct socket *sock_alloc(struct net *net);
+/* sock_create makes a socket of type/protocol (inet_create chooses the
+ * protocol from the inetsw table).  0 or -errno. */
+int sock_create(struct net *net, int type, int protocol, struct socket **res);
+void sock_release(struct socket *sock);
+struct sock *sk_alloc(struct net *net, const struct proto *prot);
+void sk_free(struct sock *sk);
+void sock_graft(struct sock *sk, struct socket *sock);
+/* sock_wake asks for sock->wakeup to be called at the next net_run_wakeups. */
+void sock_wake(struct socket *sock);
+void sk_wake(struct sock *sk);
+int sock_error(struct sock *sk);	/* takes sk_err: -errno or 0 */
+void sk_accept_enqueue(struct sock *parent, struct sock *child);
+struct sock *sk_accept_dequeue(struct sock *parent);
+void net_run_wakeups(struct net *net);
+
+/* af_inet.c */
+void inet_init(struct net *net);
+extern const struct proto_ops inet_dgram_ops;
+int inet_sk_pick_source(struct sock *sk, uint32_t daddr);
+
+#endif
