@@ -11,7 +11,7 @@
 # its peer only see each other.
 #
 # Environment: IMP_ROOT (mount point, default /imp), IMP_BUILD_DIR (default build).
-set -euo pipefail
+set -Eeuo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MNT=${IMP_ROOT:-/imp}
@@ -35,7 +35,8 @@ if awk -v d="$(realpath -m "$MNT")" '$5 == d { f = 1 } END { exit !f }' /proc/se
 	exit 1
 fi
 
-trap 'echo "demo: a step failed; to clean up: fusermount3 -u $MNT; ip netns del $NS" >&2' ERR
+cleanup_hint=
+trap 'echo "demo: that step failed.${cleanup_hint}" >&2' ERR
 
 say "Debian packages"
 bash tests/deps.sh
@@ -52,11 +53,13 @@ if ip netns list | awk '{ print $1 }' | grep -qx "$NS"; then
 	run ip netns del "$NS"
 fi
 run ip netns add "$NS"
+cleanup_hint=" To clean up: ip netns del $NS"
 run ip -n "$NS" link set lo up
 
 say "start impfs: TAP imp0 in $NS, the stack at 10.0.0.2/24, the files on $MNT"
 mkdir -p "$MNT"
 run "$IMPFS" --netns "$NS" --tap imp0 --addr 10.0.0.2/24 "$MNT"
+cleanup_hint=" To clean up: fusermount3 -u $MNT; ip netns del $NS"
 
 say "the kernel's end of the link, inside $NS"
 run ip -n "$NS" addr add 10.0.0.1/24 dev imp0

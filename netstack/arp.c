@@ -352,13 +352,11 @@ int neigh_output(struct net_device *dev, uint32_t nexthop, struct sk_buff *skb)
 		n->probes = 0;
 		/* fall through */
 	case NUD_INCOMPLETE:
-		if (n->arp_queue.qlen >= ARP_QUEUE_MAX ||
-		    n->arp_queue.bytes + skb->len > ARP_QUEUE_BYTES) {
-			struct sk_buff *old = skb_dequeue(&n->arp_queue);
-			if (old) {
-				net->arpstats.QueueDrops++;
-				kfree_skb(old);
-			}
+		/* Make room by dropping the oldest, as Linux does. */
+		while (n->arp_queue.qlen && (n->arp_queue.qlen >= ARP_QUEUE_MAX ||
+		       n->arp_queue.bytes + skb->len > ARP_QUEUE_BYTES)) {
+			net->arpstats.QueueDrops++;
+			kfree_skb(skb_dequeue(&n->arp_queue));
 		}
 		skb_queue_tail(&n->arp_queue, skb);
 		if (!timer_pending(&n->timer)) {
@@ -379,6 +377,8 @@ int neigh_add_static(struct net_device *dev, uint32_t ip, const uint8_t *ha)
 	if (!n && !(n = neigh_create(dev, ip)))
 		return -ENOBUFS;
 	n->dev = dev;
+	if (n->nud_state == NUD_PERMANENT)
+		n->nud_state = NUD_STALE;	/* so neigh_update takes the new address */
 	neigh_update(n, ha);
 	n->nud_state = NUD_PERMANENT;
 	return 0;

@@ -44,17 +44,37 @@ int eth_header(struct sk_buff *skb, struct net_device *dev, uint16_t type,
 	return 0;
 }
 
-/* eth_parse_addr reads "aa:bb:cc:dd:ee:ff"; 0 or -EINVAL. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* eth_parse_addr reads "aa:bb:cc:dd:ee:ff", each part one or two hex
+ * digits and nothing else; 0 or -EINVAL. */
 int eth_parse_addr(const char *s, uint8_t mac[ETH_ALEN])
 {
-	unsigned int b[ETH_ALEN];
-	char end;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &end) != 6)
-		return -EINVAL;
-	for (int i = 0; i < ETH_ALEN; i++)
-		mac[i] = (uint8_t)b[i];
+	for (int i = 0; i < ETH_ALEN; i++) {
+		int hi = hexval(*s), lo;
+		if (hi < 0)
+			return -EINVAL;
+		s++;
+		lo = hexval(*s);
+		if (lo >= 0) {
+			mac[i] = (uint8_t)(hi << 4 | lo);
+			s++;
+		} else {
+			mac[i] = (uint8_t)hi;
+		}
+		if (*s != (i == ETH_ALEN - 1 ? '\0' : ':'))
+			return -EINVAL;
+		s++;
+	}
 	return 0;
 }
 

@@ -154,9 +154,14 @@ imp__on_err() {
 
 # Private /run/netns for `ip netns add` (the mount namespace is private, so the
 # tmpfs and the names in it vanish with the test).
+# If the machine has no /run/netns, hide /run instead of creating it there.
 imp_private_netns_dir() {
-	mkdir -p /run/netns
-	mount -t tmpfs -o mode=0755 imp-test-netns /run/netns
+	if [[ -d /run/netns ]]; then
+		mount -t tmpfs -o mode=0755 imp-test-netns /run/netns
+	else
+		mount -t tmpfs -o mode=0755 imp-test-run /run
+		mkdir /run/netns
+	fi
 }
 
 # ---- processes and mounts ----------------------------------------------------
@@ -232,16 +237,16 @@ umount_hard() {
 # mk_tmpfile VAR / mk_tmpdir VAR: set VAR to a new file / directory, removed
 # (unmounted first) at exit.
 mk_tmpfile() {
-	local f
-	f=$(mktemp "/tmp/imp-$IMP_TEST.XXXXXX")
-	IMP_TMPFILES+=("$f")
-	printf -v "$1" %s "$f"
+	local imp__f
+	imp__f=$(mktemp "/tmp/imp-$IMP_TEST.XXXXXX")
+	IMP_TMPFILES+=("$imp__f")
+	printf -v "$1" %s "$imp__f"
 }
 mk_tmpdir() {
-	local d
-	d=$(mktemp -d "/tmp/imp-$IMP_TEST.XXXXXX")
-	IMP_EXTRA_MNTS+=("$d")
-	printf -v "$1" %s "$d"
+	local imp__d
+	imp__d=$(mktemp -d "/tmp/imp-$IMP_TEST.XXXXXX")
+	IMP_EXTRA_MNTS+=("$imp__d")
+	printf -v "$1" %s "$imp__d"
 }
 
 imp__cleanup() {
@@ -288,6 +293,7 @@ imp_show_log() {
 imp_start() {
 	MNT=$(mktemp -d /tmp/imp-mnt.XXXXXX)
 	IMP_LOG=$(mktemp /tmp/imp-log.XXXXXX)
+	IMP_TMPFILES+=("$IMP_LOG")
 	local nsargs=()
 	[[ -n "$IMP_NETNS" ]] && nsargs=(--netns "$IMP_NETNS")
 	# A script's background jobs start with SIGINT ignored; give impfs the

@@ -92,6 +92,8 @@ check_match "ipselftab lists $IMP_ADDR" '(^|[^0-9.])10\.0\.0\.2([^0-9.]|$)' "$se
 routes=$(rd "$MNT/iproute" || true)
 check_match "iproute lists 10.0.0.0/24" '(^|[^0-9.])10\.0\.0\.0/24([^0-9]|$)' "$routes"
 
+stats=$(rd "$MNT/ipifc/0/stats" || true)
+check_match "ipifc/0/stats: has counters" '^RxFrames: [0-9]+$' "$stats"
 check "ipifc/0/stats: every line is \"Name: value\"" eval \
 	"! grep -Evq '^[A-Za-z][A-Za-z0-9]*: [0-9]+\$' <<<\"\$stats\""
 check_ge "RxFrames counts the frames received" "$(stat0 RxFrames)" 5000

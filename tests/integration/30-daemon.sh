@@ -12,9 +12,13 @@ imp_enter_ns "$@"
 reject() {
 	local desc=$1
 	shift
-	local errf outf rc=0 lines first
+	local errf outf rc=0 lines first a
+	local -A mounts_before=()
 	mk_tmpfile errf
 	mk_tmpfile outf
+	for a in "$@"; do
+		[[ -d "$a" ]] && mounts_before[$a]=$(mounts_at "$a")
+	done
 	timeout -k 2 10 "$IMPFS" "$@" >"$outf" 2>"$errf" </dev/null || rc=$?
 	lines=$(awk 'END { print NR }' "$errf")
 	first=$(head -n 1 "$errf")
@@ -28,12 +32,16 @@ reject() {
 	else
 		pass "$desc: exit $rc, \"$first\""
 	fi
-	local a
-	for a in "$@"; do
-		if [[ -d "$a" && "$a" == /tmp/imp-* ]] && [[ "$(fstype_of "$a")" == fuse* ]]; then
-			fail "$desc: $a was left mounted"
+	for a in "${!mounts_before[@]}"; do
+		if (($(mounts_at "$a") != mounts_before[$a])); then
+			fail "$desc: impfs left something mounted on $a"
 		fi
 	done
+}
+
+# mounts_at DIR: how many mounts sit on DIR.
+mounts_at() {
+	awk -v d="$1" '$5 == d { n++ } END { print n + 0 }' /proc/self/mountinfo
 }
 
 mk_tmpdir d

@@ -1,0 +1,361 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+
+const uint8_t OUR_MAC[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+const uint8_t PEER_MAC[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+const uint8_t OTHER_MAC[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x07 };
+const uint8_t BCAST_MAC[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+const uint8_t ZERO_MAC[ETH_ALEN] = { 0 };
+
+uint64_t xrand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+struct env *env_new(unsigned int mtu, bool static_peer)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct sk_buff *skb;
+
+	assert_non_null(e);
+	net_init(&e->net, T0, 42);
+	e->dev = memdev_create(&e->net, OUR_MAC, mtu);
+	assert_non_null(e->dev);
+	assert_int_equal(inet_add_ifaddr(e->dev, OUR_IP, 24), 0);
+	/* The gratuitous ARP for our address. */
+	assert_int_equal(memdev_pending(e->dev), 1);
+	skb = memdev_pop(e->dev);
+	assert_int_equal(skb->len, ETH_HLEN + sizeof(struct arphdr));
+	kfree_skb(skb);
+	if (static_peer)
+		assert_int_equal(neigh_add_static(e->dev, PEER_IP, PEER_MAC), 0);
+	return e;
+}
+
+void env_free(struct env *e)
+{
+	net_cleanup(&e->net);
+	free(e);
+}
+
+int env_setup(void **state)
+{
+	*state = env_new(1500, true);
+	return 0;
+}
+
+int env_setup_nopeer(void **state)
+{
+	*state = env_new(1500, false);
+	return 0;
+}
+
+int env_setup_jumbo(void **state)
+{
+	*state = env_new(9000, true);
+	return 0;
+}
+
+int env_teardown(void **state)
+{
+	env_free(*state);
+	return 0;
+}
+
+void run_until(struct net *net, uint64_t t)
+{
+	uint64_t next;
+
+	while ((next = timers_next(&net->timers)) <= t)
+		net_advance(net, next > net->now ? next : net->now);
+	net_advance(net, t);
+}
+
+size_t eth_build(uint8_t *buf, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	struct ethhdr *eth = (struct ethhdr *)buf;
+
+	memcpy(eth->h_dest, dst, ETH_ALEN);
+	memcpy(eth->h_source, src, ETH_ALEN);
+	eth->h_proto = htons(type);
+	return ETH_HLEN;
+}
+
+void ip_fix_csum(uint8_t *frame)
+{
+	struct iphdr *iph = frame_ip(frame);
+
+	iph->check = 0;
+	iph->check = ip_compute_csum(iph, ip_hdrlen(iph));
+}
+
+size_t ip_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint32_t daddr,
+		uint8_t proto, const void *payload, size_t plen)
+{
+	struct iphdr *iph = frame_ip(buf);
+
+	eth_build(buf, OUR_MAC, smac, ETH_P_IP);
+	memset(iph, 0, sizeof(*iph));
+	iph->ver_ihl = 0x45;
+	iph->tot_len = htons((uint16_t)(sizeof(*iph) + plen));
+	iph->id = htons(0x1234);
+	iph->ttl = 64;
+	iph->protocol = proto;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	if (plen)
+		memmove(buf + ETH_HLEN + sizeof(*iph), payload, plen);
+	ip_fix_csum(buf);
+	return ETH_HLEN + sizeof(*iph) + plen;
+}
+
+size_t frag_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint8_t proto,
+		  uint16_t id, const uint8_t *payload, size_t off, size_t len, bool mf)
+{
+	size_t n = ip_build(buf, PEER_MAC, saddr, daddr, proto, payload + off, len);
+	struct iphdr *iph = frame_ip(buf);
+
+	iph->id = htons(id);
+	iph->frag_off = htons((uint16_t)((off / 8) | (mf ? IP_MF : 0)));
+	ip_fix_csum(buf);
+	return n;
+}
+
+size_t icmp_build(uint8_t *out, uint8_t type, uint8_t code, uint16_t id, uint16_t seq,
+		  const void *data, size_t dlen)
+{
+	struct icmphdr *ic = (struct icmphdr *)out;
+
+	if (dlen)
+		memmove(out + sizeof(*ic), data, dlen);
+	ic->type = type;
+	ic->code = code;
+	ic->checksum = 0;
+	ic->un.echo.id = htons(id);
+	ic->un.echo.sequence = htons(seq);
+	ic->checksum = ip_compute_csum(out, sizeof(*ic) + dlen);
+	return sizeof(*ic) + dlen;
+}
+
+size_t echo_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint32_t daddr,
+		  uint16_t id, uint16_t seq, const void *data, size_t dlen)
+{
+	uint8_t *msg = malloc(sizeof(struct icmphdr) + dlen);
+	size_t n, len;
+
+	assert_non_null(msg);
+	n = icmp_build(msg, ICMP_ECHO, 0, id, seq, data, dlen);
+	len = ip_build(buf, smac, saddr, daddr, IPPROTO_ICMP, msg, n);
+	free(msg);
+	return len;
+}
+
+size_t arp_build(uint8_t *buf, const uint8_t *dmac, const uint8_t *smac, uint16_t op,
+		 const uint8_t *sha, uint32_t sip, const uint8_t *tha, uint32_t tip)
+{
+	struct arphdr *arp = (struct arphdr *)(buf + ETH_HLEN);
+
+	eth_build(buf, dmac, smac, ETH_P_ARP);
+	arp->ar_hrd = htons(ARPHRD_ETHER);
+	arp->ar_pro = htons(ETH_P_IP);
+	arp->ar_hln = ETH_ALEN;
+	arp->ar_pln = 4;
+	arp->ar_op = htons(op);
+	memcpy(arp->ar_sha, sha, ETH_ALEN);
+	arp->ar_sip = sip;
+	memcpy(arp->ar_tha, tha, ETH_ALEN);
+	arp->ar_tip = tip;
+	return ETH_HLEN + sizeof(*arp);
+}
+
+void fill_pattern(uint8_t *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + seed * 13 + (i >> 8));
+}
+
+void pop_ipv4(struct net_device *dev, const uint8_t *dmac, struct rx *rx)
+{
+	const struct iphdr *iph;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->skb = memdev_pop(dev);
+	assert_non_null(rx->skb);
+	assert_true(rx->skb->len >= ETH_HLEN + sizeof(struct iphdr));
+	rx->eth = (const struct ethhdr *)rx->skb->data;
+	assert_memory_equal(rx->eth->h_dest, dmac, ETH_ALEN);
+	assert_memory_equal(rx->eth->h_source, OUR_MAC, ETH_ALEN);
+	assert_int_equal(ntohs(rx->eth->h_proto), ETH_P_IP);
+	iph = rx->ip = (const struct iphdr *)(rx->skb->data + ETH_HLEN);
+	assert_int_equal(iph->ver_ihl, 0x45);
+	assert_int_equal(ntohs(iph->tot_len), rx->skb->len - ETH_HLEN);
+	assert_int_equal(ip_compute_csum(iph, sizeof(*iph)), 0);
+	rx->l4 = (const uint8_t *)iph + sizeof(*iph);
+	rx->l4len = ntohs(iph->tot_len) - sizeof(*iph);
+}
+
+void pop_icmp(struct net_device *dev, const uint8_t *dmac, struct rx *rx,
+	      uint8_t type, uint8_t code)
+{
+	pop_ipv4(dev, dmac, rx);
+	assert_int_equal(rx->ip->protocol, IPPROTO_ICMP);
+	assert_int_equal(ntohs(rx->ip->frag_off) & (IP_MF | IP_OFFSET), 0);
+	assert_true(rx->l4len >= sizeof(struct icmphdr));
+	assert_int_equal(rx->l4[0], type);
+	assert_int_equal(rx->l4[1], code);
+	assert_int_equal(ip_compute_csum(rx->l4, rx->l4len), 0);
+}
+
+void rx_free(struct rx *rx)
+{
+	kfree_skb(rx->skb);
+	memset(rx, 0, sizeof(*rx));
+}
+
+void pop_arp_expect(struct net_device *dev, const uint8_t *dmac, uint16_t op,
+		    uint32_t sip, const uint8_t *tha, uint32_t tip)
+{
+	uint8_t want[64];
+	size_t n = arp_build(want, dmac, OUR_MAC, op, OUR_MAC, sip, tha, tip);
+	struct sk_buff *skb = memdev_pop(dev);
+
+	assert_non_null(skb);
+	assert_int_equal(skb->len, n);
+	assert_memory_equal(skb->data, want, n);
+	kfree_skb(skb);
+}
+
+unsigned int drain(struct net_device *dev)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	while ((skb = memdev_pop(dev)) != NULL) {
+		kfree_skb(skb);
+		n++;
+	}
+	return n;
+}
+
+struct field {
+	const char *name;
+	size_t off;
+};
+
+static const struct field ip_fields[] = {
+#define X(n) { #n, offsetof(struct ipstats, n) },
+	IPSTATS(X)
+#undef X
+};
+static const struct field icmp_fields[] = {
+#define X(n) { #n, offsetof(struct icmpstats, n) },
+	ICMPSTATS(X)
+#undef X
+};
+static const struct field arp_fields[] = {
+#define X(n) { #n, offsetof(struct arpstats, n) },
+	ARPSTATS(X)
+#undef X
+};
+static const struct field dev_fields[] = {
+#define X(n) { #n, offsetof(struct devstats, n) },
+	DEVSTATS(X)
+#undef X
+};
+
+struct group {
+	const char *prefix;
+	const struct field *f;
+	size_t nf;
+	const void *before, *after;
+};
+
+void snap_take(struct snap *s, const struct net *net, const struct net_device *dev)
+{
+	s->ip = net->ipstats;
+	s->icmp = net->icmpstats;
+	s->arp = net->arpstats;
+	s->dev = dev->stats;
+}
+
+static uint64_t get(const void *base, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + off, sizeof(v));
+	return v;
+}
+
+void snap_expect(const struct snap *s, const struct net *net, const struct net_device *dev,
+		 const char *spec)
+{
+	const struct group groups[] = {
+		{ "ip", ip_fields, sizeof(ip_fields) / sizeof(ip_fields[0]), &s->ip, &net->ipstats },
+		{ "icmp", icmp_fields, sizeof(icmp_fields) / sizeof(icmp_fields[0]), &s->icmp, &net->icmpstats },
+		{ "arp", arp_fields, sizeof(arp_fields) / sizeof(arp_fields[0]), &s->arp, &net->arpstats },
+		{ "dev", dev_fields, sizeof(dev_fields) / sizeof(dev_fields[0]), &s->dev, &dev->stats },
+	};
+	char msg[2048] = "";
+	size_t mlen = 0;
+
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		for (size_t i = 0; i < groups[g].nf; i++) {
+			char key[64];
+			const char *p;
+			uint64_t want = 0;
+			uint64_t got = get(groups[g].after, groups[g].f[i].off) -
+				       get(groups[g].before, groups[g].f[i].off);
+			size_t kl = (size_t)snprintf(key, sizeof(key), "%s.%s=", groups[g].prefix,
+						     groups[g].f[i].name);
+
+			for (p = spec; (p = strstr(p, key)) != NULL; p += kl)
+				if (p == spec || p[-1] == ' ') {
+					want = strtoull(p + kl, NULL, 10);
+					break;
+				}
+			if (got != want && mlen < sizeof(msg) - 100)
+				mlen += (size_t)snprintf(msg + mlen, sizeof(msg) - mlen,
+						 " %s.%s moved by %llu, expected %llu;",
+						 groups[g].prefix, groups[g].f[i].name,
+						 (unsigned long long)got, (unsigned long long)want);
+		}
+	}
+	/* Every name in spec must exist, so a typo cannot make a check vacuous. */
+	for (const char *p = spec; *p;) {
+		char name[64];
+		size_t n = strcspn(p, "=");
+		bool found = false;
+
+		while (*p == ' ')
+			p++, n--;
+		if (!*p)
+			break;
+		if (n >= sizeof(name))
+			fail_msg("bad counter spec at %s", p);
+		memcpy(name, p, n);
+		name[n] = 0;
+		for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]) && !found; g++) {
+			size_t pl = strlen(groups[g].prefix);
+			if (strncmp(name, groups[g].prefix, pl) || name[pl] != '.')
+				continue;
+			for (size_t i = 0; i < groups[g].nf; i++)
+				if (!strcmp(name + pl + 1, groups[g].f[i].name))
+					found = true;
+		}
+		if (!found)
+			fail_msg("unknown counter %s in spec", name);
+		p += n;
+		p += strcspn(p, " ");
+	}
+	if (mlen)
+		fail_msg("counters:%s", msg);
+}

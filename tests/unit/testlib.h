@@ -1,0 +1,115 @@
+/* Helpers shared by the unit tests: a stack on the in-memory device, frame
+ * builders with correct checksums, parsers for what the stack sent, and
+ * counter snapshots that check exactly which counters moved. */
+#ifndef IMP_TESTLIB_H
+#define IMP_TESTLIB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+
+#include "net.h"
+#include "checksum.h"
+#include "drivers/memdev.h"
+
+/* Start of the test clock: far from 0 so "now - 0" is never a small number. */
+#define T0 1000000000ull
+#define SEC 1000000ull
+
+extern const uint8_t OUR_MAC[ETH_ALEN];
+extern const uint8_t PEER_MAC[ETH_ALEN];	/* PEER_IP, a static neighbour */
+extern const uint8_t OTHER_MAC[ETH_ALEN];	/* OTHER_IP, unknown at start */
+extern const uint8_t BCAST_MAC[ETH_ALEN];
+extern const uint8_t ZERO_MAC[ETH_ALEN];
+
+static inline uint32_t ip4(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return htonl(a << 24 | b << 16 | c << 8 | d);
+}
+#define OUR_IP ip4(10, 0, 0, 1)		/* 10.0.0.1/24 on the device */
+#define PEER_IP ip4(10, 0, 0, 2)
+#define OTHER_IP ip4(10, 0, 0, 7)
+#define SUBNET_BCAST ip4(10, 0, 0, 255)
+
+/* One stack with one memdev at OUR_IP/24 (gratuitous ARP already popped),
+ * PEER_IP a permanent neighbour at PEER_MAC, clock at T0. */
+struct env {
+	struct net net;
+	struct net_device *dev;
+};
+int env_setup(void **state);		/* cmocka setup: *state = struct env * */
+int env_teardown(void **state);
+int env_setup_nopeer(void **state);	/* no static neighbour */
+int env_setup_jumbo(void **state);	/* MTU 9000 */
+/* Same, with a chosen MTU and without the static neighbour. */
+struct env *env_new(unsigned int mtu, bool static_peer);
+void env_free(struct env *e);
+
+/* run_until moves the clock to t stopping at every timer expiry on the
+ * way, as the real event loop would. */
+void run_until(struct net *net, uint64_t t);
+
+/* Frame builders.  Each writes a whole Ethernet frame into buf and returns
+ * its length. */
+size_t eth_build(uint8_t *buf, const uint8_t *dst, const uint8_t *src, uint16_t type);
+/* IPv4: version 4, IHL 5, tos 0, id 0x1234, no fragment bits, TTL 64,
+ * correct header checksum, from smac to OUR_MAC. */
+size_t ip_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint32_t daddr,
+		uint8_t proto, const void *payload, size_t plen);
+static inline struct iphdr *frame_ip(uint8_t *frame) { return (struct iphdr *)(frame + ETH_HLEN); }
+/* Recompute the IP header checksum after a test changed a field. */
+void ip_fix_csum(uint8_t *frame);
+/* A fragment: payload bytes [off, off+len) of the datagram's payload. */
+size_t frag_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint8_t proto,
+		  uint16_t id, const uint8_t *payload, size_t off, size_t len, bool mf);
+/* ICMP message (header + data, checksummed) into out; returns its length. */
+size_t icmp_build(uint8_t *out, uint8_t type, uint8_t code, uint16_t id, uint16_t seq,
+		  const void *data, size_t dlen);
+/* Ethernet + IPv4 + ICMP echo request from smac/saddr to OUR_MAC/daddr. */
+size_t echo_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint32_t daddr,
+		  uint16_t id, uint16_t seq, const void *data, size_t dlen);
+size_t arp_build(uint8_t *buf, const uint8_t *dmac, const uint8_t *smac, uint16_t op,
+		 const uint8_t *sha, uint32_t sip, const uint8_t *tha, uint32_t tip);
+void fill_pattern(uint8_t *p, size_t n, unsigned int seed);
+
+/* A frame the stack sent, checked as IPv4 from OUR_MAC to dmac with a
+ * valid header checksum and tot_len equal to the frame's IP part. */
+struct rx {
+	struct sk_buff *skb;
+	const struct ethhdr *eth;
+	const struct iphdr *ip;
+	const uint8_t *l4;
+	size_t l4len;
+};
+void pop_ipv4(struct net_device *dev, const uint8_t *dmac, struct rx *rx);
+/* Same, and the payload is an ICMP message with a valid checksum. */
+void pop_icmp(struct net_device *dev, const uint8_t *dmac, struct rx *rx,
+	      uint8_t type, uint8_t code);
+void rx_free(struct rx *rx);
+/* Pops an ARP frame and checks it byte for byte. */
+void pop_arp_expect(struct net_device *dev, const uint8_t *dmac, uint16_t op,
+		    uint32_t sip, const uint8_t *tha, uint32_t tip);
+/* Pops every pending frame, freeing them; returns how many there were. */
+unsigned int drain(struct net_device *dev);
+
+/* Counter snapshots.  snap_expect checks that the counters named in spec
+ * ("ip.InReceives=1 icmp.InMsgs=1 dev.RxFrames=1 arp.InErrors=1 ...") moved
+ * by exactly that much since the snapshot and that every other counter of
+ * ip, icmp, arp and the device stayed put. */
+struct snap {
+	struct ipstats ip;
+	struct icmpstats icmp;
+	struct arpstats arp;
+	struct devstats dev;
+};
+void snap_take(struct snap *s, const struct net *net, const struct net_device *dev);
+void snap_expect(const struct snap *s, const struct net *net, const struct net_device *dev,
+		 const char *spec);
+
+uint64_t xrand(uint64_t *state);
+
+#endif
