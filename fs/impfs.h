@@ -6,9 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net.h"
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+#include <sys/types.h>
 
-struct fuse_session;
+#include "net.h"
+#include "sock.h"
+
 
 /* The event loop: one thread, one epoll set (TAP fd, FUSE fd, timer fd,
  * signal fd).  Every source is an ev_source the loop calls back. */
@@ -20,6 +24,9 @@ struct ev_source {
 struct ev_loop {
 	int epfd;
 	struct ev_source timer;		/* a timerfd armed at the next stack timer */
+	/* Called after each batch of events, once the stack has run. */
+	void (*after_batch)(struct ev_loop *loop);
+	void *arg;
 	uint64_t armed;			/* when the timerfd fires, TIMER_NEVER if not */
 	struct net *net;
 	bool stop;
@@ -39,6 +46,72 @@ struct strbuf {
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_free(struct strbuf *sb);
 
+/* Node types: the low byte of every inode number (see tree.c). */
+enum {
+	Qroot = 1, Qipifc, Qifc, Qifcctl, Qifcstatus, Qifcstats, Qifcpcap,
+	Qarp, Qiproute, Qipselftab, Qlog,
+	Qproto, Qnewdir, Qnewctl, Qpstats,
+	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
+	Qmax
+};
+
+struct conv;
+struct preq;
+struct ring_reader;
+
+/* An open file.  For socket files it is on its conv's list, so a wakeup
+ * can answer its poll. */
+struct ofile {
+	int type;
+	int num;			/* interface number, for ipifc files */
+	struct conv *conv;		/* socket files */
+	struct strbuf text;		/* text files: made at open */
+	struct fuse_pollhandle *ph;	/* a poll waiting for a change */
+	struct ring_reader *ring;	/* pcap and log readers */
+	struct ofile *next;
+};
+
+/* A request parked until the stack can answer it. */
+enum { P_READ, P_WRITE, P_CONNECT, P_LISTEN, P_RING };
+struct preq {
+	struct preq *next, **pprev;
+	fuse_req_t req;
+	int op;
+	struct ofile *of;
+	struct conv *conv;
+	size_t size;			/* read: how much was asked */
+	char *wbuf;			/* write: the bytes not yet taken */
+	size_t wlen, wdone;
+	struct fuse_file_info fi;	/* listen: the open to answer */
+	char cmd[96];			/* connect: the command, for err */
+};
+
+/* A protocol directory, /imp/udp and its kin (Plan 9's Proto). */
+struct protodir {
+	const char *name;
+	int type, protocol;
+	struct conv **conv;		/* by number; NULL where free */
+	int nconv;			/* slots */
+};
+
+/* A socket as the file system sees it (Plan 9's Conv). */
+struct conv {
+	struct protodir *p;
+	int x;				/* its number: /imp/udp/x */
+	struct socket *sock;		/* NULL once closed */
+	uid_t uid;
+	gid_t gid;
+	int nfiles;			/* open files */
+	bool held;			/* connected, announced or accepted: outlives its files */
+	bool closing;			/* close, hangup or rmdir was asked */
+	char err[192];
+	struct ofile *files;
+	struct preq *waiters;
+	struct impfs *fs;
+};
+
+#define NPROTO 2
+
 struct impfs {
 	struct net net;
 	struct net_device *dev;
@@ -48,8 +121,52 @@ struct impfs {
 	const char *mountpoint;
 	uint64_t mount_time;		/* seconds, for file times */
 	unsigned int max_sockets;
+	unsigned int nsockets;
 	uint64_t msl_us;
+	struct protodir proto[NPROTO];
+	struct rings *rings;
 };
+
+/* sockfs.c: the socket files. */
+void sockfs_init(struct impfs *fs);
+void sockfs_shutdown(struct impfs *fs);
+struct protodir *proto_by_index(struct impfs *fs, int i);
+struct conv *conv_lookup(struct impfs *fs, int proto, int x);
+int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
+	     struct socket *sock, struct conv **res);
+void conv_attach(struct conv *c, struct ofile *of);
+void conv_detach(struct ofile *of);
+void conv_close(struct conv *c);
+void conv_maybe_free(struct conv *c);
+void conv_wakeup_now(struct conv *c);
+void conv_seterr(struct conv *c, const char *cmd, int err);
+void sock_files_open(fuse_req_t req, struct impfs *fs, struct ofile *of, struct fuse_file_info *fi);
+void sock_read(fuse_req_t req, struct ofile *of, size_t size, int flags);
+void sock_write(fuse_req_t req, struct ofile *of, const char *buf, size_t size, int flags);
+void sock_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph);
+void sock_listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi);
+void show_conv_file(struct strbuf *sb, struct conv *c, int type);
+void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p);
+
+/* preq: parking. */
+struct preq *preq_new(fuse_req_t req, int op, struct ofile *of);
+void preq_park(struct preq **list, struct preq *pr);
+void preq_unlink(struct preq *pr);
+void preq_free(struct preq *pr);
+
+/* ctl.c: a socket's ctl command; 0 or -errno (and err set). */
+int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, size_t len);
+
+/* pcap.c and log.c: streams read through a ring per reader. */
+void pcap_open(struct impfs *fs, struct ofile *of);
+void log_open(struct impfs *fs, struct ofile *of);
+void ring_release(struct impfs *fs, struct ofile *of);
+void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, int flags);
+void ring_flush(struct impfs *fs);
+int log_ctl(struct impfs *fs, char *line, char *why, size_t whylen);
+uint64_t pcap_drops(struct impfs *fs);
+void ring_init(struct impfs *fs);
+void ring_shutdown(struct impfs *fs);
 
 /* show.c: the text of the read-only files. */
 void show_ifc_status(struct strbuf *sb, const struct net_device *dev);

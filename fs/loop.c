@@ -92,6 +92,9 @@ void ev_run(struct ev_loop *loop)
 		}
 		net_advance(loop->net, now_us());
 		net_process_backlog(loop->net);
+		net_run_wakeups(loop->net);
+		if (loop->after_batch)
+			loop->after_batch(loop);
 	}
 }
 

@@ -193,9 +193,10 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	fs->msl_us = o->msl_ms * 1000;
 }
 
-static void log_to_stderr(struct net *net, const char *line, void *arg)
+/* After each batch: answer the pcap and log readers the batch fed. */
+static void after_batch(struct ev_loop *loop)
 {
-	fprintf(stderr, "%s\n", line);
+	ring_flush(loop->arg);
 }
 
 static void tap_event(struct ev_source *src, uint32_t events)
@@ -252,18 +253,19 @@ int main(int argc, char **argv)
 	setup_stack(&fs, &o);
 	fs.mountpoint = o.mountpoint;
 	fs.mount_time = (uint64_t)time(NULL);
-	if (o.debug) {
+	if (o.debug)
 		fs.net.log_mask = NETLOG_ALL;
-		fs.net.log_fn = log_to_stderr;
-	}
+	sockfs_init(&fs);
+	ring_init(&fs);
 
 	fargv[fargc++] = argv[0];
 	for (int i = 0; i < o.nfuse_opts; i++) {
 		fargv[fargc++] = "-o";
 		fargv[fargc++] = o.fuse_opts[i];
 	}
+	/* The kernel checks each socket's owner and mode (SPEC §3). */
 	fargv[fargc++] = "-o";
-	fargv[fargc++] = "fsname=imp,subtype=imp";
+	fargv[fargc++] = "fsname=imp,subtype=imp,default_permissions";
 	struct fuse_args args = FUSE_ARGS_INIT(fargc, (char **)fargv);
 	fs.se = fuse_session_new(&args, &impfs_ops, sizeof(impfs_ops), &fs);
 	if (!fs.se)
@@ -287,6 +289,8 @@ int main(int argc, char **argv)
 		fuse_session_unmount(fs.se);
 		die("cannot make the event loop: %s", strerror(errno));
 	}
+	fs.loop.after_batch = after_batch;
+	fs.loop.arg = &fs;
 	fs.sig_src.fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	fs.sig_src.fn = signal_event;
 	fs.tap_src.fd = tap_fd(fs.dev);
@@ -305,6 +309,8 @@ int main(int argc, char **argv)
 	ev_run(&fs.loop);
 
 	fuse_session_unmount(fs.se);
+	sockfs_shutdown(&fs);
+	ring_shutdown(&fs);
 	fuse_session_destroy(fs.se);
 	ev_close(&fs.loop);
 	net_cleanup(&fs.net);

@@ -1,14 +1,15 @@
 /* The /imp tree over the FUSE low-level API: the part of the kernel's VFS
- * that finds a file by name, and the part of each file that answers reads
- * and writes.
+ * that finds a file by name, and the dispatch of each open file's reads and
+ * writes to the code that owns it.
  *
  * Every node is named by its inode number, a QID as in Plan 9's devip: the
- * node's type in the low byte and the number of the thing it belongs to
- * (interface, later socket) above it.  Nothing is allocated per node; the
- * tree is computed from the stack's state on every lookup. */
-#define FUSE_USE_VERSION 34
+ * node's type in the low byte, the protocol above it, and the number of the
+ * thing it belongs to (interface or socket) above that.  Nothing is
+ * allocated per node; the tree is computed from the stack's state on every
+ * lookup, and entries under a protocol directory are never cached by the
+ * kernel, since socket numbers are reused. */
 #include <errno.h>
-#include <fuse_lowlevel.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,13 @@
 
 #include "impfs.h"
 
-enum {
-	Qroot = 1, Qipifc, Qifc, Qifcctl, Qifcstatus, Qifcstats,
-	Qarp, Qiproute, Qipselftab, Qmax
-};
-
-#define QID(type, n) (((fuse_ino_t)(n) << 8) | (type))
+#define QID(type, proto, num) ((fuse_ino_t)(type) | (fuse_ino_t)(proto) << 8 | (fuse_ino_t)(num) << 16)
 #define QTYPE(ino) ((int)((ino) & 0xff))
-#define QNUM(ino) ((int)((ino) >> 8))
+#define QPROTO(ino) ((int)(((ino) >> 8) & 0xff))
+#define QNUM(ino) ((int)((ino) >> 16))
 
 struct qinfo {
-	const char *name;		/* NULL: named by its number */
+	const char *name;		/* NULL: named by its number or protocol */
 	mode_t mode;
 	int parent;
 };
@@ -38,15 +35,25 @@ static const struct qinfo qtab[Qmax] = {
 	[Qifcctl] = { "ctl", S_IFREG | 0644, Qifc },
 	[Qifcstatus] = { "status", S_IFREG | 0444, Qifc },
 	[Qifcstats] = { "stats", S_IFREG | 0444, Qifc },
+	[Qifcpcap] = { "pcap", S_IFREG | 0444, Qifc },
 	[Qarp] = { "arp", S_IFREG | 0644, Qroot },
 	[Qiproute] = { "iproute", S_IFREG | 0644, Qroot },
 	[Qipselftab] = { "ipselftab", S_IFREG | 0444, Qroot },
-};
-
-/* An open file: the text made at open, read by offset. */
-struct ofile {
-	int type, num;
-	struct strbuf text;
+	[Qlog] = { "log", S_IFREG | 0644, Qroot },
+	/* Sticky and world-writable like /tmp: anyone may make sockets, and
+	 * only a socket's owner may rmdir it. */
+	[Qproto] = { NULL, S_IFDIR | 01777, Qroot },
+	[Qnewdir] = { "new", S_IFDIR | 0555, Qproto },
+	[Qnewctl] = { "ctl", S_IFREG | 0666, Qnewdir },
+	[Qpstats] = { "stats", S_IFREG | 0444, Qproto },
+	[Qconv] = { NULL, S_IFDIR | 0770, Qproto },
+	[Qctl] = { "ctl", S_IFREG | 0660, Qconv },
+	[Qdata] = { "data", S_IFREG | 0660, Qconv },
+	[Qlisten] = { "listen", S_IFREG | 0660, Qconv },
+	[Qlocal] = { "local", S_IFREG | 0440, Qconv },
+	[Qremote] = { "remote", S_IFREG | 0440, Qconv },
+	[Qstatus] = { "status", S_IFREG | 0440, Qconv },
+	[Qerr] = { "err", S_IFREG | 0440, Qconv },
 };
 
 static struct impfs *fs_of(fuse_req_t req)
@@ -54,26 +61,55 @@ static struct impfs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+/* node_conv returns the socket a node belongs to, or NULL. */
+static struct conv *node_conv(struct impfs *fs, fuse_ino_t ino)
+{
+	int type = QTYPE(ino);
+
+	if (type != Qconv && (type <= 0 || type >= Qmax || qtab[type].parent != Qconv))
+		return NULL;
+	return conv_lookup(fs, QPROTO(ino), QNUM(ino));
+}
+
 /* node_valid says whether ino names something that exists now. */
 static bool node_valid(struct impfs *fs, fuse_ino_t ino)
 {
-	int type = QTYPE(ino), num = QNUM(ino);
+	int type = QTYPE(ino), num = QNUM(ino), proto = QPROTO(ino);
 
 	if (type <= 0 || type >= Qmax)
 		return false;
-	if (qtab[type].parent == Qifc || type == Qifc)
+	if (type == Qconv || qtab[type].parent == Qconv)
+		return node_conv(fs, ino) != NULL;
+	if (type == Qproto || qtab[type].parent == Qproto || qtab[type].parent == Qnewdir)
+		return proto_by_index(fs, proto) != NULL && num == 0;
+	if (proto)
+		return false;
+	if (type == Qifc || qtab[type].parent == Qifc)
 		return num < fs->net.ndevs;
 	return num == 0;
 }
 
 static void fill_attr(struct impfs *fs, fuse_ino_t ino, struct stat *st)
 {
+	struct conv *c = node_conv(fs, ino);
+
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	st->st_mode = qtab[QTYPE(ino)].mode;
 	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
 	st->st_atime = st->st_mtime = st->st_ctime = (time_t)fs->mount_time;
 	st->st_blksize = 4096;
+	if (c) {
+		st->st_uid = c->uid;
+		st->st_gid = c->gid;
+	}
+}
+
+/* Nodes under a protocol directory change owner and meaning as sockets
+ * come and go, so the kernel must ask every time. */
+static double node_timeout(fuse_ino_t ino)
+{
+	return QPROTO(ino) ? 0.0 : 1.0;
 }
 
 static void reply_entry(fuse_req_t req, struct impfs *fs, fuse_ino_t ino)
@@ -83,35 +119,62 @@ static void reply_entry(fuse_req_t req, struct impfs *fs, fuse_ino_t ino)
 	memset(&e, 0, sizeof(e));
 	e.ino = ino;
 	e.generation = 1;
-	e.attr_timeout = 1.0;
-	e.entry_timeout = 1.0;
+	e.attr_timeout = node_timeout(ino);
+	e.entry_timeout = node_timeout(ino);
 	fill_attr(fs, ino, &e.attr);
 	fuse_reply_entry(req, &e);
+}
+
+/* parse_number reads a canonical decimal (no sign, no leading zero). */
+static int parse_number(const char *s)
+{
+	long v = 0;
+
+	if (!*s || (*s == '0' && s[1]) || strlen(s) > 7)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return (int)v;
 }
 
 static void imp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct impfs *fs = fs_of(req);
-	int ptype = QTYPE(parent);
+	int ptype = QTYPE(parent), proto = QPROTO(parent), n;
 
 	if (!node_valid(fs, parent)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (ptype == Qipifc) {
-		char *end;
-		long n = strtol(name, &end, 10);
-		if (*name >= '0' && *name <= '9' && !*end && n < fs->net.ndevs &&
-		    (n == 0 || *name != '0')) {
-			reply_entry(req, fs, QID(Qifc, n));
+	switch (ptype) {
+	case Qroot:
+		for (int i = 0; i < NPROTO; i++)
+			if (!strcmp(fs->proto[i].name, name)) {
+				reply_entry(req, fs, QID(Qproto, i + 1, 0));
+				return;
+			}
+		break;
+	case Qipifc:
+		n = parse_number(name);
+		if (n >= 0 && n < fs->net.ndevs) {
+			reply_entry(req, fs, QID(Qifc, 0, n));
 			return;
 		}
-		fuse_reply_err(req, ENOENT);
-		return;
+		break;
+	case Qproto:
+		n = parse_number(name);
+		if (n >= 0 && conv_lookup(fs, proto, n)) {
+			reply_entry(req, fs, QID(Qconv, proto, n));
+			return;
+		}
+		break;
 	}
 	for (int t = 1; t < Qmax; t++)
 		if (qtab[t].parent == ptype && qtab[t].name && !strcmp(qtab[t].name, name)) {
-			reply_entry(req, fs, QID(t, QNUM(parent)));
+			reply_entry(req, fs, QID(t, proto, QNUM(parent)));
 			return;
 		}
 	fuse_reply_err(req, ENOENT);
@@ -127,7 +190,7 @@ static void imp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		return;
 	}
 	fill_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, 1.0);
+	fuse_reply_attr(req, &st, node_timeout(ino));
 }
 
 /* Shell redirection truncates: accept a truncate to 0 and change nothing. */
@@ -147,72 +210,113 @@ static void imp_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int t
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	if ((to_set & FUSE_SET_ATTR_SIZE) && !(qtab[QTYPE(ino)].mode & 0200)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
 	fill_attr(fs, ino, &st);
-	fuse_reply_attr(req, &st, 1.0);
+	fuse_reply_attr(req, &st, node_timeout(ino));
 }
 
-static void dir_add(fuse_req_t req, char *buf, size_t size, size_t *len, off_t *idx,
-		    off_t want, const char *name, fuse_ino_t ino, mode_t mode, bool *full)
+struct dirbuf {
+	fuse_req_t req;
+	char *buf;
+	size_t size, len;
+	off_t idx, want;
+	bool full;
+};
+
+static void dir_add(struct dirbuf *d, const char *name, fuse_ino_t ino, mode_t mode)
 {
 	struct stat st = { .st_ino = ino, .st_mode = mode };
 	size_t n;
 
-	if (*full || (*idx)++ < want)
+	if (d->full || d->idx++ < d->want)
 		return;
-	n = fuse_add_direntry(req, buf + *len, size - *len, name, &st, *idx);
-	if (n > size - *len) {
-		*full = true;
+	n = fuse_add_direntry(d->req, d->buf + d->len, d->size - d->len, name, &st, d->idx);
+	if (n > d->size - d->len) {
+		d->full = true;
 		return;
 	}
-	*len += n;
+	d->len += n;
 }
 
 static void imp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
 	struct impfs *fs = fs_of(req);
-	int type = QTYPE(ino);
-	char *buf;
-	size_t len = 0;
-	off_t idx = 0;
-	bool full = false;
+	int type = QTYPE(ino), proto = QPROTO(ino);
+	struct dirbuf d = { .req = req, .want = off };
+	char name[16];
 
 	if (!node_valid(fs, ino) || !S_ISDIR(qtab[type].mode)) {
 		fuse_reply_err(req, node_valid(fs, ino) ? ENOTDIR : ENOENT);
 		return;
 	}
-	if (size > 65536)
-		size = 65536;
-	buf = malloc(size);
-	if (!buf) {
+	d.size = size > 65536 ? 65536 : size;
+	d.buf = malloc(d.size);
+	if (!d.buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	dir_add(req, buf, size, &len, &idx, off, ".", ino, S_IFDIR, &full);
-	dir_add(req, buf, size, &len, &idx, off, "..", QID(qtab[type].parent ? qtab[type].parent : Qroot, 0), S_IFDIR, &full);
-	if (type == Qipifc) {
+	dir_add(&d, ".", ino, S_IFDIR);
+	dir_add(&d, "..", FUSE_ROOT_ID, S_IFDIR);
+	if (type == Qroot)
+		for (int i = 0; i < NPROTO; i++)
+			dir_add(&d, fs->proto[i].name, QID(Qproto, i + 1, 0), S_IFDIR);
+	if (type == Qipifc)
 		for (int i = 0; i < fs->net.ndevs; i++) {
-			char name[16];
 			snprintf(name, sizeof(name), "%d", i);
-			dir_add(req, buf, size, &len, &idx, off, name, QID(Qifc, i), S_IFDIR, &full);
+			dir_add(&d, name, QID(Qifc, 0, i), S_IFDIR);
 		}
-	}
 	for (int t = 1; t < Qmax; t++)
 		if (qtab[t].parent == type && qtab[t].name)
-			dir_add(req, buf, size, &len, &idx, off, qtab[t].name,
-				QID(t, QNUM(ino)), qtab[t].mode, &full);
-	fuse_reply_buf(req, buf, len);
-	free(buf);
+			dir_add(&d, qtab[t].name, QID(t, proto, QNUM(ino)), qtab[t].mode);
+	if (type == Qproto) {
+		struct protodir *p = proto_by_index(fs, proto);
+		for (int i = 0; i < p->nconv; i++)
+			if (p->conv[i]) {
+				snprintf(name, sizeof(name), "%d", i);
+				dir_add(&d, name, QID(Qconv, proto, i), S_IFDIR);
+			}
+	}
+	fuse_reply_buf(req, d.buf, d.len);
+	free(d.buf);
+}
+
+/* rmdir of a socket directory is the close command. */
+static void imp_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct impfs *fs = fs_of(req);
+	int n = parse_number(name);
+	struct conv *c;
+
+	if (QTYPE(parent) != Qproto || !node_valid(fs, parent)) {
+		fuse_reply_err(req, QTYPE(parent) == Qproto ? ENOENT : EPERM);
+		return;
+	}
+	c = n >= 0 ? conv_lookup(fs, QPROTO(parent), n) : NULL;
+	if (!c) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	conv_close(c);
+	conv_maybe_free(c);
+	fuse_reply_err(req, 0);
+}
+
+static struct ofile *ofile_new(int type, int num)
+{
+	struct ofile *of = calloc(1, sizeof(*of));
+
+	if (of) {
+		of->type = type;
+		of->num = num;
+	}
+	return of;
 }
 
 static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct impfs *fs = fs_of(req);
 	int type = QTYPE(ino), acc = fi->flags & O_ACCMODE;
+	struct conv *c = NULL;
 	struct ofile *of;
 
 	if (!node_valid(fs, ino)) {
@@ -227,28 +331,60 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	of = calloc(1, sizeof(*of));
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	if (type == Qnewctl) {
+		const struct fuse_ctx *ctx = fuse_req_ctx(req);
+		int err = conv_new(fs, proto_by_index(fs, QPROTO(ino)), ctx->uid, ctx->gid, NULL, &c);
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+		type = Qctl;
+	} else if (qtab[type].parent == Qconv) {
+		c = node_conv(fs, ino);
+		if (type == Qlisten) {
+			sock_listen_open(req, c, fi);
+			return;
+		}
+	}
+	of = ofile_new(type, QNUM(ino));
 	if (!of) {
+		if (c)
+			conv_maybe_free(c);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	of->type = type;
-	of->num = QNUM(ino);
-	if (acc != O_WRONLY) {
+	if (c) {
+		conv_attach(c, of);
+		if (type != Qctl && type != Qdata)
+			show_conv_file(&of->text, c, type);
+	} else if (acc != O_WRONLY || type == Qifcpcap || type == Qlog) {
 		struct net_device *dev = of->num < fs->net.ndevs ? fs->net.devs[of->num] : NULL;
 		switch (type) {
 		case Qifcctl: sb_printf(&of->text, "%d\n", of->num); break;
 		case Qifcstatus: show_ifc_status(&of->text, dev); break;
-		case Qifcstats: show_ifc_stats(&of->text, dev); break;
+		case Qifcstats:
+			show_ifc_stats(&of->text, dev);
+			sb_printf(&of->text, "PcapDrops: %llu\n", (unsigned long long)pcap_drops(fs));
+			break;
+		case Qifcpcap: pcap_open(fs, of); break;
 		case Qarp: show_arp(&of->text, &fs->net); break;
 		case Qiproute: show_iproute(&of->text, &fs->net); break;
 		case Qipselftab: show_ipselftab(&of->text, &fs->net); break;
+		case Qlog: if (acc != O_WRONLY) log_open(fs, of); break;
+		case Qpstats: show_proto_stats(&of->text, fs, proto_by_index(fs, QPROTO(ino))); break;
 		}
 	}
 	fi->fh = (uintptr_t)of;
-	fi->direct_io = 1;
-	fi->nonseekable = 1;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* The opener went away (interrupted) before the reply. */
+		if (of->ring)
+			ring_release(fs, of);
+		conv_detach(of);
+		sb_free(&of->text);
+		free(of);
+	}
 }
 
 static void imp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -256,6 +392,16 @@ static void imp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
 
+	if (of->ring) {
+		ring_read(req, fs_of(req), of, size, fi->flags);
+		return;
+	}
+	if (of->conv && of->type == Qdata) {
+		sock_read(req, of, size, fi->flags);
+		return;
+	}
+	if (of->conv && of->type == Qctl && of->text.len == 0)
+		sb_printf(&of->text, "%d\n", of->conv->x);
 	if ((size_t)off >= of->text.len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -274,19 +420,24 @@ static void imp_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 	char line[256], why[160] = "";
 	int err;
 
-	if (size >= sizeof(line)) {
+	if (of->conv && of->type == Qdata) {
+		sock_write(req, of, data, size, fi->flags);
+		return;
+	}
+	if (of->conv && of->type == Qctl) {
+		conv_ctl(req, of->conv, of, data, size);
+		return;
+	}
+	if (size >= sizeof(line) || memchr(data, 0, size)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	memcpy(line, data, size);
 	line[size] = 0;
-	if (memchr(line, 0, size)) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
 	switch (of->type) {
 	case Qarp: err = write_arp(&fs->net, line, why, sizeof(why)); break;
 	case Qiproute: err = write_iproute(&fs->net, line, why, sizeof(why)); break;
+	case Qlog: err = log_ctl(fs, line, why, sizeof(why)); break;
 	case Qifcctl:
 		err = of->num < fs->net.ndevs ?
 			write_ifc_ctl(fs->net.devs[of->num], line, why, sizeof(why)) : -ENODEV;
@@ -294,17 +445,36 @@ static void imp_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 	default: err = -EACCES; break;
 	}
 	if (err) {
-		net_log(&fs->net, NETLOG_IP, "%s: %s", qtab[of->type].name, why);
+		net_log(&fs->net, NETLOG_ALL, "%s: %s", qtab[of->type].name, why);
 		fuse_reply_err(req, -err);
 		return;
 	}
 	fuse_reply_write(req, size);
 }
 
+static void imp_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		     struct fuse_pollhandle *ph)
+{
+	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
+
+	if (of->conv) {
+		sock_poll(req, of, ph);
+		return;
+	}
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, POLLIN | POLLOUT);
+}
+
 static void imp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
 
+	if (of->ring)
+		ring_release(fs_of(req), of);
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
+	conv_detach(of);
 	sb_free(&of->text);
 	free(of);
 	fuse_reply_err(req, 0);
@@ -320,14 +490,24 @@ static void imp_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+static void imp_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Large requests: a read or write of up to 1 MiB is one request. */
+	conn->max_write = 1u << 20;
+	conn->max_read = 0;
+}
+
 const struct fuse_lowlevel_ops impfs_ops = {
+	.init = imp_init,
 	.lookup = imp_lookup,
 	.getattr = imp_getattr,
 	.setattr = imp_setattr,
 	.readdir = imp_readdir,
+	.rmdir = imp_rmdir,
 	.open = imp_open,
 	.read = imp_read,
 	.write = imp_write,
+	.poll = imp_poll,
 	.release = imp_release,
 	.statfs = imp_statfs,
 };

@@ -1,0 +1,619 @@
+/* Sockets as files (the part of Linux's sockfs, and of Plan 9's devip, that
+ * turns file operations into socket calls).
+ *
+ * A conv is one socket directory.  Requests the socket cannot answer now
+ * (a read with nothing queued, a connect under way, an open of listen with
+ * no caller waiting) are parked on the conv, and retried when the stack
+ * wakes the socket; an interrupt from the kernel (Ctrl-C) answers a parked
+ * request with EINTR.  No request ever holds the thread. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "impfs.h"
+
+static const struct { const char *name; int type, protocol; } protos[NPROTO] = {
+	{ "udp", SOCK_DGRAM, IPPROTO_UDP },
+	{ "icmp", SOCK_DGRAM, IPPROTO_ICMP },
+};
+
+static void conv_wakeup(struct socket *sock);
+
+void sockfs_init(struct impfs *fs)
+{
+	for (int i = 0; i < NPROTO; i++) {
+		fs->proto[i].name = protos[i].name;
+		fs->proto[i].type = protos[i].type;
+		fs->proto[i].protocol = protos[i].protocol;
+	}
+}
+
+struct protodir *proto_by_index(struct impfs *fs, int i)
+{
+	return i >= 1 && i <= NPROTO ? &fs->proto[i - 1] : NULL;
+}
+
+struct conv *conv_lookup(struct impfs *fs, int proto, int x)
+{
+	struct protodir *p = proto_by_index(fs, proto);
+
+	if (!p || x < 0 || x >= p->nconv)
+		return NULL;
+	return p->conv[x];
+}
+
+/* conv_new makes socket N, N the lowest free number, around sock (a new
+ * socket of p's kind when NULL). */
+int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
+	     struct socket *sock, struct conv **res)
+{
+	struct conv *c;
+	int x, err;
+
+	if (fs->nsockets >= fs->max_sockets)
+		return -ENFILE;
+	for (x = 0; x < p->nconv && p->conv[x]; x++)
+		;
+	if (x == p->nconv) {
+		int n = p->nconv ? p->nconv * 2 : 16;
+		struct conv **v = realloc(p->conv, (size_t)n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + p->nconv, 0, (size_t)(n - p->nconv) * sizeof(*v));
+		p->conv = v;
+		p->nconv = n;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->sock = sock;
+	if (!sock && (err = sock_create(&fs->net, p->type, p->protocol, &c->sock)) != 0) {
+		free(c);
+		return err;
+	}
+	c->sock->wakeup = conv_wakeup;
+	c->sock->owner = c;
+	c->p = p;
+	c->x = x;
+	c->uid = uid;
+	c->gid = gid;
+	c->fs = fs;
+	p->conv[x] = c;
+	fs->nsockets++;
+	*res = c;
+	return 0;
+}
+
+void conv_attach(struct conv *c, struct ofile *of)
+{
+	of->conv = c;
+	of->next = c->files;
+	c->files = of;
+	c->nfiles++;
+}
+
+/* conv_detach: a file of the conv was closed. */
+void conv_detach(struct ofile *of)
+{
+	struct conv *c = of->conv;
+
+	if (!c)
+		return;
+	for (struct ofile **pp = &c->files; *pp; pp = &(*pp)->next)
+		if (*pp == of) {
+			*pp = of->next;
+			break;
+		}
+	/* Requests parked by this file cannot be for anyone now. */
+	for (struct preq *pr = c->waiters, *next; pr; pr = next) {
+		next = pr->next;
+		if (pr->of == of) {
+			preq_unlink(pr);
+			fuse_reply_err(pr->req, EBADF);
+			preq_free(pr);
+		}
+	}
+	of->conv = NULL;
+	c->nfiles--;
+	conv_maybe_free(c);
+}
+
+/* conv_close: close, hangup or rmdir.  For a datagram socket there is no
+ * exchange to wait for: the socket goes now, and its directory when its
+ * last file closes.  Parked requests are answered: EOF, EPIPE. */
+void conv_close(struct conv *c)
+{
+	c->closing = true;
+	if (c->sock) {
+		sock_release(c->sock);
+		c->sock = NULL;
+	}
+	conv_wakeup_now(c);
+}
+
+/* conv_maybe_free frees the conv when nothing keeps it (SPEC §3). */
+void conv_maybe_free(struct conv *c)
+{
+	if (c->nfiles > 0 || c->waiters)
+		return;
+	if (c->sock && c->held && !c->closing)
+		return;
+	if (c->sock)
+		sock_release(c->sock);
+	c->p->conv[c->x] = NULL;
+	c->fs->nsockets--;
+	free(c);
+}
+
+/* err_text is strerror with a lower-case first letter, to read as the end
+ * of a sentence: "connect 10.0.0.9 81: connection refused". */
+static void err_text(char *buf, size_t len, int err)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+void conv_seterr(struct conv *c, const char *cmd, int err)
+{
+	char why[96];
+
+	err_text(why, sizeof(why), err);
+	snprintf(c->err, sizeof(c->err), "%.90s: %.95s", cmd, why);
+}
+
+/* --- parked requests --- */
+
+static void preq_interrupted(fuse_req_t req, void *data)
+{
+	struct preq *pr = data;
+
+	preq_unlink(pr);
+	fuse_reply_err(pr->req, EINTR);
+	if (pr->conv)
+		conv_maybe_free(pr->conv);
+	preq_free(pr);
+}
+
+struct preq *preq_new(fuse_req_t req, int op, struct ofile *of)
+{
+	struct preq *pr = calloc(1, sizeof(*pr));
+
+	if (pr) {
+		pr->req = req;
+		pr->op = op;
+		pr->of = of;
+		pr->conv = of ? of->conv : NULL;
+	}
+	return pr;
+}
+
+/* preq_park puts pr at the end of list and lets an interrupt end it.  If
+ * the request was already interrupted, it is answered (and freed) here. */
+void preq_park(struct preq **list, struct preq *pr)
+{
+	while (*list)
+		list = &(*list)->next;
+	*list = pr;
+	pr->pprev = list;
+	pr->next = NULL;
+	fuse_req_interrupt_func(pr->req, preq_interrupted, pr);
+}
+
+void preq_unlink(struct preq *pr)
+{
+	if (!pr->pprev)
+		return;
+	*pr->pprev = pr->next;
+	if (pr->next)
+		pr->next->pprev = pr->pprev;
+	pr->pprev = NULL;
+	pr->next = NULL;
+}
+
+void preq_free(struct preq *pr)
+{
+	free(pr->wbuf);
+	free(pr);
+}
+
+/* --- data --- */
+
+/* The Plan 9 UDP header of headers mode: raddr[16] laddr[16] ifcaddr[16]
+ * rport[2] lport[2], addresses as IPv4-mapped IPv6. */
+#define HDR_LEN 52
+
+static void v4mapped(unsigned char *p, uint32_t addr)
+{
+	memset(p, 0, 10);
+	p[10] = p[11] = 0xff;
+	memcpy(p + 12, &addr, 4);
+}
+
+static bool from_v4mapped(const unsigned char *p, uint32_t *addr)
+{
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char zero[16];
+
+	if (!memcmp(p, zero, 16)) {
+		*addr = 0;
+		return true;
+	}
+	if (memcmp(p, prefix, 12))
+		return false;
+	memcpy(addr, p + 12, 4);
+	return true;
+}
+
+/* try_read answers a read if the socket can; false if it must wait. */
+static bool try_read(fuse_req_t req, struct conv *c, size_t size, bool nonblock)
+{
+	struct socket *sock = c->sock;
+	struct sockmsg msg;
+	unsigned char hdr[HDR_LEN];
+	struct iovec iov[9];
+	bool headers;
+	long n;
+
+	if (!sock) {
+		fuse_reply_buf(req, NULL, 0);	/* closed: end of file */
+		return true;
+	}
+	headers = sock->sk && sock->sk->headers;
+	if (headers && size < HDR_LEN) {
+		snprintf(c->err, sizeof(c->err), "read: headers mode needs a buffer of at least %d bytes", HDR_LEN);
+		fuse_reply_err(req, EINVAL);
+		return true;
+	}
+	memset(&msg, 0, sizeof(msg));
+	n = sock->ops->recvmsg(sock, &msg, headers ? size - HDR_LEN : size);
+	if (n == -EAGAIN && !nonblock)
+		return false;
+	if (n < 0) {
+		if (n != -EAGAIN)
+			conv_seterr(c, "read", (int)-n);
+		fuse_reply_err(req, (int)-n);
+		return true;
+	}
+	if (n == 0 && msg.iovcnt == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return true;
+	}
+	int cnt = 0;
+	if (headers) {
+		struct sockaddr_in local;
+		sock->ops->getname(sock, &local, false);
+		v4mapped(hdr, msg.name.sin_addr.s_addr);
+		v4mapped(hdr + 16, msg.local);
+		v4mapped(hdr + 32, msg.local);
+		memcpy(hdr + 48, &msg.name.sin_port, 2);
+		memcpy(hdr + 50, &local.sin_port, 2);
+		iov[cnt].iov_base = hdr;
+		iov[cnt++].iov_len = HDR_LEN;
+	}
+	for (int i = 0; i < msg.iovcnt; i++)
+		iov[cnt++] = msg.iov[i];
+	fuse_reply_iov(req, iov, cnt);
+	sock->ops->recv_done(sock, &msg, (size_t)n);
+	return true;
+}
+
+void sock_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
+{
+	struct conv *c = of->conv;
+	struct preq *pr;
+
+	if (try_read(req, c, size, flags & O_NONBLOCK))
+		return;
+	pr = preq_new(req, P_READ, of);
+	if (!pr) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pr->size = size;
+	preq_park(&c->waiters, pr);
+}
+
+/* try_write sends what it can; false if the rest must wait. */
+static bool try_write(fuse_req_t req, struct conv *c, const char *buf, size_t size,
+		      size_t *done, bool nonblock)
+{
+	struct socket *sock = c->sock;
+	struct sockmsg msg;
+	long n;
+
+	if (!sock || (sock->sk && (sock->sk->sk_shutdown & SEND_SHUTDOWN))) {
+		conv_seterr(c, "write", EPIPE);
+		fuse_reply_err(req, EPIPE);
+		return true;
+	}
+	memset(&msg, 0, sizeof(msg));
+	if (sock->sk && sock->sk->headers) {
+		uint32_t raddr, laddr;
+		if (size < HDR_LEN || !from_v4mapped((const unsigned char *)buf, &raddr) ||
+		    !from_v4mapped((const unsigned char *)buf + 16, &laddr)) {
+			snprintf(c->err, sizeof(c->err), "write: headers mode needs a %d-byte header "
+				 "of IPv4-mapped addresses before the data", HDR_LEN);
+			fuse_reply_err(req, EINVAL);
+			return true;
+		}
+		msg.name.sin_family = AF_INET;
+		msg.name.sin_addr.s_addr = raddr;
+		memcpy(&msg.name.sin_port, buf + 48, 2);
+		msg.has_name = true;
+		msg.local = laddr;
+		msg.data = buf + HDR_LEN;
+		n = sock->ops->sendmsg(sock, &msg, size - HDR_LEN);
+		if (n >= 0)
+			n = (long)size;
+	} else {
+		msg.data = buf + *done;
+		n = sock->ops->sendmsg(sock, &msg, size - *done);
+	}
+	if (n == -EAGAIN && !nonblock && *done < size)
+		return false;
+	if (n < 0) {
+		if (*done > 0) {	/* a partial write counts what went */
+			fuse_reply_write(req, *done);
+			return true;
+		}
+		if (n != -EAGAIN)
+			conv_seterr(c, "write", (int)-n);
+		fuse_reply_err(req, (int)-n);
+		return true;
+	}
+	*done += (size_t)n;
+	if (*done < size && sock->type == SOCK_STREAM)
+		return nonblock ? (fuse_reply_write(req, *done), true) : false;
+	fuse_reply_write(req, size);
+	return true;
+}
+
+void sock_write(fuse_req_t req, struct ofile *of, const char *buf, size_t size, int flags)
+{
+	struct conv *c = of->conv;
+	size_t done = 0;
+	struct preq *pr;
+
+	if (try_write(req, c, buf, size, &done, flags & O_NONBLOCK))
+		return;
+	/* The request's buffer is libfuse's: keep what is left of it. */
+	pr = preq_new(req, P_WRITE, of);
+	if (!pr || !(pr->wbuf = malloc(size - done))) {
+		free(pr);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(pr->wbuf, buf + done, size - done);
+	pr->wlen = size - done;
+	pr->wdone = done;
+	preq_park(&c->waiters, pr);
+}
+
+static unsigned int conv_poll_mask(struct conv *c, int type)
+{
+	unsigned int m, mask = 0;
+
+	if (!c->sock)
+		return POLLIN | POLLHUP;
+	m = c->sock->ops->poll(c->sock);
+	if (type == Qctl)
+		return c->sock->sk && c->sock->sk->accept_head ? POLLIN : 0;
+	if (m & SOCK_POLLIN) mask |= POLLIN | POLLRDNORM;
+	if (m & SOCK_POLLOUT) mask |= POLLOUT | POLLWRNORM;
+	if (m & SOCK_POLLERR) mask |= POLLERR;
+	if (m & SOCK_POLLHUP) mask |= POLLHUP;
+	return mask;
+}
+
+void sock_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
+{
+	if (ph) {
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+	}
+	fuse_reply_poll(req, conv_poll_mask(of->conv, of->type));
+}
+
+/* --- listen --- */
+
+/* try_accept answers an open of listen with a new socket's ctl. */
+static bool try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi, bool nonblock)
+{
+	struct impfs *fs = c->fs;
+	struct socket *ns;
+	struct conv *nc;
+	struct ofile *of;
+	int err;
+
+	if (!c->sock || !c->sock->sk || !c->sock->sk->listening) {
+		snprintf(c->err, sizeof(c->err), "listen: socket %d is not announced", c->x);
+		fuse_reply_err(req, EINVAL);
+		return true;
+	}
+	if (!c->sock->sk->accept_head) {
+		if (!nonblock)
+			return false;
+		fuse_reply_err(req, EAGAIN);
+		return true;
+	}
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	if (fs->nsockets >= fs->max_sockets)
+		err = -ENFILE;
+	else
+		err = c->sock->ops->accept(c->sock, &ns);
+	if (!err && (err = conv_new(fs, c->p, ctx->uid, ctx->gid, ns, &nc)) != 0)
+		sock_release(ns);
+	if (!err)
+		nc->held = true;
+	if (err) {
+		conv_seterr(c, "listen", -err);
+		fuse_reply_err(req, -err);
+		return true;
+	}
+	of = calloc(1, sizeof(*of));
+	if (!of) {
+		nc->held = false;
+		conv_maybe_free(nc);
+		fuse_reply_err(req, ENOMEM);
+		return true;
+	}
+	of->type = Qctl;
+	conv_attach(nc, of);
+	fi->fh = (uintptr_t)of;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		conv_detach(of), free(of);
+	return true;
+}
+
+void sock_listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
+{
+	struct preq *pr;
+
+	if (try_accept(req, c, fi, fi->flags & O_NONBLOCK))
+		return;
+	pr = preq_new(req, P_LISTEN, NULL);
+	if (!pr) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pr->conv = c;
+	pr->fi = *fi;
+	/* An open file of listen does not exist yet, but the conv must stay
+	 * while someone waits on it. */
+	preq_park(&c->waiters, pr);
+}
+
+/* --- wakeups --- */
+
+/* retry answers every parked request the socket can now answer, oldest
+ * first; those it cannot stay parked. */
+void conv_wakeup_now(struct conv *c)
+{
+	struct preq *pr, *next;
+
+	for (pr = c->waiters; pr; pr = next) {
+		bool done = false;
+		next = pr->next;
+		switch (pr->op) {
+		case P_READ:
+			done = try_read(pr->req, c, pr->size, false);
+			break;
+		case P_WRITE: {
+			size_t d = 0;
+			done = try_write(pr->req, c, pr->wbuf, pr->wlen, &d, false);
+			if (!done && d) {
+				memmove(pr->wbuf, pr->wbuf + d, pr->wlen - d);
+				pr->wlen -= d;
+			}
+			break;
+		}
+		case P_LISTEN:
+			done = try_accept(pr->req, c, &pr->fi, false);
+			break;
+		}
+		if (done) {
+			preq_unlink(pr);
+			preq_free(pr);
+		}
+	}
+	for (struct ofile *of = c->files; of; of = of->next)
+		if (of->ph) {
+			fuse_lowlevel_notify_poll(of->ph);
+			fuse_pollhandle_destroy(of->ph);
+			of->ph = NULL;
+		}
+}
+
+static void conv_wakeup(struct socket *sock)
+{
+	struct conv *c = sock->owner;
+
+	conv_wakeup_now(c);
+	conv_maybe_free(c);
+}
+
+/* --- text files --- */
+
+static void show_addr(struct strbuf *sb, const struct sockaddr_in *a)
+{
+	char ip[16];
+
+	sb_printf(sb, "%s %u\n", inet_ntoa_r(a->sin_addr.s_addr, ip), ntohs(a->sin_port));
+}
+
+void show_conv_file(struct strbuf *sb, struct conv *c, int type)
+{
+	struct sockaddr_in a;
+	char buf[512];
+
+	switch (type) {
+	case Qlocal:
+	case Qremote:
+		if (!c->sock || c->sock->ops->getname(c->sock, &a, type == Qremote)) {
+			memset(&a, 0, sizeof(a));
+		}
+		show_addr(sb, &a);
+		break;
+	case Qstatus:
+		if (!c->sock) {
+			sb_printf(sb, "Closed\n");
+			break;
+		}
+		c->sock->ops->status(c->sock, buf, sizeof(buf));
+		sb_printf(sb, "%s", buf);
+		break;
+	case Qerr:
+		if (c->err[0])
+			sb_printf(sb, "%s\n", c->err);
+		break;
+	}
+}
+
+void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p)
+{
+	const struct net *net = &fs->net;
+
+	if (p->protocol == IPPROTO_UDP) {
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->udpstats.n);
+		UDPSTATS(X)
+#undef X
+	} else if (p->protocol == IPPROTO_ICMP) {
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->icmpstats.n);
+		ICMPSTATS(X)
+#undef X
+	}
+	int n = 0;
+	for (int i = 0; i < p->nconv; i++)
+		n += p->conv[i] != NULL;
+	sb_printf(sb, "Sockets: %d\n", n);
+}
+
+void sockfs_shutdown(struct impfs *fs)
+{
+	for (int i = 0; i < NPROTO; i++) {
+		struct protodir *p = &fs->proto[i];
+		for (int x = 0; x < p->nconv; x++) {
+			struct conv *c = p->conv[x];
+			if (!c)
+				continue;
+			if (c->sock)
+				sock_release(c->sock);
+			for (struct preq *pr = c->waiters, *next; pr; pr = next) {
+				next = pr->next;
+				fuse_reply_err(pr->req, EINTR);
+				preq_free(pr);
+			}
+			free(c);
+		}
+		free(p->conv);
+		p->conv = NULL;
+		p->nconv = 0;
+	}
+}
