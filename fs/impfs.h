@@ -175,11 +175,7 @@ void show_arp(struct strbuf *sb, struct net *net);
 void show_iproute(struct strbuf *sb, struct net *net);
 void show_ipselftab(struct strbuf *sb, struct net *net);
 
-/* ctl.c-like writers for the stack-wide files: 0 or -errno, with a sentence
- * in why. */
-int write_arp(struct net *net, char *line, char *why, size_t whylen);
-int write_iproute(struct net *net, char *line, char *why, size_t whylen);
-int write_ifc_ctl(struct net_device *dev, char *line, char *why, size_t whylen);
+#include "ctlparse.h"	/* the stack-wide files' writers */
 
 /* tree.c */
 extern const struct fuse_lowlevel_ops impfs_ops;
