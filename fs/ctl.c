@@ -2,6 +2,7 @@
  * socket, and answer the write with its byte count or an errno, with a
  * sentence in the socket's err file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -29,8 +30,8 @@ static int set_opt(struct conv *c, enum sockopt opt, long val, char *why, size_t
 	return err;
 }
 
-/* sockctl_exec does cmd; 0, -errno (why may say more), or 1 when the
- * request was parked to be answered later. */
+/* sockctl_exec does cmd; 0, -errno (why may say more), or -EINPROGRESS
+ * for a connect that goes on. */
 static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t whylen)
 {
 	struct socket *sock = c->sock;
@@ -70,7 +71,7 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 		return do_bind(sock, cmd->addr, cmd->port);
 	case CMD_CLOSE:
 	case CMD_HANGUP:
-		conv_close(c);
+		conv_close(c, cmd->verb == CMD_HANGUP);
 		return 0;
 	case CMD_SHUTDOWN:
 		return sock->ops->shutdown(sock, cmd->how);
@@ -92,7 +93,8 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 	return -EINVAL;
 }
 
-int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, size_t len)
+int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, size_t len,
+	     int flags)
 {
 	struct sockcmd cmd;
 	char why[160] = "";
@@ -105,8 +107,11 @@ int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, 
 		err = -EPIPE;
 	} else {
 		err = sockctl_exec(c, &cmd, why, sizeof(why));
-		if (err == 1)
-			return 0;	/* parked: answered later */
+		if (err == -EINPROGRESS && !(flags & O_NONBLOCK)) {
+			/* TCP: the write returns when the handshake is over. */
+			sock_connect_park(req, c, of, len, cmd.text);
+			return 0;
+		}
 		if (err && why[0])
 			snprintf(c->err, sizeof(c->err), "%.90s: %.95s", cmd.text, why);
 		else if (err)

@@ -110,7 +110,7 @@ struct conv {
 	struct impfs *fs;
 };
 
-#define NPROTO 2
+#define NPROTO 3
 
 struct impfs {
 	struct net net;
@@ -136,7 +136,9 @@ int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
 	     struct socket *sock, struct conv **res);
 void conv_attach(struct conv *c, struct ofile *of);
 void conv_detach(struct ofile *of);
-void conv_close(struct conv *c);
+void conv_close(struct conv *c, bool abort);
+void sock_connect_park(fuse_req_t req, struct conv *c, struct ofile *of, size_t len,
+		       const char *cmd);
 void conv_maybe_free(struct conv *c);
 void conv_wakeup_now(struct conv *c);
 void conv_seterr(struct conv *c, const char *cmd, int err);
@@ -155,7 +157,8 @@ void preq_unlink(struct preq *pr);
 void preq_free(struct preq *pr);
 
 /* ctl.c: a socket's ctl command; 0 or -errno (and err set). */
-int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, size_t len);
+int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, size_t len,
+	     int flags);
 
 /* pcap.c and log.c: streams read through a ring per reader. */
 void pcap_open(struct impfs *fs, struct ofile *of);

@@ -26,7 +26,7 @@
 struct options {
 	bool foreground, debug;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
-	unsigned int mtu, max_sockets;
+	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
 	const char *mountpoint;
 	const char *fuse_opts[16];
@@ -50,7 +50,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
-	      "             [--msl MS] [--fault SPEC] [-o FUSE-OPTION] MOUNTPOINT\n", f);
+	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
 static unsigned long parse_num(const char *opt, const char *s, unsigned long min, unsigned long max)
@@ -68,7 +68,7 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
-	       OPT_MSL, OPT_FAULT, OPT_HELP };
+	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -79,6 +79,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-sockets", required_argument, 0, OPT_MAXSOCK },
 		{ "msl", required_argument, 0, OPT_MSL },
 		{ "fault", required_argument, 0, OPT_FAULT },
+		{ "syn-retries", required_argument, 0, OPT_SYNRETRIES },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0 }
 	};
@@ -89,6 +90,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->mtu = ETH_DATA_LEN;
 	o->max_sockets = 1024;
 	o->msl_ms = 30000;
+	o->syn_retries = 6;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fdho:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -108,6 +110,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAXSOCK: o->max_sockets = (unsigned int)parse_num("--max-sockets", optarg, 1, 1u << 20); break;
 		case OPT_MSL: o->msl_ms = parse_num("--msl", optarg, 1, 3600000); break;
 		case OPT_FAULT: o->fault = optarg; break;
+		case OPT_SYNRETRIES: o->syn_retries = (unsigned int)parse_num("--syn-retries", optarg, 1, 20); break;
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
 		default:
@@ -158,6 +161,8 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = now_us() ^ (uint64_t)getpid() << 32;
 	net_init(&fs->net, now_us(), seed);
+	fs->net.tcp_msl = o->msl_ms * 1000;
+	fs->net.tcp_syn_retries = o->syn_retries;
 	if (o->mac) {
 		if (eth_parse_addr(o->mac, mac) || is_multicast_ether_addr(mac) || is_zero_ether_addr(mac))
 			die("--mac: \"%s\" is not a unicast MAC address like 02:00:00:00:00:01", o->mac);

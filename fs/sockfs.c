@@ -16,6 +16,7 @@
 #include "impfs.h"
 
 static const struct { const char *name; int type, protocol; } protos[NPROTO] = {
+	{ "tcp", SOCK_STREAM, IPPROTO_TCP },
 	{ "udp", SOCK_DGRAM, IPPROTO_UDP },
 	{ "icmp", SOCK_DGRAM, IPPROTO_ICMP },
 };
@@ -121,25 +122,33 @@ void conv_detach(struct ofile *of)
 	conv_maybe_free(c);
 }
 
-/* conv_close: close, hangup or rmdir.  For a datagram socket there is no
- * exchange to wait for: the socket goes now, and its directory when its
- * last file closes.  Parked requests are answered: EOF, EPIPE. */
-void conv_close(struct conv *c)
+/* conv_close: close, hangup (abort) or rmdir.  A stream socket starts its
+ * closing exchange (FIN, or RST for hangup) and stays until it is over; a
+ * datagram socket has nothing to exchange and goes now.  Either way its
+ * directory goes when its last file closes.  Parked requests are answered
+ * (end of file, EPIPE). */
+void conv_close(struct conv *c, bool abort)
 {
 	c->closing = true;
 	if (c->sock) {
-		sock_release(c->sock);
-		c->sock = NULL;
+		c->sock->ops->close(c->sock, abort);
+		if (c->sock->type != SOCK_STREAM || c->sock->ops->finished(c->sock)) {
+			sock_release(c->sock);
+			c->sock = NULL;
+		}
 	}
 	conv_wakeup_now(c);
 }
 
-/* conv_maybe_free frees the conv when nothing keeps it (SPEC §3). */
+/* conv_maybe_free frees the conv when nothing keeps it (SPEC §3): no file
+ * is open, and it was never connected or announced, or it was closed, or
+ * its connection is over by itself.  A closed stream socket first finishes
+ * its FIN exchange. */
 void conv_maybe_free(struct conv *c)
 {
 	if (c->nfiles > 0 || c->waiters)
 		return;
-	if (c->sock && c->held && !c->closing)
+	if (c->sock && (c->held || c->closing) && !c->sock->ops->finished(c->sock))
 		return;
 	if (c->sock)
 		sock_release(c->sock);
@@ -172,7 +181,16 @@ static void preq_interrupted(fuse_req_t req, void *data)
 	struct preq *pr = data;
 
 	preq_unlink(pr);
-	fuse_reply_err(pr->req, EINTR);
+	if (pr->op == P_WRITE && pr->wdone > 0) {
+		fuse_reply_write(pr->req, pr->wdone);	/* what went, as write(2) does */
+	} else {
+		fuse_reply_err(pr->req, EINTR);
+		if (pr->op == P_CONNECT && pr->conv && pr->conv->sock) {
+			/* Ctrl-C on a connect leaves the socket Closed. */
+			pr->conv->sock->ops->close(pr->conv->sock, true);
+			snprintf(pr->conv->err, sizeof(pr->conv->err), "%.120s: interrupted", pr->cmd);
+		}
+	}
 	if (pr->conv)
 		conv_maybe_free(pr->conv);
 	preq_free(pr);
@@ -317,7 +335,9 @@ void sock_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
 	preq_park(&c->waiters, pr);
 }
 
-/* try_write sends what it can; false if the rest must wait. */
+/* try_write sends what it can of buf[*done..size); false if the rest
+ * must wait.  It answers with the whole count, or with what went before
+ * an error. */
 static bool try_write(fuse_req_t req, struct conv *c, const char *buf, size_t size,
 		      size_t *done, bool nonblock)
 {
@@ -326,6 +346,10 @@ static bool try_write(fuse_req_t req, struct conv *c, const char *buf, size_t si
 	long n;
 
 	if (!sock || (sock->sk && (sock->sk->sk_shutdown & SEND_SHUTDOWN))) {
+		if (*done) {
+			fuse_reply_write(req, *done);
+			return true;
+		}
 		conv_seterr(c, "write", EPIPE);
 		fuse_reply_err(req, EPIPE);
 		return true;
@@ -348,27 +372,32 @@ static bool try_write(fuse_req_t req, struct conv *c, const char *buf, size_t si
 		msg.data = buf + HDR_LEN;
 		n = sock->ops->sendmsg(sock, &msg, size - HDR_LEN);
 		if (n >= 0)
-			n = (long)size;
+			n = (long)(size - *done);
 	} else {
 		msg.data = buf + *done;
 		n = sock->ops->sendmsg(sock, &msg, size - *done);
 	}
-	if (n == -EAGAIN && !nonblock && *done < size)
-		return false;
-	if (n < 0) {
-		if (*done > 0) {	/* a partial write counts what went */
-			fuse_reply_write(req, *done);
-			return true;
-		}
-		if (n != -EAGAIN)
-			conv_seterr(c, "write", (int)-n);
-		fuse_reply_err(req, (int)-n);
+	if (n > 0)
+		*done += (size_t)n;
+	if (*done == size) {
+		fuse_reply_write(req, size);
 		return true;
 	}
-	*done += (size_t)n;
-	if (*done < size && sock->type == SOCK_STREAM)
-		return nonblock ? (fuse_reply_write(req, *done), true) : false;
-	fuse_reply_write(req, size);
+	if (n == -EAGAIN || n > 0) {
+		if (!nonblock)
+			return false;
+		if (*done)
+			fuse_reply_write(req, *done);
+		else
+			fuse_reply_err(req, EAGAIN);
+		return true;
+	}
+	if (*done) {	/* a partial write counts what went */
+		fuse_reply_write(req, *done);
+		return true;
+	}
+	conv_seterr(c, "write", (int)-n);
+	fuse_reply_err(req, (int)-n);
 	return true;
 }
 
@@ -380,16 +409,55 @@ void sock_write(fuse_req_t req, struct ofile *of, const char *buf, size_t size, 
 
 	if (try_write(req, c, buf, size, &done, flags & O_NONBLOCK))
 		return;
-	/* The request's buffer is libfuse's: keep what is left of it. */
+	/* The request's buffer is libfuse's: keep a copy to finish from. */
 	pr = preq_new(req, P_WRITE, of);
-	if (!pr || !(pr->wbuf = malloc(size - done))) {
+	if (!pr || !(pr->wbuf = malloc(size))) {
 		free(pr);
+		if (done)
+			fuse_reply_write(req, done);
+		else
+			fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(pr->wbuf, buf, size);
+	pr->wlen = size;
+	pr->wdone = done;
+	preq_park(&c->waiters, pr);
+}
+
+/* try_connect answers a parked connect once the handshake is over. */
+static bool try_connect(struct preq *pr, struct conv *c)
+{
+	struct socket *sock = c->sock;
+	int err;
+
+	if (sock && sock->state == SS_CONNECTING)
+		return false;
+	if (sock && sock->state == SS_CONNECTED) {
+		c->held = true;
+		fuse_reply_write(pr->req, pr->size);
+		return true;
+	}
+	err = sock && sock->sk ? -sock_error(sock->sk) : EPIPE;
+	if (!err)
+		err = ECONNREFUSED;
+	conv_seterr(c, pr->cmd, err);
+	fuse_reply_err(pr->req, err);
+	return true;
+}
+
+/* sock_connect_park: the connect command waits for the handshake. */
+void sock_connect_park(fuse_req_t req, struct conv *c, struct ofile *of, size_t len,
+		       const char *cmd)
+{
+	struct preq *pr = preq_new(req, P_CONNECT, of);
+
+	if (!pr) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	memcpy(pr->wbuf, buf + done, size - done);
-	pr->wlen = size - done;
-	pr->wdone = done;
+	pr->size = len;
+	snprintf(pr->cmd, sizeof(pr->cmd), "%s", cmd);
 	preq_park(&c->waiters, pr);
 }
 
@@ -505,15 +573,12 @@ void conv_wakeup_now(struct conv *c)
 		case P_READ:
 			done = try_read(pr->req, c, pr->size, false);
 			break;
-		case P_WRITE: {
-			size_t d = 0;
-			done = try_write(pr->req, c, pr->wbuf, pr->wlen, &d, false);
-			if (!done && d) {
-				memmove(pr->wbuf, pr->wbuf + d, pr->wlen - d);
-				pr->wlen -= d;
-			}
+		case P_WRITE:
+			done = try_write(pr->req, c, pr->wbuf, pr->wlen, &pr->wdone, false);
 			break;
-		}
+		case P_CONNECT:
+			done = try_connect(pr, c);
+			break;
 		case P_LISTEN:
 			done = try_accept(pr->req, c, &pr->fi, false);
 			break;
@@ -580,7 +645,11 @@ void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p)
 {
 	const struct net *net = &fs->net;
 
-	if (p->protocol == IPPROTO_UDP) {
+	if (p->protocol == IPPROTO_TCP) {
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->tcpstats.n);
+		TCPSTATS(X)
+#undef X
+	} else if (p->protocol == IPPROTO_UDP) {
 #define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->udpstats.n);
 		UDPSTATS(X)
 #undef X
@@ -603,8 +672,11 @@ void sockfs_shutdown(struct impfs *fs)
 			struct conv *c = p->conv[x];
 			if (!c)
 				continue;
-			if (c->sock)
+			if (c->sock) {
+				/* SPEC §5: a stopping daemon resets its connections. */
+				c->sock->ops->close(c->sock, true);
 				sock_release(c->sock);
+			}
 			for (struct preq *pr = c->waiters, *next; pr; pr = next) {
 				next = pr->next;
 				fuse_reply_err(pr->req, EINTR);

@@ -296,7 +296,7 @@ static void imp_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	conv_close(c);
+	conv_close(c, false);
 	conv_maybe_free(c);
 	fuse_reply_err(req, 0);
 }
@@ -425,7 +425,7 @@ static void imp_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 		return;
 	}
 	if (of->conv && of->type == Qctl) {
-		conv_ctl(req, of->conv, of, data, size);
+		conv_ctl(req, of->conv, of, data, size, fi->flags);
 		return;
 	}
 	if (size >= sizeof(line) || memchr(data, 0, size)) {

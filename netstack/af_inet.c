@@ -16,12 +16,14 @@ struct inet_protosw {
 };
 
 static const struct inet_protosw inetsw[] = {
+	{ SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops },
 	{ SOCK_DGRAM, IPPROTO_ICMP, &ping_prot, &inet_dgram_ops },
 };
 
 void inet_init(struct net *net)
 {
+	tcp_init(net);
 	udp_init(net);
 	ping_init(net);
 }
@@ -90,7 +92,7 @@ static int inet_release(struct socket *sock)
 	return 0;
 }
 
-static int inet_bind(struct socket *sock, const struct sockaddr_in *addr)
+int inet_bind(struct socket *sock, const struct sockaddr_in *addr)
 {
 	struct sock *sk = sock->sk;
 	int err;
@@ -111,7 +113,7 @@ static int inet_bind(struct socket *sock, const struct sockaddr_in *addr)
 	return 0;
 }
 
-static int inet_autobind(struct sock *sk)
+int inet_autobind(struct sock *sk)
 {
 	int err;
 
@@ -168,7 +170,7 @@ static int inet_dgram_listen(struct socket *sock, int backlog)
 	return 0;
 }
 
-static int inet_accept(struct socket *sock, struct socket **newsock)
+int inet_accept(struct socket *sock, struct socket **newsock)
 {
 	struct sock *sk = sock->sk, *child;
 	struct socket *ns;
@@ -190,7 +192,7 @@ static int inet_accept(struct socket *sock, struct socket **newsock)
 	return 0;
 }
 
-static int inet_getname(struct socket *sock, struct sockaddr_in *addr, bool peer)
+int inet_getname(struct socket *sock, struct sockaddr_in *addr, bool peer)
 {
 	struct sock *sk = sock->sk;
 
@@ -311,13 +313,25 @@ static int inet_setsockopt(struct socket *sock, enum sockopt opt, int val)
 	}
 }
 
-static void inet_status(struct socket *sock, char *buf, size_t len)
+static int inet_dgram_close(struct socket *sock, bool abort)
+{
+	return 0;	/* nothing to exchange: the holder releases it */
+}
+
+static bool inet_dgram_finished(struct socket *sock)
+{
+	return false;	/* a datagram socket lasts until it is closed */
+}
+
+void inet_status(struct socket *sock, char *buf, size_t len)
 {
 	sock->sk->sk_prot->status(sock->sk, buf, len);
 }
 
 const struct proto_ops inet_dgram_ops = {
 	.release = inet_release,
+	.close = inet_dgram_close,
+	.finished = inet_dgram_finished,
 	.bind = inet_bind,
 	.connect = inet_dgram_connect,
 	.listen = inet_dgram_listen,

@@ -24,6 +24,7 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 void net_cleanup(struct net *net)
 {
 	skb_queue_purge(&net->backlog);
+	tcp_cleanup(net);
 	ipfrag_flush(net);
 	arp_cleanup(net);
 	for (int i = 0; i < net->ndevs; i++) {

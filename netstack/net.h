@@ -16,6 +16,7 @@
 #include "skbuff.h"
 #include "timer.h"
 #include "udp.h"
+#include "tcp.h"
 
 struct socket;
 
@@ -51,6 +52,13 @@ struct net {
 	struct udp_table udp_table;
 	struct udp_table ping_table;
 	struct udpstats udpstats;
+	/* TCP: connections by local port, counters, the ISN key, settings. */
+	struct sock *tcp_hash[UDP_HTABLE];
+	struct tcpstats tcpstats;
+	uint64_t isn_key[2];
+	uint64_t tcp_challenge_tokens, tcp_challenge_last;
+	uint64_t tcp_msl;		/* µs; TIME_WAIT is twice this */
+	unsigned int tcp_syn_retries, tcp_retries;
 	/* Sockets with a wakeup to deliver (see sock.h). */
 	struct socket *wake_head, *wake_tail;
 	/* Where protocol events go; mask selects classes. */

@@ -58,6 +58,12 @@ enum sockopt { SOCKOPT_SNDBUF, SOCKOPT_RCVBUF, SOCKOPT_TTL, SOCKOPT_TOS,
 
 struct proto_ops {
 	int (*release)(struct socket *sock);
+	/* close and hangup: start a graceful close (FIN after the data) or
+	 * abort (RST), without letting go of the socket. */
+	int (*close)(struct socket *sock, bool abort);
+	/* True once the connection is over by itself (reset, timed out, or
+	 * the peer's end of file read), so its holder may let it go. */
+	bool (*finished)(struct socket *sock);
 	int (*bind)(struct socket *sock, const struct sockaddr_in *addr);
 	/* 0 when connected, -EINPROGRESS while it goes on (wait for a wakeup
 	 * and look at sock->state), or -errno. */
@@ -163,5 +169,10 @@ void net_run_wakeups(struct net *net);
 void inet_init(struct net *net);
 extern const struct proto_ops inet_dgram_ops;
 int inet_sk_pick_source(struct sock *sk, uint32_t daddr);
+int inet_bind(struct socket *sock, const struct sockaddr_in *addr);
+int inet_autobind(struct sock *sk);
+int inet_accept(struct socket *sock, struct socket **newsock);
+int inet_getname(struct socket *sock, struct sockaddr_in *addr, bool peer);
+void inet_status(struct socket *sock, char *buf, size_t len);
 
 #endif

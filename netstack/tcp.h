@@ -1,0 +1,204 @@
+/* TCP (RFC 9293), with RFC 7323 (window scale, timestamps), RFC 6298
+ * (retransmission timer), RFC 5681 and RFC 6582 (congestion control,
+ * NewReno), RFC 5961 (challenge ACKs), RFC 6528 (ISNs), RFC 1122.
+ *
+ * Files as BSD and Linux divide them:
+ *   tcp.c         the user side: open, close, send, receive, status
+ *   tcp_input.c   segment arrival, the state machine of RFC 9293 §3.10.7
+ *   tcp_output.c  segments out: data, ACKs, SYNs, RSTs, the window we offer
+ *   tcp_timer.c   retransmission, delayed ACK, persist, keepalive, TIME_WAIT
+ *   tcp_subr.c    tables of connections, ports, ISNs, options, the byte rings
+ */
+#ifndef IMP_TCP_H
+#define IMP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sock.h"
+#include "timer.h"
+
+struct net;
+
+struct tcphdr {
+	uint16_t source, dest;
+	uint32_t seq, ack_seq;
+	uint8_t doff_res;		/* data offset << 4 */
+	uint8_t flags;
+	uint16_t window, check, urg_ptr;
+} __attribute__((packed));
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+/* States, numbered as RFC 9293 lists them; names as Plan 9 prints them. */
+enum tcp_state {
+	TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECV, TCP_ESTABLISHED,
+	TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK,
+	TCP_TIME_WAIT
+};
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 §3.4). */
+static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool between(uint32_t lo, uint32_t x, uint32_t hi) /* lo <= x <= hi */
+{
+	return hi - lo >= x - lo;
+}
+
+/* A byte ring: the send buffer (from snd_una) or the receive buffer. */
+struct byte_ring {
+	unsigned char *buf;
+	uint32_t cap, head, len;
+};
+
+#define TCP_MIN_RTO_US 200000u
+#define TCP_MAX_RTO_US 60000000u
+#define TCP_INIT_RTO_US 1000000u
+#define TCP_DELACK_US 40000u		/* Linux's minimum; RFC 1122 allows 500 ms */
+#define TCP_FIN_TIMEOUT_US 60000000ull	/* an orphan in FIN_WAIT2 */
+#define TCP_KEEPALIVE_PROBES 9
+#define TCP_KEEPALIVE_INTVL_US 75000000ull
+#define TCP_DEFAULT_MSS 536		/* when the peer sends none */
+#define TCP_INIT_CWND 10		/* segments, RFC 6928 */
+#define TCP_DEFAULT_RCVBUF (2u << 20)
+#define TCP_DEFAULT_SNDBUF (2u << 20)
+#define TCP_MAX_WSCALE 14
+#define TCP_OOO_MAX 256			/* out-of-order segments held */
+#define TCP_PERSIST_MAX_US 60000000u
+
+/* RFC 4022 names, then counters of our own. */
+#define TCPSTATS(X) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) \
+	X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs) X(RetransSegs) \
+	X(InErrs) X(OutRsts) X(InCsumErrors) X(InBadHeader) X(InNoSocket) \
+	X(ChallengeAcks) X(ChallengeAcksLimited) X(PawsDrops) X(OutOfWindow) \
+	X(DupAcks) X(FastRetrans) X(Timeouts) X(ZeroWindowProbes) \
+	X(KeepaliveProbes) X(OfoQueued) X(OfoDrops) X(ListenOverflows) \
+	X(DelayedAcks) X(BadOptions)
+struct tcpstats {
+#define X(n) uint64_t n;
+	TCPSTATS(X)
+#undef X
+};
+
+struct tcp_options {
+	bool saw_mss, saw_wscale, saw_tstamp, saw_sackok;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t tsval, tsecr;
+};
+
+struct tcp_sock {
+	struct sock sk;			/* first: a tcp_sock is a sock */
+	/* send sequence variables (RFC 9293 §3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_window;		/* largest window the peer offered */
+	uint8_t snd_wscale;
+	/* receive sequence variables */
+	uint32_t irs, rcv_nxt, rcv_wnd, rcv_adv;	/* rcv_adv: right edge offered */
+	uint8_t rcv_wscale;
+	uint32_t last_ack_sent;
+	/* options */
+	uint16_t mss;			/* the most data we put in a segment */
+	uint16_t advmss;		/* what we said we take */
+	bool wscale_ok, tstamp_ok;
+	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_stamp;
+	/* congestion control */
+	uint32_t cwnd, ssthresh, recover, dupacks;
+	bool in_recovery;
+	/* round trip (µs) */
+	uint32_t srtt, rttvar, rto;
+	uint32_t rtt_seq;		/* timing this sequence number (no timestamps) */
+	uint64_t rtt_start;
+	bool rtt_timing;
+	unsigned int backoff;		/* RTO doublings since the last good ACK */
+	unsigned int retransmits, total_retrans;
+	unsigned int syn_retries, max_retries;
+	/* buffers */
+	struct byte_ring sndq;		/* bytes from snd_una on */
+	struct byte_ring rcvq;		/* in-order bytes not yet read */
+	struct sk_buff_head ofo;	/* out of order, sorted by seq */
+	bool fin_queued;		/* the user closed: FIN after sndq */
+	bool fin_sent, fin_rcvd;
+	uint32_t fin_seq;		/* our FIN's sequence number, once sent */
+	/* acknowledgement */
+	uint32_t ack_pending;		/* bytes received and not yet ACKed */
+	bool ack_now;
+	/* settings */
+	bool nodelay;
+	bool keepalive;
+	uint64_t keepalive_idle;	/* µs */
+	unsigned int keepalive_sent;
+	uint64_t last_rcv;		/* µs, for keepalive */
+	uint64_t persist_backoff;
+	/* timers */
+	struct timer_list rexmit_timer, delack_timer, persist_timer, keepalive_timer,
+		timewait_timer;
+	bool orphan;			/* released by its socket, finishing alone */
+	bool eof_seen;			/* the user read the peer's FIN as end of file */
+	bool user_closed;		/* close was asked: FIN_WAIT2 does not wait forever */
+	unsigned int syn_pending;	/* a listener's children still in SYN_RECV */
+	uint64_t msl;			/* µs */
+};
+
+static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }
+
+/* tcp_subr.c */
+void tcp_init(struct net *net);
+void tcp_cleanup(struct net *net);
+int tcp_get_port(struct sock *sk, uint16_t port);
+void tcp_hash(struct sock *sk);
+void tcp_unhash(struct sock *sk);
+struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
+			uint32_t daddr, uint16_t dport);
+uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport);
+int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
+int bring_init(struct byte_ring *r, uint32_t cap);
+void bring_free(struct byte_ring *r);
+uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len);
+void bring_copy_out(const struct byte_ring *r, uint32_t off, void *dst, uint32_t len);
+void bring_consume(struct byte_ring *r, uint32_t len);
+static inline uint32_t bring_space(const struct byte_ring *r) { return r->cap - r->len; }
+void tcp_set_state(struct sock *sk, int state);
+const char *tcp_state_name(int state);
+void tcp_done(struct sock *sk);
+void tcp_destroy_sock(struct sock *sk);
+struct tcp_sock *tcp_create_child(struct sock *parent);
+
+/* tcp_output.c */
+void tcp_write_xmit(struct sock *sk);
+void tcp_send_ack(struct sock *sk);
+void tcp_send_delayed_ack(struct sock *sk);
+void tcp_send_syn(struct sock *sk);
+void tcp_send_synack(struct sock *sk);
+void tcp_send_active_reset(struct sock *sk);
+void tcp_send_reset(struct net *net, struct sk_buff *skb);
+void tcp_send_challenge_ack(struct sock *sk);
+void tcp_send_probe(struct sock *sk, bool keepalive);
+int tcp_retransmit_una(struct sock *sk);
+uint32_t tcp_select_window(struct sock *sk);
+void tcp_window_update(struct sock *sk);
+uint32_t tcp_flight(const struct tcp_sock *tp);
+
+/* tcp_input.c */
+void tcp_v4_rcv(struct sk_buff *skb);
+void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info);
+
+/* tcp_timer.c */
+void tcp_init_timers(struct tcp_sock *tp);
+void tcp_clear_timers(struct tcp_sock *tp);
+void tcp_reset_rexmit_timer(struct sock *sk);
+void tcp_rearm_keepalive(struct sock *sk);
+void tcp_enter_timewait(struct sock *sk);
+void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp.c */
+extern const struct proto tcp_prot;
+extern const struct proto_ops inet_stream_ops;
+
+#endif

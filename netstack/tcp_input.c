@@ -1,0 +1,628 @@
+/* TCP input: RFC 9293 §3.10.7, SEGMENT ARRIVES, step by step, with the
+ * checks of RFC 5961 and RFC 7323 (PAWS) where the RFC puts them. */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "checksum.h"
+#include "net.h"
+#include "tcp.h"
+
+/* What input learned of a segment, kept in the skb. */
+struct tcp_skb_cb {
+	uint32_t seq, end_seq, ack_seq;	/* end_seq: seq + data + SYN + FIN */
+	uint32_t window;		/* as in the header, unscaled */
+	uint32_t len;			/* data bytes */
+	uint8_t flags;
+	struct tcp_options opt;
+};
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
+_Static_assert(sizeof(struct tcp_skb_cb) <= sizeof(((struct sk_buff *)0)->cb), "cb too small");
+
+static uint8_t tcp_wscale_for(uint32_t space)
+{
+	uint8_t ws = 0;
+
+	while (ws < TCP_MAX_WSCALE && (space >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+/* tcp_mss_for: the data a segment may carry to a peer that takes
+ * peer_mss, less the timestamp option when it is on. */
+static void tcp_set_mss(struct tcp_sock *tp, const struct tcp_options *opt)
+{
+	uint32_t mss = opt->saw_mss && opt->mss ? opt->mss : TCP_DEFAULT_MSS;
+
+	if (mss > tp->advmss)
+		mss = tp->advmss;
+	if (tp->tstamp_ok)
+		mss -= 12;
+	if (mss < 64)
+		mss = 64;	/* an MSS of 1 is an attack, not a network */
+	tp->mss = (uint16_t)mss;
+	/* RFC 6928: min(10 MSS, max(2 MSS, 14600)). */
+	uint32_t iw = 2 * mss > 14600 ? 2 * mss : 14600;
+	tp->cwnd = TCP_INIT_CWND * mss < iw ? TCP_INIT_CWND * mss : iw;
+}
+
+/* tcp_negotiate records what the peer's SYN (or SYN-ACK) offered. */
+static void tcp_negotiate(struct tcp_sock *tp, const struct tcp_options *opt, bool we_offered)
+{
+	tp->wscale_ok = opt->saw_wscale && we_offered;
+	if (tp->wscale_ok) {
+		tp->snd_wscale = opt->wscale;
+		if (!we_offered || !tp->rcv_wscale)
+			tp->rcv_wscale = tcp_wscale_for(tp->rcvq.cap);
+	} else {
+		tp->snd_wscale = tp->rcv_wscale = 0;
+	}
+	tp->tstamp_ok = opt->saw_tstamp && we_offered;
+	if (tp->tstamp_ok) {
+		tp->ts_recent = opt->tsval;
+		tp->ts_recent_stamp = tp->sk.net->now;
+	}
+	tcp_set_mss(tp, opt);
+}
+
+/* tcp_listen_rcv: a segment for a listener (RFC 9293 §3.10.7.2). */
+static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
+{
+	struct net *net = parent->net;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_sock *tp;
+	struct sock *sk;
+	struct rtable rt;
+
+	if (cb->flags & TH_RST)
+		return;
+	if (cb->flags & TH_ACK) {
+		tcp_send_reset(net, skb);
+		return;
+	}
+	if (!(cb->flags & TH_SYN))
+		return;
+	if ((unsigned int)parent->sk_ack_backlog + tcp_sk(parent)->syn_pending >=
+	    (unsigned int)parent->sk_max_ack_backlog) {
+		net->tcpstats.ListenOverflows++;
+		return;		/* the peer will send its SYN again */
+	}
+	tp = tcp_create_child(parent);
+	if (!tp)
+		return;
+	sk = &tp->sk;
+	sk->inet_saddr = iph->daddr;
+	sk->inet_daddr = iph->saddr;
+	sk->inet_dport = th->source;
+	if (ip_route_output(net, iph->saddr, &rt) || bring_init(&tp->sndq, sk->sk_sndbuf) ||
+	    bring_init(&tp->rcvq, sk->sk_rcvbuf)) {
+		tcp_destroy_sock(sk);
+		sk_free(sk);
+		return;
+	}
+	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tp->irs = cb->seq;
+	tp->rcv_nxt = cb->seq + 1;
+	tp->iss = tcp_isn(net, sk->inet_saddr, sk->inet_sport, sk->inet_daddr, sk->inet_dport);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->snd_max = tp->iss + 1;
+	tp->snd_wnd = cb->window;
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = cb->seq;
+	tp->snd_wl2 = tp->iss;
+	tp->ts_offset = net_random(net);
+	tp->rcv_wscale = 0;
+	tcp_negotiate(tp, &cb->opt, true);
+	sk->parent = parent;
+	tcp_sk(parent)->syn_pending++;
+	sk->sk_state = TCP_SYN_RECV;
+	tcp_hash(sk);
+	net->tcpstats.PassiveOpens++;
+	tcp_send_synack(sk);
+	tcp_reset_rexmit_timer(sk);
+}
+
+/* tcp_synsent_rcv: the answer to our SYN (RFC 9293 §3.10.7.3). */
+static void tcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct net *net = sk->net;
+	bool ack_ok = false;
+
+	if (cb->flags & TH_ACK) {
+		if (!after(cb->ack_seq, tp->iss) || after(cb->ack_seq, tp->snd_max)) {
+			tcp_send_reset(net, skb);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (cb->flags & TH_RST) {
+		if (ack_ok) {
+			sk->sk_err = ECONNREFUSED;
+			net->tcpstats.AttemptFails++;
+			tcp_done(sk);
+		}
+		return;
+	}
+	if (!(cb->flags & TH_SYN))
+		return;
+	tp->irs = cb->seq;
+	tp->rcv_nxt = cb->seq + 1;
+	tcp_negotiate(tp, &cb->opt, true);
+	if (!ack_ok) {
+		/* Simultaneous open (RFC 9293 figure 7). */
+		tcp_set_state(sk, TCP_SYN_RECV);
+		tcp_send_synack(sk);
+		return;
+	}
+	tp->snd_una = cb->ack_seq;
+	tp->snd_wnd = cb->window;	/* a SYN's window is not scaled */
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = cb->seq;
+	tp->snd_wl2 = cb->ack_seq;
+	if (tp->retransmits == 0)
+		tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+	tp->retransmits = 0;
+	tp->backoff = 0;
+	tp->rtt_timing = false;
+	del_timer(&net->timers, &tp->rexmit_timer);
+	tp->last_rcv = net->now;
+	if (sk->sk_socket)
+		sk->sk_socket->state = SS_CONNECTED;
+	tcp_set_state(sk, TCP_ESTABLISHED);
+	tcp_rearm_keepalive(sk);
+	tcp_send_ack(sk);
+	tcp_write_xmit(sk);
+}
+
+/* RFC 9293 §3.10.7.4, first: is any of the segment in the window? */
+static bool tcp_sequence_ok(const struct tcp_sock *tp, const struct tcp_skb_cb *cb)
+{
+	uint32_t wnd = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t seglen = cb->end_seq - cb->seq;
+
+	if (seglen == 0)
+		return wnd == 0 ? cb->seq == tp->rcv_nxt :
+			!before(cb->seq, tp->rcv_nxt) && before(cb->seq, tp->rcv_nxt + wnd);
+	if (wnd == 0)
+		return cb->seq == tp->rcv_nxt;	/* so its ACK and FIN still count */
+	return (!before(cb->seq, tp->rcv_nxt) && before(cb->seq, tp->rcv_nxt + wnd)) ||
+	       (!before(cb->end_seq - 1, tp->rcv_nxt) && before(cb->end_seq - 1, tp->rcv_nxt + wnd));
+}
+
+static void tcp_fin(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->rcv_nxt++;
+	tp->fin_rcvd = true;
+	tp->ack_now = true;
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Our FIN not yet acknowledged: both closed at once. */
+		tcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_enter_timewait(sk);
+		break;
+	}
+	sk_wake(sk);
+}
+
+/* tcp_ofo_insert keeps an out-of-order segment, sorted by seq. */
+static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *p;
+
+	if (tp->ofo.qlen >= TCP_OOO_MAX) {
+		sk->net->tcpstats.OfoDrops++;
+		kfree_skb(skb);
+		return;
+	}
+	skb_queue_walk(&tp->ofo, p) {
+		if (TCP_SKB_CB(p)->seq == TCP_SKB_CB(skb)->seq &&
+		    !before(TCP_SKB_CB(p)->end_seq, TCP_SKB_CB(skb)->end_seq)) {
+			kfree_skb(skb);	/* we have all of it already */
+			return;
+		}
+		if (after(TCP_SKB_CB(p)->seq, TCP_SKB_CB(skb)->seq))
+			break;
+	}
+	/* insert before p (p may be the queue head: then at the tail) */
+	skb->next = p;
+	skb->prev = p->prev;
+	p->prev->next = skb;
+	p->prev = skb;
+	tp->ofo.qlen++;
+	tp->ofo.bytes += skb->len;
+	sk->net->tcpstats.OfoQueued++;
+}
+
+/* tcp_queue_inorder takes the part of skb at or past rcv_nxt into the
+ * receive ring; true if the segment's FIN was reached. */
+static bool tcp_queue_inorder(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t skip = tp->rcv_nxt - cb->seq, len = cb->len, n = 0;
+
+	if (skip < len) {
+		n = bring_write(&tp->rcvq, skb->data + skip, len - skip);
+		tp->rcv_nxt += n;
+		tp->ack_pending += n;
+		if (n < len - skip)
+			return false;	/* out of room: the rest is dropped, and so its FIN */
+	}
+	return (cb->flags & TH_FIN) && tp->rcv_nxt == cb->end_seq - 1;
+}
+
+/* tcp_data_queue: RFC 9293 §3.10.7.4, seventh and eighth. */
+static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool had_ofo = tp->ofo.qlen > 0;
+
+	if (after(cb->seq, tp->rcv_nxt)) {
+		tp->ack_now = true;	/* a duplicate ACK tells the sender of the hole */
+		tcp_ofo_insert(sk, skb);
+		return;
+	}
+	if (!after(cb->end_seq, tp->rcv_nxt)) {
+		tp->ack_now = true;	/* all old: the sender missed our ACK */
+		kfree_skb(skb);
+		return;
+	}
+	if (tcp_queue_inorder(sk, skb))
+		tcp_fin(sk);
+	kfree_skb(skb);
+	/* Whatever the gap kept back may follow now. */
+	while (!tp->fin_rcvd && tp->ofo.qlen) {
+		struct sk_buff *o = skb_peek(&tp->ofo);
+		if (after(TCP_SKB_CB(o)->seq, tp->rcv_nxt))
+			break;
+		skb_unlink(o, &tp->ofo);
+		if (after(TCP_SKB_CB(o)->end_seq, tp->rcv_nxt) && tcp_queue_inorder(sk, o))
+			tcp_fin(sk);
+		kfree_skb(o);
+	}
+	if (had_ofo)
+		tp->ack_now = true;	/* RFC 5681 §4.2: ACK at once when a hole fills */
+	sk_wake(sk);
+}
+
+/* tcp_ack: RFC 9293 §3.10.7.4, fifth, for synchronized states, with RFC
+ * 5681/6582 congestion control and RFC 6298 timing.  Returns false when
+ * the segment must be dropped. */
+static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct net *net = sk->net;
+	uint32_t ack = cb->ack_seq, flight = tcp_flight(tp);
+
+	if (after(ack, tp->snd_max)) {
+		tcp_send_ack(sk);	/* it acknowledges what we never sent */
+		return false;
+	}
+	if (before(ack, tp->snd_una - tp->max_window)) {
+		tcp_send_challenge_ack(sk);	/* RFC 5961 §5.2 */
+		return false;
+	}
+	if (after(ack, tp->snd_una)) {
+		uint32_t acked = ack - tp->snd_una;
+		uint32_t data = acked < tp->sndq.len ? acked : tp->sndq.len;
+
+		bring_consume(&tp->sndq, data);
+		tp->snd_una = ack;
+		if (before(tp->snd_nxt, tp->snd_una))
+			tp->snd_nxt = tp->snd_una;
+		if (tp->tstamp_ok && cb->opt.saw_tstamp && cb->opt.tsecr)
+			tcp_rtt_sample(tp, ((uint32_t)(net->now / 1000) + tp->ts_offset - cb->opt.tsecr) * 1000u);
+		else if (tp->rtt_timing && after(ack, tp->rtt_seq)) {
+			tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+			tp->rtt_timing = false;
+		}
+		tp->backoff = 0;
+		tp->retransmits = 0;
+		tp->persist_backoff = 0;
+		del_timer(&net->timers, &tp->persist_timer);
+		if (tp->in_recovery) {
+			if (!before(ack, tp->recover)) {
+				/* Full ACK: leave recovery (RFC 6582 §3.2 step 3). */
+				uint32_t f = tcp_flight(tp) + tp->mss;
+				tp->cwnd = tp->ssthresh < f ? tp->ssthresh : f;
+				tp->in_recovery = false;
+				tp->dupacks = 0;
+			} else {
+				/* Partial ACK: the next hole, at once. */
+				tcp_retransmit_una(sk);
+				tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked + tp->mss : tp->mss;
+			}
+		} else {
+			tp->dupacks = 0;
+			if (tp->cwnd < tp->ssthresh)
+				tp->cwnd += acked < 2u * tp->mss ? acked : 2u * tp->mss;	/* RFC 3465 L=2 */
+			else
+				tp->cwnd += (uint32_t)((uint64_t)tp->mss * tp->mss / tp->cwnd) + 1;
+		}
+		if (tp->cwnd > (64u << 20))
+			tp->cwnd = 64u << 20;
+		if (tcp_flight(tp) == 0)
+			del_timer(&net->timers, &tp->rexmit_timer);
+		else
+			tcp_reset_rexmit_timer(sk);
+		sk_wake(sk);	/* room in the send buffer */
+	} else if (ack == tp->snd_una && cb->len == 0 && !(cb->flags & (TH_SYN | TH_FIN)) &&
+		   flight > 0 && (cb->window << tp->snd_wscale) == tp->snd_wnd) {
+		net->tcpstats.DupAcks++;
+		if (++tp->dupacks == 3 && !tp->in_recovery) {
+			/* Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2). */
+			uint32_t half = flight / 2;
+			net->tcpstats.FastRetrans++;
+			tp->ssthresh = half > 2u * tp->mss ? half : 2u * tp->mss;
+			tp->recover = tp->snd_max;
+			tp->in_recovery = true;
+			tcp_retransmit_una(sk);
+			tp->cwnd = tp->ssthresh + 3u * tp->mss;
+		} else if (tp->in_recovery) {
+			tp->cwnd += tp->mss;	/* each dup ACK: a segment has left */
+		}
+	}
+	/* The send window, from the newest segment (RFC 9293 §3.10.7.4). */
+	if (before(tp->snd_wl1, cb->seq) ||
+	    (tp->snd_wl1 == cb->seq && !before(ack, tp->snd_wl2))) {
+		tp->snd_wnd = cb->window << tp->snd_wscale;
+		if (tp->snd_wnd > tp->max_window)
+			tp->max_window = tp->snd_wnd;
+		tp->snd_wl1 = cb->seq;
+		tp->snd_wl2 = ack;
+	}
+	/* Our FIN acknowledged? */
+	if (tp->fin_sent && after(tp->snd_una, tp->fin_seq)) {
+		switch (sk->sk_state) {
+		case TCP_FIN_WAIT1:
+			tcp_set_state(sk, TCP_FIN_WAIT2);
+			if (tp->orphan || tp->fin_queued)
+				mod_timer(&net->timers, &tp->timewait_timer, net->now + TCP_FIN_TIMEOUT_US);
+			break;
+		case TCP_CLOSING:
+			tcp_enter_timewait(sk);
+			break;
+		case TCP_LAST_ACK:
+			tcp_done(sk);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* tcp_rcv_state_process: every state but LISTEN and SYN_SENT. */
+static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct net *net = sk->net;
+
+	/* A listener's child hears its peer's SYN again: our SYN-ACK was lost. */
+	if (sk->sk_state == TCP_SYN_RECV && (cb->flags & TH_SYN) && !(cb->flags & TH_ACK) &&
+	    cb->seq == tp->irs) {
+		tcp_send_synack(sk);
+		goto drop;
+	}
+	/* PAWS (RFC 7323 §5): an old timestamp is an old duplicate. */
+	if (tp->tstamp_ok && cb->opt.saw_tstamp && !(cb->flags & TH_RST) &&
+	    (int32_t)(cb->opt.tsval - tp->ts_recent) < 0) {
+		net->tcpstats.PawsDrops++;
+		tcp_send_ack(sk);
+		goto drop;
+	}
+	/* first: sequence number */
+	if (!tcp_sequence_ok(tp, cb)) {
+		net->tcpstats.OutOfWindow++;
+		if (!(cb->flags & TH_RST)) {
+			if (sk->sk_state == TCP_TIME_WAIT && (cb->flags & TH_FIN))
+				tcp_enter_timewait(sk);	/* their FIN again: restart 2 MSL */
+			tcp_send_ack(sk);
+		}
+		goto drop;
+	}
+	/* RFC 7323 §4.3: remember the newest timestamp of an in-order segment. */
+	if (tp->tstamp_ok && cb->opt.saw_tstamp && !after(cb->seq, tp->last_ack_sent)) {
+		tp->ts_recent = cb->opt.tsval;
+		tp->ts_recent_stamp = net->now;
+	}
+	/* second: RST (RFC 5961 §3.2: only an exact hit resets) */
+	if (cb->flags & TH_RST) {
+		if (cb->seq != tp->rcv_nxt) {
+			tcp_send_challenge_ack(sk);
+			goto drop;
+		}
+		if (sk->sk_state == TCP_SYN_RECV && sk->parent) {
+			/* A passive open just goes away (RFC 9293: "return
+			 * to LISTEN"); nobody else holds it. */
+			tcp_sk(sk->parent)->syn_pending--;
+			tcp_destroy_sock(sk);
+			sk_free(sk);
+			goto drop;
+		}
+		if (sk->sk_state == TCP_SYN_RECV)
+			sk->sk_err = ECONNREFUSED;
+		else if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_FIN_WAIT1 ||
+			 sk->sk_state == TCP_FIN_WAIT2 || sk->sk_state == TCP_CLOSE_WAIT)
+			sk->sk_err = ECONNRESET;
+		if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)
+			net->tcpstats.EstabResets++;
+		/* A child waiting in the accept queue stays there, closed:
+		 * accept gives it, and its first read says ECONNRESET. */
+		tcp_done(sk);
+		goto drop;
+	}
+	/* fourth: SYN in a synchronized state (RFC 5961 §4.2) */
+	if (cb->flags & TH_SYN) {
+		tcp_send_challenge_ack(sk);
+		goto drop;
+	}
+	/* fifth: ACK */
+	if (!(cb->flags & TH_ACK))
+		goto drop;
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!after(cb->ack_seq, tp->snd_una) || after(cb->ack_seq, tp->snd_max)) {
+			tcp_send_reset(net, skb);
+			goto drop;
+		}
+		tp->snd_wnd = cb->window << tp->snd_wscale;
+		tp->max_window = tp->snd_wnd;
+		tp->snd_wl1 = cb->seq;
+		tp->snd_wl2 = cb->ack_seq;
+		tp->snd_una = cb->ack_seq;
+		if (tp->retransmits == 0 && !tp->tstamp_ok)
+			tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+		tp->retransmits = 0;
+		tp->backoff = 0;
+		del_timer(&net->timers, &tp->rexmit_timer);
+		if (sk->sk_socket)
+			sk->sk_socket->state = SS_CONNECTED;
+		tcp_set_state(sk, TCP_ESTABLISHED);
+		tcp_rearm_keepalive(sk);
+		if (sk->parent) {
+			struct sock *parent = sk->parent;
+			tcp_sk(parent)->syn_pending--;
+			sk_accept_enqueue(parent, sk);
+			sk_wake(parent);
+		}
+	} else if (!tcp_ack(sk, skb)) {
+		goto drop;
+	}
+	tp->last_rcv = net->now;
+	tp->keepalive_sent = 0;
+	/* seventh and eighth: data and FIN */
+	if ((cb->len || (cb->flags & TH_FIN)) &&
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_FIN_WAIT1 ||
+	     sk->sk_state == TCP_FIN_WAIT2)) {
+		if (sk->sk_shutdown & RCV_SHUTDOWN && cb->len && !tp->fin_rcvd) {
+			/* shutdown rd: data nobody will read ends the connection */
+			tcp_send_active_reset(sk);
+			tcp_done(sk);
+			goto drop;
+		}
+		tcp_data_queue(sk, skb);
+		skb = NULL;
+	}
+	if (sk->sk_state != TCP_CLOSED) {
+		tcp_write_xmit(sk);
+		if (tp->ack_now)
+			tcp_send_ack(sk);
+		else if (tp->ack_pending)
+			tcp_send_delayed_ack(sk);
+	}
+drop:
+	if (skb)
+		kfree_skb(skb);
+}
+
+/* tcp_v4_rcv: the IPPROTO_TCP handler.  Every header field is checked
+ * before it is believed. */
+void tcp_v4_rcv(struct sk_buff *skb)
+{
+	struct net *net = skb->dev->net;
+	struct tcpstats *st = &net->tcpstats;
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb->data;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	unsigned int hlen;
+	struct sock *sk;
+
+	st->InSegs++;
+	if (skb->len < sizeof(*th) || (hlen = (th->doff_res >> 4) * 4u) < sizeof(*th) ||
+	    hlen > skb->len) {
+		st->InBadHeader++;
+		st->InErrs++;
+		goto drop;
+	}
+	if (csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
+					 csum_partial(skb->data, skb->len, 0))) != 0) {
+		st->InCsumErrors++;
+		st->InErrs++;
+		goto drop;
+	}
+	if (skb->pkt_type != PACKET_HOST)
+		goto drop;	/* TCP is never broadcast */
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = ntohl(th->seq);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->flags = th->flags;
+	cb->window = ntohs(th->window);
+	cb->len = skb->len - hlen;
+	cb->end_seq = cb->seq + cb->len + ((th->flags & TH_SYN) ? 1 : 0) + ((th->flags & TH_FIN) ? 1 : 0);
+	if (tcp_parse_options(th, hlen, th->flags & TH_SYN, &cb->opt))
+		st->BadOptions++;
+	skb_reset_transport_header(skb);
+	sk = tcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest);
+	/* A new SYN meets an old connection in TIME_WAIT: the old one
+	 * gives way if the new sequence is past it (RFC 9293 §3.6.1). */
+	if (sk && sk->sk_state == TCP_TIME_WAIT && (cb->flags & TH_SYN) && !(cb->flags & TH_ACK) &&
+	    after(cb->seq, tcp_sk(sk)->rcv_nxt)) {
+		tcp_done(sk);
+		sk = tcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest);
+	}
+	if (!sk || sk->sk_state == TCP_CLOSED) {
+		st->InNoSocket++;
+		tcp_send_reset(net, skb);
+		goto drop;
+	}
+	skb_pull(skb, hlen);
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		tcp_listen_rcv(sk, skb);
+		break;
+	case TCP_SYN_SENT:
+		tcp_synsent_rcv(sk, skb);
+		break;
+	default:
+		tcp_rcv_state_process(sk, skb);
+		return;
+	}
+drop:
+	kfree_skb(skb);
+}
+
+/* tcp_v4_err: an ICMP error about one of our segments (RFC 1122
+ * §4.2.3.9, RFC 5927).  A connection being opened fails with it; an open
+ * one only learns a smaller MTU. */
+void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + ip_hdrlen(iph));
+	struct net *net = skb->dev->net;
+	struct sock *sk = tcp_lookup(net, iph->daddr, th->dest, iph->saddr, th->source);
+	struct tcp_sock *tp;
+	uint32_t seq = ntohl(th->seq);
+
+	if (!sk || sk->sk_state == TCP_LISTEN)
+		return;
+	tp = tcp_sk(sk);
+	if (before(seq, tp->snd_una) || after(seq, tp->snd_max))
+		return;	/* not about anything in flight: forged or stale */
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		if (info >= 68 && info - 40 < tp->mss + (tp->tstamp_ok ? 12u : 0u)) {
+			tp->mss = (uint16_t)(info - 40 - (tp->tstamp_ok ? 12 : 0));
+			tcp_retransmit_una(sk);
+		}
+		return;
+	}
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
+		sk->sk_err = icmp_err_to_errno(type, code);
+		net->tcpstats.AttemptFails++;
+		tcp_done(sk);
+	}
+}

@@ -1,0 +1,352 @@
+/* TCP output: build and send segments (RFC 9293 §3.10.4 SEND, §3.8.6).
+ *
+ * The send buffer is a byte ring starting at snd_una, so a retransmission
+ * is just a copy from an older offset; every segment is copied once, from
+ * the ring into the packet. */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "checksum.h"
+#include "net.h"
+#include "tcp.h"
+
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WS 4		/* with a NOP in front */
+#define TCPOLEN_TS 12		/* with two NOPs */
+
+uint32_t tcp_flight(const struct tcp_sock *tp)
+{
+	return tp->snd_nxt - tp->snd_una;
+}
+
+static uint32_t tcp_tsval(const struct sock *sk)
+{
+	return (uint32_t)(sk->net->now / 1000) + tcp_sk((struct sock *)sk)->ts_offset;
+}
+
+/* tcp_select_window: the window to offer, never shrinking what was
+ * offered, and growing only by a useful amount (receiver silly window
+ * avoidance, RFC 1122 §4.2.3.3).  Returns it scaled for the header. */
+uint32_t tcp_select_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t free_space = tp->rcvq.cap - tp->rcvq.len;
+	uint32_t cur = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t step = tp->rcvq.cap / 2 < tp->advmss ? tp->rcvq.cap / 2 : tp->advmss;
+	uint32_t max = 65535u << tp->rcv_wscale;
+	uint32_t wnd = free_space > max ? max : free_space;
+
+	wnd = (wnd >> tp->rcv_wscale) << tp->rcv_wscale;
+	if (wnd < cur || wnd - cur < step)
+		wnd = cur;
+	tp->rcv_wnd = wnd;
+	tp->rcv_adv = tp->rcv_nxt + wnd;
+	return wnd >> tp->rcv_wscale;
+}
+
+/* tcp_transmit sends one segment: len bytes of the send ring from seq (0
+ * for none), with flags.  SYN segments carry the handshake options. */
+static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	bool syn = flags & TH_SYN;
+	unsigned int optlen = 0;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	unsigned char *opt;
+	uint32_t wnd;
+
+	if (syn) {
+		optlen = TCPOLEN_MSS;
+		if (tp->wscale_ok)
+			optlen += TCPOLEN_WS;
+	}
+	if (tp->tstamp_ok)
+		optlen += TCPOLEN_TS;
+	skb = ip_alloc_skb((unsigned int)sizeof(*th) + optlen + len);
+	if (!skb)
+		return -ENOBUFS;
+	th = (struct tcphdr *)skb_put(skb, (unsigned int)sizeof(*th) + optlen);
+	opt = (unsigned char *)(th + 1);
+	if (syn) {
+		opt[0] = 2; opt[1] = 4;
+		opt[2] = (unsigned char)(tp->advmss >> 8); opt[3] = (unsigned char)tp->advmss;
+		opt += 4;
+		if (tp->wscale_ok) {
+			opt[0] = 1; opt[1] = 3; opt[2] = 3; opt[3] = tp->rcv_wscale;
+			opt += 4;
+		}
+	}
+	if (tp->tstamp_ok) {
+		uint32_t v = htonl(tcp_tsval(sk)), e = htonl(tp->ts_recent);
+		opt[0] = 1; opt[1] = 1; opt[2] = 8; opt[3] = 10;
+		memcpy(opt + 4, &v, 4);
+		memcpy(opt + 8, &e, 4);
+	}
+	if (len)
+		bring_copy_out(&tp->sndq, seq - tp->snd_una, skb_put(skb, len), len);
+	/* A SYN's window is never scaled (RFC 7323 §2.2). */
+	if (syn) {
+		wnd = tp->rcvq.cap - tp->rcvq.len;
+		wnd = wnd > 65535 ? 65535 : wnd;
+		tp->rcv_wnd = wnd;
+		tp->rcv_adv = tp->rcv_nxt + wnd;
+	} else {
+		wnd = tcp_select_window(sk);
+	}
+	th->source = sk->inet_sport;
+	th->dest = sk->inet_dport;
+	th->seq = htonl(seq);
+	th->ack_seq = (flags & TH_ACK) ? htonl(tp->rcv_nxt) : 0;
+	th->doff_res = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
+	th->flags = flags;
+	th->window = htons((uint16_t)wnd);
+	th->urg_ptr = 0;
+	th->check = 0;
+	th->check = csum_fold(csum_tcpudp_nofold(sk->inet_saddr, sk->inet_daddr, skb->len,
+						 IPPROTO_TCP, csum_partial(skb->data, skb->len, 0)));
+	if (flags & TH_ACK) {
+		tp->ack_pending = 0;
+		tp->ack_now = false;
+		tp->last_ack_sent = tp->rcv_nxt;
+		del_timer(&net->timers, &tp->delack_timer);
+	}
+	net->tcpstats.OutSegs++;
+	if (flags & TH_RST)
+		net->tcpstats.OutRsts++;
+	return ip_build_xmit(net, skb, sk->inet_saddr, sk->inet_daddr, IPPROTO_TCP,
+			     sk->ttl, sk->tos, true);
+}
+
+/* tcp_write_xmit sends what the windows allow: new data, retransmissions
+ * after a timeout (snd_nxt went back to snd_una), and the FIN. */
+void tcp_write_xmit(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	int st = sk->sk_state;
+
+	if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT && st != TCP_FIN_WAIT1 &&
+	    st != TCP_CLOSING && st != TCP_LAST_ACK)
+		return;
+	for (;;) {
+		uint32_t data_end = tp->snd_una + tp->sndq.len;
+		uint32_t unsent = after(data_end, tp->snd_nxt) ? data_end - tp->snd_nxt : 0;
+		uint32_t wnd = tp->snd_wnd < tp->cwnd ? tp->snd_wnd : tp->cwnd;
+		uint32_t win_end = tp->snd_una + wnd;
+		uint32_t room = after(win_end, tp->snd_nxt) ? win_end - tp->snd_nxt : 0;
+		uint8_t flags = TH_ACK;
+		uint32_t len;
+
+		if (!unsent) {
+			/* The FIN goes once everything before it has. */
+			if (tp->fin_queued && tp->snd_nxt == data_end) {
+				tp->fin_seq = data_end;
+				tp->fin_sent = true;
+				tcp_transmit(sk, tp->snd_nxt, 0, TH_ACK | TH_FIN);
+				tp->snd_nxt++;
+				if (after(tp->snd_nxt, tp->snd_max))
+					tp->snd_max = tp->snd_nxt;
+				if (!timer_pending(&tp->rexmit_timer))
+					tcp_reset_rexmit_timer(sk);
+			}
+			break;
+		}
+		len = unsent < tp->mss ? unsent : tp->mss;
+		if (len > room) {
+			/* Sender silly window avoidance: wait for a window
+			 * worth sending, unless it is half the most ever
+			 * offered. */
+			if (room == 0 || room < tp->max_window / 2)
+				break;
+			len = room;
+		}
+		/* Nagle (RFC 896): one small segment in flight at most. */
+		if (len < tp->mss && !tp->nodelay && tcp_flight(tp) > 0 &&
+		    tp->snd_nxt == tp->snd_max && !tp->fin_queued)
+			break;
+		if (len == unsent) {
+			flags |= TH_PSH;
+			if (tp->fin_queued) {
+				flags |= TH_FIN;
+				tp->fin_seq = data_end;
+				tp->fin_sent = true;
+			}
+		}
+		if (before(tp->snd_nxt, tp->snd_max)) {
+			net->tcpstats.RetransSegs++;
+			tp->total_retrans++;
+		} else if (!tp->rtt_timing && !tp->tstamp_ok) {
+			tp->rtt_timing = true;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->rtt_start = net->now;
+		}
+		if (tcp_transmit(sk, tp->snd_nxt, len, flags))
+			break;
+		tp->snd_nxt += len + ((flags & TH_FIN) ? 1 : 0);
+		if (after(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		if (!timer_pending(&tp->rexmit_timer))
+			tcp_reset_rexmit_timer(sk);
+	}
+	/* Data waits on a closed window with nothing in flight to bring an
+	 * ACK: probe it (RFC 9293 §3.8.6.1). */
+	if (tp->sndq.len && tp->snd_nxt == tp->snd_una && tp->snd_wnd < tp->mss &&
+	    !timer_pending(&tp->persist_timer) && !timer_pending(&tp->rexmit_timer)) {
+		if (!tp->persist_backoff)
+			tp->persist_backoff = tp->rto;
+		mod_timer(&net->timers, &tp->persist_timer, net->now + tp->persist_backoff);
+	}
+}
+
+void tcp_send_ack(struct sock *sk)
+{
+	tcp_transmit(sk, tcp_sk(sk)->snd_nxt, 0, TH_ACK);
+}
+
+/* Delayed ACK (RFC 1122 §4.2.3.2, RFC 9293 §3.8.6.3): at least every
+ * second full-sized segment, and within TCP_DELACK_US. */
+void tcp_send_delayed_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ack_now || tp->ack_pending >= 2u * tp->advmss) {
+		tcp_send_ack(sk);
+		return;
+	}
+	if (!timer_pending(&tp->delack_timer))
+		mod_timer(&sk->net->timers, &tp->delack_timer, sk->net->now + TCP_DELACK_US);
+}
+
+void tcp_send_syn(struct sock *sk)
+{
+	tcp_transmit(sk, tcp_sk(sk)->iss, 0, TH_SYN);
+}
+
+void tcp_send_synack(struct sock *sk)
+{
+	tcp_transmit(sk, tcp_sk(sk)->iss, 0, TH_SYN | TH_ACK);
+}
+
+void tcp_send_active_reset(struct sock *sk)
+{
+	tcp_transmit(sk, tcp_sk(sk)->snd_nxt, 0, TH_RST | TH_ACK);
+}
+
+/* tcp_send_probe: a segment the peer must answer with an ACK carrying its
+ * window, for keepalive and zero-window probes: one sequence number
+ * below snd_una, no data, as Linux does. */
+void tcp_send_probe(struct sock *sk, bool keepalive)
+{
+	tcp_transmit(sk, tcp_sk(sk)->snd_una - 1, 0, TH_ACK);
+	if (keepalive)
+		sk->net->tcpstats.KeepaliveProbes++;
+	else
+		sk->net->tcpstats.ZeroWindowProbes++;
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2: answer a suspicious segment with an ACK, but
+ * not more often than a global limit allows. */
+void tcp_send_challenge_ack(struct sock *sk)
+{
+	struct net *net = sk->net;
+	const uint64_t cost = 1000000, cap = 100 * cost;
+
+	net->tcp_challenge_tokens += (net->now - net->tcp_challenge_last) * 1000;
+	net->tcp_challenge_last = net->now;
+	if (net->tcp_challenge_tokens > cap)
+		net->tcp_challenge_tokens = cap;
+	if (net->tcp_challenge_tokens < cost) {
+		net->tcpstats.ChallengeAcksLimited++;
+		return;
+	}
+	net->tcp_challenge_tokens -= cost;
+	net->tcpstats.ChallengeAcks++;
+	tcp_send_ack(sk);
+}
+
+/* tcp_retransmit_una resends the oldest unacknowledged segment. */
+int tcp_retransmit_una(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t len, data_end = tp->snd_una + tp->sndq.len;
+	uint8_t flags = TH_ACK;
+
+	if (sk->sk_state == TCP_SYN_SENT) {
+		tcp_send_syn(sk);
+		return 0;
+	}
+	if (sk->sk_state == TCP_SYN_RECV) {
+		tcp_send_synack(sk);
+		return 0;
+	}
+	len = tp->sndq.len < tp->mss ? tp->sndq.len : tp->mss;
+	if (tp->fin_sent && tp->snd_una + len == data_end)
+		flags |= TH_FIN;
+	if (!len && !(flags & TH_FIN))
+		return 0;
+	if (tp->rtt_timing && !before(tp->rtt_seq, tp->snd_una))
+		tp->rtt_timing = false;	/* Karn: never time a retransmission */
+	sk->net->tcpstats.RetransSegs++;
+	tp->total_retrans++;
+	return tcp_transmit(sk, tp->snd_una, len, flags | (len ? TH_PSH : 0));
+}
+
+/* tcp_window_update tells the peer the window opened after a read, when
+ * it opened by enough to matter (receiver SWS avoidance). */
+void tcp_window_update(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t free_space = tp->rcvq.cap - tp->rcvq.len;
+	uint32_t cur = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t step = tp->rcvq.cap / 2 < tp->advmss ? tp->rcvq.cap / 2 : tp->advmss;
+
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
+	    sk->sk_state != TCP_FIN_WAIT2)
+		return;
+	/* Worth telling: the window grows by a segment and half the buffer,
+	 * or it was (nearly) shut. */
+	if (free_space > cur && (free_space - cur >= tp->rcvq.cap / 2 ||
+				 (cur < step && free_space - cur >= step)))
+		tcp_send_ack(sk);
+}
+
+/* tcp_send_reset answers a segment that has no connection (RFC 9293
+ * §3.10.7.1): skb data is at its TCP header. */
+void tcp_send_reset(struct net *net, struct sk_buff *in)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(in);
+	struct sk_buff *skb;
+	struct tcphdr *rth;
+	uint32_t seglen;
+
+	if (th->flags & TH_RST)
+		return;
+	if (in->pkt_type != PACKET_HOST)
+		return;
+	seglen = in->len - (unsigned int)((th->doff_res >> 4) * 4) +
+		 ((th->flags & TH_SYN) ? 1 : 0) + ((th->flags & TH_FIN) ? 1 : 0);
+	skb = ip_alloc_skb(sizeof(*rth));
+	if (!skb)
+		return;
+	rth = (struct tcphdr *)skb_put(skb, sizeof(*rth));
+	memset(rth, 0, sizeof(*rth));
+	rth->source = th->dest;
+	rth->dest = th->source;
+	rth->doff_res = 5 << 4;
+	if (th->flags & TH_ACK) {
+		rth->seq = th->ack_seq;
+		rth->flags = TH_RST;
+	} else {
+		rth->ack_seq = htonl(ntohl(th->seq) + seglen);
+		rth->flags = TH_RST | TH_ACK;
+	}
+	rth->check = csum_fold(csum_tcpudp_nofold(iph->daddr, iph->saddr, sizeof(*rth),
+						  IPPROTO_TCP, csum_partial(rth, sizeof(*rth), 0)));
+	net->tcpstats.OutSegs++;
+	net->tcpstats.OutRsts++;
+	ip_build_xmit(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP, IP_DEFAULT_TTL, 0, true);
+}

@@ -1,0 +1,367 @@
+/* TCP's supporting parts: the table of connections by port, ISNs, option
+ * parsing, byte rings, state changes and the end of a connection. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "net.h"
+#include "tcp.h"
+
+static const struct net_protocol tcp_protocol = { .handler = tcp_v4_rcv, .err_handler = tcp_v4_err };
+
+void tcp_init(struct net *net)
+{
+	inet_add_protocol(net, &tcp_protocol, IPPROTO_TCP);
+	net->isn_key[0] = ((uint64_t)net_random(net) << 32) | net_random(net);
+	net->isn_key[1] = ((uint64_t)net_random(net) << 32) | net_random(net);
+	if (!net->tcp_msl)
+		net->tcp_msl = 30000000ull;
+	if (!net->tcp_syn_retries)
+		net->tcp_syn_retries = 6;
+	if (!net->tcp_retries)
+		net->tcp_retries = 15;
+}
+
+/* --- the table --- */
+
+static unsigned int tcp_hashfn(uint16_t port)	/* host order */
+{
+	return port % UDP_HTABLE;
+}
+
+void tcp_hash(struct sock *sk)
+{
+	struct sock **head = &sk->net->tcp_hash[tcp_hashfn(ntohs(sk->inet_sport))];
+
+	if (sk->hashed)
+		return;
+	sk->hash_next = *head;
+	*head = sk;
+	sk->hashed = true;
+}
+
+void tcp_unhash(struct sock *sk)
+{
+	if (!sk->hashed)
+		return;
+	for (struct sock **pp = &sk->net->tcp_hash[tcp_hashfn(ntohs(sk->inet_sport))]; *pp;
+	     pp = &(*pp)->hash_next)
+		if (*pp == sk) {
+			*pp = sk->hash_next;
+			break;
+		}
+	sk->hashed = false;
+}
+
+/* A port is taken for a listener or a bind by another listener or bound,
+ * unconnected socket whose address overlaps.  Connections on the port,
+ * TIME_WAIT ones included, do not stop a new announce, as SO_REUSEADDR
+ * allows on Linux. */
+static bool tcp_port_conflict(struct net *net, uint32_t addr, uint16_t port, struct sock *self)
+{
+	for (struct sock *s = net->tcp_hash[tcp_hashfn(port)]; s; s = s->hash_next) {
+		if (s == self || ntohs(s->inet_sport) != port)
+			continue;
+		if (s->sk_state != TCP_LISTEN && s->sk_state != TCP_CLOSED)
+			continue;
+		if (!s->inet_rcv_saddr || !addr || s->inet_rcv_saddr == addr)
+			return true;
+	}
+	return false;
+}
+
+static bool tcp_port_unused(struct net *net, uint16_t port)
+{
+	for (struct sock *s = net->tcp_hash[tcp_hashfn(port)]; s; s = s->hash_next)
+		if (ntohs(s->inet_sport) == port)
+			return false;
+	return true;
+}
+
+/* tcp_get_port binds to port, or to an unused ephemeral port chosen at
+ * random (RFC 6056, algorithm 1). */
+int tcp_get_port(struct sock *sk, uint16_t port)
+{
+	struct net *net = sk->net;
+
+	if (port == 0) {
+		unsigned int n = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1, start = net_random(net) % n;
+		for (unsigned int i = 0; i < n && !port; i++) {
+			uint16_t p = (uint16_t)(EPHEMERAL_LOW + (start + i) % n);
+			if (tcp_port_unused(net, p))
+				port = p;
+		}
+		if (!port)
+			return -EADDRINUSE;
+	} else if (tcp_port_conflict(net, sk->inet_rcv_saddr, port, sk)) {
+		return -EADDRINUSE;
+	}
+	sk->inet_sport = htons(port);
+	tcp_hash(sk);
+	return 0;
+}
+
+/* tcp_lookup finds the connection a segment belongs to, else a listener. */
+struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
+			uint32_t daddr, uint16_t dport)
+{
+	struct sock *listener = NULL;
+
+	for (struct sock *s = net->tcp_hash[tcp_hashfn(ntohs(dport))]; s; s = s->hash_next) {
+		if (s->inet_sport != dport)
+			continue;
+		if (s->sk_state == TCP_LISTEN) {
+			if ((!s->inet_rcv_saddr || s->inet_rcv_saddr == daddr) &&
+			    (!listener || s->inet_rcv_saddr))
+				listener = s;
+		} else if (s->inet_daddr == saddr && s->inet_dport == sport &&
+			   s->inet_saddr == daddr) {
+			return s;
+		}
+	}
+	return listener;
+}
+
+/* --- ISNs (RFC 6528): a clock plus a keyed hash of the connection --- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
+
+/* SipHash-2-4 of two 64-bit words: enough for a 4-tuple. */
+static uint64_t siphash_2u64(uint64_t a, uint64_t b, const uint64_t key[2])
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ key[0], v1 = 0x646f72616e646f6dull ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ key[0], v3 = 0x7465646279746573ull ^ key[1];
+	uint64_t m[3] = { a, b, (uint64_t)16 << 56 };
+
+	for (int i = 0; i < 3; i++) {
+		v3 ^= m[i];
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	uint64_t h = siphash_2u64((uint64_t)saddr << 32 | daddr,
+				  (uint64_t)sport << 16 | dport, net->isn_key);
+
+	return (uint32_t)h + (uint32_t)(net->now / 4);
+}
+
+/* --- options (RFC 9293 §3.2, RFC 7323) ---
+ * Every length is checked against what is left; a malformed list ends the
+ * parse (what came before stands) and is counted. Returns 0 or -1. */
+int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt)
+{
+	const unsigned char *p = (const unsigned char *)(th + 1);
+	unsigned int left = hlen - (unsigned int)sizeof(*th);
+
+	memset(opt, 0, sizeof(*opt));
+	while (left > 0) {
+		unsigned int kind = p[0], len;
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			p++;
+			left--;
+			continue;
+		}
+		if (left < 2 || (len = p[1]) < 2 || len > left)
+			return -1;
+		switch (kind) {
+		case 2:
+			if (len == 4 && syn) {
+				opt->saw_mss = true;
+				opt->mss = (uint16_t)(p[2] << 8 | p[3]);
+			}
+			break;
+		case 3:
+			if (len == 3 && syn) {
+				opt->saw_wscale = true;
+				opt->wscale = p[2] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : p[2];
+			}
+			break;
+		case 4:
+			if (len == 2 && syn)
+				opt->saw_sackok = true;
+			break;
+		case 8:
+			if (len == 10) {
+				opt->saw_tstamp = true;
+				opt->tsval = (uint32_t)p[2] << 24 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 8 | p[5];
+				opt->tsecr = (uint32_t)p[6] << 24 | (uint32_t)p[7] << 16 | (uint32_t)p[8] << 8 | p[9];
+			}
+			break;
+		}
+		p += len;
+		left -= len;
+	}
+	return 0;
+}
+
+/* --- byte rings --- */
+
+int bring_init(struct byte_ring *r, uint32_t cap)
+{
+	r->buf = malloc(cap);
+	r->cap = r->buf ? cap : 0;
+	r->head = r->len = 0;
+	return r->buf ? 0 : -ENOMEM;
+}
+
+void bring_free(struct byte_ring *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len)
+{
+	const unsigned char *p = data;
+	uint32_t n = len < r->cap - r->len ? len : r->cap - r->len, done = 0;
+
+	while (done < n) {
+		uint32_t tail = (r->head + r->len) % r->cap;
+		uint32_t chunk = r->cap - tail < n - done ? r->cap - tail : n - done;
+		memcpy(r->buf + tail, p + done, chunk);
+		r->len += chunk;
+		done += chunk;
+	}
+	return n;
+}
+
+/* bring_copy_out copies len bytes starting off bytes after the head. */
+void bring_copy_out(const struct byte_ring *r, uint32_t off, void *dst, uint32_t len)
+{
+	unsigned char *d = dst;
+	uint32_t pos = (r->head + off) % r->cap;
+
+	while (len) {
+		uint32_t chunk = r->cap - pos < len ? r->cap - pos : len;
+		memcpy(d, r->buf + pos, chunk);
+		d += chunk;
+		len -= chunk;
+		pos = 0;
+	}
+}
+
+void bring_consume(struct byte_ring *r, uint32_t len)
+{
+	r->head = (r->head + len) % r->cap;
+	r->len -= len;
+	if (r->len == 0)
+		r->head = 0;	/* keeps later writes contiguous */
+}
+
+/* --- states --- */
+
+const char *tcp_state_name(int state)
+{
+	static const char *const names[] = {
+		"Closed", "Listen", "Syn_sent", "Syn_received", "Established", "Finwait1",
+		"Finwait2", "Close_wait", "Closing", "Last_ack", "Time_wait",
+	};
+	return state >= 0 && state <= TCP_TIME_WAIT ? names[state] : "Unknown";
+}
+
+void tcp_set_state(struct sock *sk, int state)
+{
+	struct net *net = sk->net;
+	int old = sk->sk_state;
+	char a[16], b[16];
+
+	if (old == state)
+		return;
+	if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
+		if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
+			net->tcpstats.CurrEstab--;
+	if ((state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT) &&
+	    old != TCP_ESTABLISHED && old != TCP_CLOSE_WAIT)
+		net->tcpstats.CurrEstab++;
+	sk->sk_state = state;
+	net_log(net, NETLOG_TCP, "tcp %s!%u %s!%u %s -> %s",
+		inet_ntoa_r(sk->inet_saddr, a), ntohs(sk->inet_sport),
+		inet_ntoa_r(sk->inet_daddr, b), ntohs(sk->inet_dport),
+		tcp_state_name(old), tcp_state_name(state));
+	sk_wake(sk);
+}
+
+/* tcp_done: the connection is over (closed, reset or timed out).  An
+ * orphan is freed from a timer, never from inside the code that ended it. */
+void tcp_done(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_set_state(sk, TCP_CLOSED);
+	if (sk->sk_socket && sk->sk_socket->state == SS_CONNECTING)
+		sk->sk_socket->state = SS_UNCONNECTED;	/* a connect that failed */
+	tcp_clear_timers(tp);
+	tcp_unhash(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	if (tp->orphan)
+		mod_timer(&sk->net->timers, &tp->timewait_timer, sk->net->now);
+	sk_wake(sk);
+}
+
+/* tcp_destroy_sock frees what a tcp_sock holds (not the sock itself). */
+void tcp_destroy_sock(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_clear_timers(tp);
+	tcp_unhash(sk);
+	if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)
+		sk->net->tcpstats.CurrEstab--;
+	sk->sk_state = TCP_CLOSED;
+	bring_free(&tp->sndq);
+	bring_free(&tp->rcvq);
+	skb_queue_purge(&tp->ofo);
+}
+
+/* tcp_create_child makes the connection a SYN to a listener asks for. */
+struct tcp_sock *tcp_create_child(struct sock *parent)
+{
+	struct sock *sk = sk_alloc(parent->net, parent->sk_prot);
+	struct tcp_sock *tp, *ptp = tcp_sk(parent);
+
+	if (!sk)
+		return NULL;
+	tp = tcp_sk(sk);
+	sk->sk_rcvbuf = parent->sk_rcvbuf;
+	sk->sk_sndbuf = parent->sk_sndbuf;
+	sk->ttl = parent->ttl;
+	sk->tos = parent->tos;
+	sk->inet_rcv_saddr = parent->inet_rcv_saddr;
+	sk->inet_sport = parent->inet_sport;
+	sk->bound = true;
+	tp->nodelay = ptp->nodelay;
+	tp->keepalive = ptp->keepalive;
+	tp->keepalive_idle = ptp->keepalive_idle;
+	return tp;
+}
+
+/* tcp_cleanup frees the connections no socket holds any more (orphans
+ * finishing their close, TIME_WAIT), when the stack itself goes. */
+void tcp_cleanup(struct net *net)
+{
+	for (int h = 0; h < UDP_HTABLE; h++)
+		for (struct sock *s = net->tcp_hash[h], *next; s; s = next) {
+			next = s->hash_next;
+			if (!s->sk_socket) {
+				tcp_destroy_sock(s);
+				del_timer(&net->timers, &tcp_sk(s)->timewait_timer);
+				sk_free(s);
+			}
+		}
+}
