@@ -151,6 +151,7 @@ static void tcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	tp->irs = cb->seq;
 	tp->rcv_nxt = cb->seq + 1;
+	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;	/* what our SYN offered, now anchored */
 	tcp_negotiate(tp, &cb->opt, true);
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 figure 7). */

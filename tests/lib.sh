@@ -401,3 +401,116 @@ ping_ok() {
 	out=$(in_peer timeout 30 ping -n -q -c "$n" -W 1 -i 0.2 "$@" "$IMP_ADDR" 2>&1) || true
 	grep -q "$n packets transmitted, $n received" <<<"$out"
 }
+
+# ---- sockets as files (tests 40-44) ------------------------------------------
+
+IMP_FOP=$IMP_REPO/tests/integration/40_fop.py       # one file operation, exact errno
+IMP_KPEER=$IMP_REPO/tests/integration/40_kpeer.py   # the kernel's end of UDP
+
+# fop ARGS...: 40_fop.py ARGS (see there): prints one line, e.g. "ok 5",
+# "error EAGAIN", "timeout".  Returns 0 whatever happened: check the line.
+fop() { "$IMP_PY" "$IMP_FOP" "$@" || true; }
+
+# kpeer ARGS...: 40_kpeer.py ARGS, on the kernel's side of the TAP.
+kpeer() { in_peer "$IMP_PY" "$IMP_KPEER" "$@"; }
+
+# sock_new PROTO: open $MNT/PROTO/new/ctl read-write on a new descriptor,
+# SOCK_FD, and read the socket's number into SOCK_N.  Fails if no number came.
+# Close it with sock_close_fd "$SOCK_FD".
+SOCK_FD=
+SOCK_N=
+sock_new() {
+	SOCK_FD=
+	SOCK_N=
+	exec {SOCK_FD}<>"$MNT/$1/new/ctl" || return 1
+	read -r -t 5 SOCK_N <&"$SOCK_FD" || true
+	[[ "$SOCK_N" =~ ^[0-9]+$ ]]
+}
+
+# sock_close_fd FD: close descriptor FD (a number).
+sock_close_fd() {
+	[[ "${1:-}" =~ ^[0-9]+$ ]] && eval "exec $1>&-"
+	return 0
+}
+
+# ctl_try TARGET CMD...: write "CMD\n" in one write to TARGET, a descriptor
+# number (>&N) or a path (> PATH, as a user types it), within 5 s.  Sets
+# CTL_RC (0 on success) and CTL_ERROR (the errno's text as bash shows it,
+# e.g. "Invalid argument"; "" on success, "timeout" when the write hung).
+# Always returns 0.
+CTL_RC=0
+CTL_ERROR=
+ctl_try() {
+	local target=$1 out
+	shift
+	CTL_RC=0
+	if [[ "$target" =~ ^[0-9]+$ ]]; then
+		out=$(timeout 5 bash -c 'printf "%s\n" "$1" >&'"$target" ctl_try "$*" 2>&1) || CTL_RC=$?
+	else
+		out=$(timeout 5 bash -c 'printf "%s\n" "$1" >"$2"' ctl_try "$*" "$target" 2>&1) || CTL_RC=$?
+	fi
+	CTL_ERROR=$(sed -n 's/.*write error: //p; s/.*: \([A-Z][a-z ]*\)$/\1/p' <<<"$out" | head -n 1)
+	if [[ $CTL_RC == 124 ]]; then
+		CTL_ERROR=timeout
+	elif [[ $CTL_RC != 0 && -z "$CTL_ERROR" ]]; then
+		CTL_ERROR=$out
+	fi
+	return 0
+}
+
+# check_ctl_ok DESC TARGET CMD...: the command is accepted.
+check_ctl_ok() {
+	local desc=$1
+	shift
+	ctl_try "$@"
+	if [[ $CTL_RC == 0 ]]; then ok_ "$desc"; else ko_ "$desc: write failed ($CTL_ERROR)"; fi
+}
+
+# check_ctl_fails DESC ERRTEXT TARGET CMD...: the write of the command fails
+# with the errno whose text is ERRTEXT (e.g. "Invalid argument").
+check_ctl_fails() {
+	local desc=$1 want=$2
+	shift 2
+	ctl_try "$@"
+	if [[ $CTL_RC == 0 ]]; then
+		ko_ "$desc: the write succeeded, want \"$want\""
+	else
+		check_eq "$desc" "$CTL_ERROR" "$want"
+	fi
+}
+
+# bg_run FILE CMD...: run CMD in the background, stdout and stderr to FILE;
+# BG_PID is its id, killed at exit if still running.
+BG_PID=
+bg_run() {
+	local f=$1
+	shift
+	"$@" >"$f" 2>&1 </dev/null &
+	BG_PID=$!
+	IMP_EXTRA_PIDS+=("$BG_PID")
+}
+
+# file_has FILE ERE: FILE has a line matching ERE.
+file_has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+
+# kpeer_recv_bg FILE PORT [ARGS...]: a kernel socket on PORT receiving in the
+# background (40_kpeer.py recv), output in FILE; waits (<= 5 s) until it is
+# bound.  BG_PID is its id.
+kpeer_recv_bg() {
+	local f=$1 port=$2
+	shift 2
+	bg_run "$f" kpeer recv "$port" "$@"
+	wait_until 5 file_has "$f" '^ready$'
+}
+
+# proto_stat PROTO NAME: counter NAME of $MNT/PROTO/stats (udp, icmp).
+proto_stat() { stat_of "$2" "$MNT/$1/stats"; }
+proto_stat0() { proto_stat "$@" || echo 0; }
+
+# sock_file PROTO N FILE: the contents of $MNT/PROTO/N/FILE, at most 5 s.
+sock_file() { timeout 5 cat "$MNT/$1/$2/$3" 2>&1; }
+
+# pattern_md5 N: md5 of the N-byte pattern 40_fop.py and 40_kpeer.py send for @N.
+pattern_md5() {
+	"$IMP_PY" -c 'import hashlib, sys; n = int(sys.argv[1]); print(hashlib.md5(bytes((i * 7 + 3) & 0xFF for i in range(n))).hexdigest())' "$1"
+}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "testlib.h"
+#include "sock.h"
 
 const uint8_t OUR_MAC[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 const uint8_t PEER_MAC[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
@@ -358,4 +359,179 @@ void snap_expect(const struct snap *s, const struct net *net, const struct net_d
 	}
 	if (mlen)
 		fail_msg("counters:%s", msg);
+}
+
+/* --- UDP and socket helpers --- */
+
+uint16_t udp_csum_check(uint32_t saddr, uint32_t daddr, const void *l4, size_t len)
+{
+	uint8_t *b = malloc(12 + len);
+	uint16_t ulen = htons((uint16_t)len), c;
+
+	assert_non_null(b);
+	memcpy(b, &saddr, 4);
+	memcpy(b + 4, &daddr, 4);
+	b[8] = 0;
+	b[9] = IPPROTO_UDP;
+	memcpy(b + 10, &ulen, 2);
+	memcpy(b + 12, l4, len);
+	c = ip_compute_csum(b, 12 + len);
+	free(b);
+	return c;
+}
+
+size_t udp_msg_build(uint8_t *out, uint32_t saddr, uint16_t sport, uint32_t daddr,
+		     uint16_t dport, const void *data, size_t dlen)
+{
+	struct udphdr *uh = (struct udphdr *)out;
+	uint16_t c;
+
+	if (dlen)
+		memmove(out + sizeof(*uh), data, dlen);
+	uh->source = htons(sport);
+	uh->dest = htons(dport);
+	uh->len = htons((uint16_t)(sizeof(*uh) + dlen));
+	uh->check = 0;
+	c = udp_csum_check(saddr, daddr, out, sizeof(*uh) + dlen);
+	uh->check = c ? c : 0xffff;
+	return sizeof(*uh) + dlen;
+}
+
+size_t udp_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint16_t sport,
+		 uint32_t daddr, uint16_t dport, const void *data, size_t dlen)
+{
+	uint8_t *msg = malloc(sizeof(struct udphdr) + dlen);
+	size_t n, len;
+
+	assert_non_null(msg);
+	n = udp_msg_build(msg, saddr, sport, daddr, dport, data, dlen);
+	len = ip_build(buf, smac, saddr, daddr, IPPROTO_UDP, msg, n);
+	free(msg);
+	return len;
+}
+
+size_t icmp_error_build(uint8_t *buf, uint8_t type, uint8_t code, const void *quote, size_t qlen)
+{
+	uint8_t *msg = malloc(sizeof(struct icmphdr) + qlen);
+	size_t n, len;
+
+	assert_non_null(msg);
+	n = icmp_build(msg, type, code, 0, 0, quote, qlen);
+	len = ip_build(buf, PEER_MAC, PEER_IP, OUR_IP, IPPROTO_ICMP, msg, n);
+	free(msg);
+	return len;
+}
+
+static const struct field udp_fields[] = {
+#define X(n) { #n, offsetof(struct udpstats, n) },
+	UDPSTATS(X)
+#undef X
+};
+
+void usnap_take(struct usnap *s, const struct net *net, const struct net_device *dev)
+{
+	snap_take(&s->s, net, dev);
+	s->udp = net->udpstats;
+}
+
+void usnap_expect(const struct usnap *s, const struct net *net, const struct net_device *dev,
+		  const char *spec)
+{
+	char rest[1024] = "", msg[1024] = "";
+	size_t rl = 0, ml = 0;
+	const size_t nf = sizeof(udp_fields) / sizeof(udp_fields[0]);
+	uint64_t want[sizeof(udp_fields) / sizeof(udp_fields[0])] = { 0 };
+
+	/* udp.* words are checked here, the rest by snap_expect. */
+	for (const char *p = spec; *p;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		if (!strncmp(p, "udp.", 4)) {
+			const char *eq = memchr(p, '=', n);
+			bool found = false;
+
+			if (!eq)
+				fail_msg("bad counter spec at %s", p);
+			for (size_t i = 0; i < nf; i++)
+				if ((size_t)(eq - p - 4) == strlen(udp_fields[i].name) &&
+				    !strncmp(p + 4, udp_fields[i].name, (size_t)(eq - p - 4))) {
+					want[i] = strtoull(eq + 1, NULL, 10);
+					found = true;
+				}
+			if (!found)
+				fail_msg("unknown counter %.*s in spec", (int)(eq - p), p);
+		} else {
+			if (rl + n + 2 >= sizeof(rest))
+				fail_msg("counter spec too long");
+			rl += (size_t)snprintf(rest + rl, sizeof(rest) - rl, "%s%.*s", rl ? " " : "",
+					       (int)n, p);
+		}
+		p += n;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		uint64_t got = get(&net->udpstats, udp_fields[i].off) - get(&s->udp, udp_fields[i].off);
+		if (got != want[i] && ml < sizeof(msg) - 100)
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml,
+					       " udp.%s moved by %llu, expected %llu;", udp_fields[i].name,
+					       (unsigned long long)got, (unsigned long long)want[i]);
+	}
+	snap_expect(&s->s, net, dev, rest);
+	if (ml)
+		fail_msg("counters:%s", msg);
+}
+
+static void count_wakeup(struct socket *sock)
+{
+	(*(unsigned int *)sock->owner)++;
+}
+
+void sock_count_wakeups(struct socket *sock, unsigned int *counter)
+{
+	sock->owner = counter;
+	sock->wakeup = count_wakeup;
+}
+
+long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr, uint16_t dport)
+{
+	struct sockmsg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.data = data;
+	if (daddr) {
+		msg.has_name = true;
+		msg.name.sin_family = AF_INET;
+		msg.name.sin_addr.s_addr = daddr;
+		msg.name.sin_port = htons(dport);
+	}
+	return sock->ops->sendmsg(sock, &msg, len);
+}
+
+long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct sockmsg *out)
+{
+	struct sockmsg msg;
+	long n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.flags = flags;
+	n = sock->ops->recvmsg(sock, &msg, len);
+	if (n >= 0) {
+		size_t off = 0;
+
+		for (int i = 0; i < msg.iovcnt; i++) {
+			assert_true(off + msg.iov[i].iov_len <= len);
+			memcpy((uint8_t *)buf + off, msg.iov[i].iov_base, msg.iov[i].iov_len);
+			off += msg.iov[i].iov_len;
+		}
+		assert_int_equal(off, n);
+		if (msg.cookie)
+			sock->ops->recv_done(sock, &msg, (size_t)n);
+	}
+	if (out)
+		*out = msg;
+	return n;
 }

@@ -112,4 +112,42 @@ void snap_expect(const struct snap *s, const struct net *net, const struct net_d
 
 uint64_t xrand(uint64_t *state);
 
+/* --- UDP and socket helpers (test_udp, test_ping) --- */
+struct socket;
+struct sockmsg;
+
+/* A UDP message (header + dlen bytes of data, ports host order) into out
+ * with a correct checksum over the IPv4 pseudo-header; returns its length. */
+size_t udp_msg_build(uint8_t *out, uint32_t saddr, uint16_t sport, uint32_t daddr,
+		     uint16_t dport, const void *data, size_t dlen);
+/* Ethernet + IPv4 + UDP from smac/saddr:sport to OUR_MAC/daddr:dport. */
+size_t udp_build(uint8_t *buf, const uint8_t *smac, uint32_t saddr, uint16_t sport,
+		 uint32_t daddr, uint16_t dport, const void *data, size_t dlen);
+/* The ones' complement checksum of the pseudo-header (saddr, daddr, 17,
+ * len) and the len bytes at l4, computed here rather than by the stack:
+ * 0 over a UDP message whose checksum field is right. */
+uint16_t udp_csum_check(uint32_t saddr, uint32_t daddr, const void *l4, size_t len);
+/* An ICMP error from PEER_MAC/PEER_IP to OUR_IP quoting qlen bytes. */
+size_t icmp_error_build(uint8_t *buf, uint8_t type, uint8_t code, const void *quote, size_t qlen);
+
+/* Counter snapshots with the UDP counters too: usnap_expect is snap_expect
+ * that also knows "udp.NoPorts=1 ..." and checks every udp counter. */
+struct usnap {
+	struct snap s;
+	struct udpstats udp;
+};
+void usnap_take(struct usnap *s, const struct net *net, const struct net_device *dev);
+void usnap_expect(const struct usnap *s, const struct net *net, const struct net_device *dev,
+		  const char *spec);
+
+/* sock_count_wakeups makes sock's wakeups add 1 to *counter (through
+ * sock->owner), so that net_run_wakeups can be observed. */
+void sock_count_wakeups(struct socket *sock, unsigned int *counter);
+/* sendmsg of len bytes to daddr:dport (port host order), or with no name
+ * when daddr is 0. */
+long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr, uint16_t dport);
+/* recvmsg of at most len bytes copied into buf, then recv_done; msg (may
+ * be NULL) gets the name and local address.  Returns what recvmsg did. */
+long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct sockmsg *msg);
+
 #endif
