@@ -9,7 +9,7 @@
 
 #include "ctlparse.h"
 
-#define CTL_MAXARGS 8
+static int parse_long(const char *s, long min, long max, long *out);
 
 struct ctl_cmd {
 	const char *verb;
@@ -19,7 +19,8 @@ struct ctl_cmd {
 };
 
 /* ctl_split cuts a line into words at spaces and tabs; a trailing newline
- * ends it.  Returns the count, or -1 when there are too many. */
+ * ends it.  Returns the count, -1 when there are too many words, or -2
+ * when a second line follows (one command per write). */
 int ctl_split(char *line, char **argv, int max)
 {
 	int n = 0;
@@ -28,7 +29,12 @@ int ctl_split(char *line, char **argv, int max)
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (!*p || *p == '\n')
+		if (*p == '\n') {
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+				p++;
+			return *p ? -2 : n;
+		}
+		if (!*p)
 			return n;
 		if (n == max)
 			return -1;
@@ -38,8 +44,12 @@ int ctl_split(char *line, char **argv, int max)
 		if (!*p)
 			return n;
 		if (*p == '\n') {
-			*p = 0;
-			return n;
+			*p++ = 0;
+			/* One command per write: a second line is refused, not
+			 * silently dropped. */
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+				p++;
+			return *p ? -2 : n;
 		}
 		*p++ = 0;
 	}
@@ -55,7 +65,8 @@ static int ctl_run(const struct ctl_cmd *tab, void *obj, char *line, char *why, 
 		return -EINVAL;
 	}
 	if (argc < 0) {
-		snprintf(why, whylen, "too many words");
+		snprintf(why, whylen, argc == -1 ? "too many words" :
+			 "one command per write: a second line was given");
 		return -EINVAL;
 	}
 	for (const struct ctl_cmd *c = tab; c->verb; c++) {
@@ -160,7 +171,8 @@ static int route_add(void *obj, int argc, char **argv, char *why, size_t whylen)
 	}
 	err = fib_add(net, dst, plen, gw, rt.dev, RT_STATIC);
 	if (err)
-		snprintf(why, whylen, "add %s: route table full", argv[0]);
+		snprintf(why, whylen, "add %s: %s", argv[0], err == -EEXIST ?
+			 "the prefix of one of our addresses; remove the address first" : "route table full");
 	return err;
 }
 
@@ -172,7 +184,7 @@ static int route_remove(void *obj, int argc, char **argv, char *why, size_t whyl
 	if (inet_parse_prefix(argv[0], &dst, &plen))
 		return bad_addr("remove DEST/PREFIX", argv[0], why, whylen);
 	if (fib_del(obj, dst, plen)) {
-		snprintf(why, whylen, "remove %s: no such route", argv[0]);
+		snprintf(why, whylen, "%s %s: no such route", argv[-1], argv[0]);
 		return -ESRCH;
 	}
 	return 0;
@@ -229,10 +241,9 @@ static int ifc_remove(void *obj, int argc, char **argv, char *why, size_t whylen
 
 static int ifc_mtu(void *obj, int argc, char **argv, char *why, size_t whylen)
 {
-	char *end;
-	long mtu = strtol(argv[0], &end, 10);
+	long mtu;
 
-	if (*end || end == argv[0] || mtu < IMP_MIN_MTU || mtu > IMP_MAX_MTU) {
+	if (parse_long(argv[0], IMP_MIN_MTU, IMP_MAX_MTU, &mtu)) {
 		snprintf(why, whylen, "mtu: \"%.20s\" is not a number from %d to %d",
 			 argv[0], IMP_MIN_MTU, IMP_MAX_MTU);
 		return -EINVAL;
@@ -482,7 +493,8 @@ int sockctl_parse(const char *buf, size_t len, int protocol, struct sockcmd *cmd
 	line[len] = 0;
 	argc = ctl_split(line, argv, CTL_MAXARGS);
 	if (argc <= 0) {
-		snprintf(why, whylen, argc ? "too many words" : "empty command");
+		snprintf(why, whylen, argc == -1 ? "too many words" : argc == -2 ?
+			 "one command per write: a second line was given" : "empty command");
 		return -EINVAL;
 	}
 	/* The command as written, one space between words. */

@@ -22,12 +22,14 @@
 
 #include "impfs.h"
 #include "drivers/tap.h"
+#include "fault.h"
 
 struct options {
 	bool foreground, debug;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
 	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
+	struct fault_spec fault_spec;
 	const char *mountpoint;
 	const char *fuse_opts[16];
 	int nfuse_opts;
@@ -124,11 +126,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (optind + 1 < argc)
 		die("one mount point only; \"%s\" is extra", argv[optind + 1]);
 	o->mountpoint = argv[optind];
+	if (o->fault) {
+		char why[160];
+		if (fault_parse(o->fault, &o->fault_spec, why, sizeof(why)))
+			die("--fault: %s", why);
+	}
 	if (o->netns && (!*o->netns || strchr(o->netns, '/') || !strcmp(o->netns, ".") ||
 			 !strcmp(o->netns, "..")))
 		die("--netns: \"%s\" is not a namespace name", o->netns);
-	if (o->fault)
-		die("--fault: link impairment is not built yet");
 }
 
 /* check_mountpoint refuses what libfuse would refuse with a less clear
@@ -194,6 +199,8 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 			die("--gateway: %s is not on the network of --addr %s", o->gateway, o->addr);
 		fib_add(&fs->net, 0, 0, gw, fs->dev, RT_STATIC);
 	}
+	if (o->fault && fault_attach(fs->dev, &o->fault_spec))
+		die("--fault: out of memory");
 	fs->max_sockets = o->max_sockets;
 	fs->msl_us = o->msl_ms * 1000;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fault.h"
 #include "net.h"
 
 void dev_add_pack(struct net *net, struct packet_type *pt)
@@ -53,16 +54,44 @@ static void dev_run_taps(struct net_device *dev, const struct sk_buff *skb, int 
 		t->func(dev, skb, dir, t->arg);
 }
 
+static int dev_xmit_one(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	unsigned int len = skb->len;
+	int err;
+
+	dev_run_taps(dev, skb, TAP_TX);
+	err = dev->netdev_ops->ndo_start_xmit(skb, dev);
+	if (err) {
+		dev->stats.TxErrors++;
+		return err;
+	}
+	dev->stats.TxFrames++;
+	dev->stats.TxBytes += len;
+	return 0;
+}
+
 /* netif_receive_skb takes a received frame (data at the Ethernet header,
- * skb->dev set) and hands it to the protocol that registered its type. */
+ * skb->dev set) and hands it to the protocol that registered its type,
+ * through the link impairment when there is one. */
 void netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
-	uint16_t type;
 
 	dev->stats.RxFrames++;
 	dev->stats.RxBytes += skb->len;
 	skb->tstamp = dev->net->now;
+	if (dev->fault)
+		fault_apply(dev, skb, TAP_RX, netif_receive_skb_core);
+	else
+		netif_receive_skb_core(skb);
+}
+
+void netif_receive_skb_core(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	uint16_t type;
+
 	dev_run_taps(dev, skb, TAP_RX);
 	if (skb->len < ETH_HLEN) {
 		dev->stats.RxRunts++;
@@ -88,18 +117,17 @@ void netif_receive_skb(struct sk_buff *skb)
 int dev_queue_xmit(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
-	unsigned int len = skb->len;
-	int err;
 
-	dev_run_taps(dev, skb, TAP_TX);
-	err = dev->netdev_ops->ndo_start_xmit(skb, dev);
-	if (err) {
-		dev->stats.TxErrors++;
-		return err;
+	if (dev->fault) {
+		fault_apply(dev, skb, TAP_TX, dev_xmit_core);
+		return 0;	/* what the wire does to it is not the sender's error */
 	}
-	dev->stats.TxFrames++;
-	dev->stats.TxBytes += len;
-	return 0;
+	return dev_xmit_one(skb);
+}
+
+void dev_xmit_core(struct sk_buff *skb)
+{
+	dev_xmit_one(skb);
 }
 
 void dev_set_mtu(struct net_device *dev, unsigned int mtu)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fault.h"
 #include "net.h"
 #include "sock.h"
 
@@ -29,6 +30,7 @@ void net_cleanup(struct net *net)
 	arp_cleanup(net);
 	for (int i = 0; i < net->ndevs; i++) {
 		struct net_device *dev = net->devs[i];
+		fault_detach(dev);
 		if (dev->netdev_ops->ndo_uninit)
 			dev->netdev_ops->ndo_uninit(dev);
 	}

@@ -65,6 +65,7 @@ struct net_device {
 	struct in_ifaddr ifa[IFA_MAX];
 	int nifa;
 	struct net *net;
+	struct fault_state *fault;	/* impfs --fault, or NULL */
 	void *priv;			/* the driver's */
 };
 
@@ -94,6 +95,9 @@ void dev_remove_pack(struct net *net, struct packet_type *pt);
 int register_netdev(struct net *net, struct net_device *dev);
 void netif_receive_skb(struct sk_buff *skb);
 int dev_queue_xmit(struct sk_buff *skb);
+/* The two halves past the impairment (fault.c). */
+void netif_receive_skb_core(struct sk_buff *skb);
+void dev_xmit_core(struct sk_buff *skb);
 void dev_set_mtu(struct net_device *dev, unsigned int mtu);
 
 /* eth.c */

@@ -71,6 +71,10 @@ int fib_add(struct net *net, uint32_t dst, int plen, uint32_t gw,
 	for (int i = 0; i < t->n; i++)
 		if (t->e[i].dst == dst && t->e[i].plen == plen)
 			e = &t->e[i];
+	/* An address's own prefix is not replaced by a user's route (Linux
+	 * says EEXIST too): flush would then take the subnet away. */
+	if (e && e->kind == RT_CONNECTED && kind == RT_STATIC)
+		return -EEXIST;
 	if (!e) {
 		if (t->n == FIB_MAX)
 			return -ENOSPC;

@@ -68,7 +68,7 @@ struct byte_ring {
 #define TCP_DEFAULT_RCVBUF (2u << 20)
 #define TCP_DEFAULT_SNDBUF (2u << 20)
 #define TCP_MAX_WSCALE 14
-#define TCP_OOO_MAX 256			/* out-of-order segments held */
+#define TCP_OOO_MAX 4096		/* out-of-order segments held, at most */
 #define TCP_PERSIST_MAX_US 60000000u
 
 /* RFC 4022 names, then counters of our own. */

