@@ -371,8 +371,14 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 		 * receiver moves its window with nearly every ACK while its
 		 * reader drains it; counting those keeps fast retransmit
 		 * working against it, as most stacks do. */
+		/* Early retransmit (RFC 5827): with fewer than four segments
+		 * out and nothing new to send, three duplicates can never
+		 * come; ask for one less than what is out. */
+		uint32_t segs = (flight + tp->mss - 1) / tp->mss, thresh = 3;
+		if (segs < 4 && tp->snd_una + tp->sndq.len == tp->snd_nxt)
+			thresh = segs > 1 ? segs - 1 : 1;
 		net->tcpstats.DupAcks++;
-		if (++tp->dupacks == 3 && !tp->in_recovery) {
+		if (++tp->dupacks >= thresh && !tp->in_recovery) {
 			/* Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2). */
 			uint32_t half = flight / 2;
 			net->tcpstats.FastRetrans++;

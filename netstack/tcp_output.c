@@ -134,7 +134,11 @@ void tcp_write_xmit(struct sock *sk)
 	for (;;) {
 		uint32_t data_end = tp->snd_una + tp->sndq.len;
 		uint32_t unsent = after(data_end, tp->snd_nxt) ? data_end - tp->snd_nxt : 0;
-		uint32_t wnd = tp->snd_wnd < tp->cwnd ? tp->snd_wnd : tp->cwnd;
+		/* Limited transmit (RFC 3042): the first two duplicate ACKs
+		 * each let one new segment out, so that a small window
+		 * still brings the three that start fast retransmit. */
+		uint32_t cw = tp->cwnd + (tp->in_recovery ? 0 : (tp->dupacks < 2 ? tp->dupacks : 2) * tp->mss);
+		uint32_t wnd = tp->snd_wnd < cw ? tp->snd_wnd : cw;
 		uint32_t win_end = tp->snd_una + wnd;
 		uint32_t room = after(win_end, tp->snd_nxt) ? win_end - tp->snd_nxt : 0;
 		uint8_t flags = TH_ACK;

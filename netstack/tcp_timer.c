@@ -1,6 +1,7 @@
 /* TCP timers: retransmission (RFC 6298), delayed ACK, persist (zero
  * window probes), keepalive (RFC 1122 §4.2.3.6), and TIME_WAIT. */
 #include <errno.h>
+#include <arpa/inet.h>
 
 #include "net.h"
 #include "tcp.h"
@@ -109,6 +110,10 @@ static void tcp_rexmit_timer(struct timer_list *t)
 		return;
 	}
 	net->tcpstats.Timeouts++;
+	net_log(net, NETLOG_TCP, "tcp %u -> %u: retransmission timeout %u: flight %u cwnd %u "
+		"dupacks %u%s rto %u us", ntohs(sk->inet_sport), ntohs(sk->inet_dport),
+		tp->retransmits + 1, flight, tp->cwnd, tp->dupacks,
+		tp->in_recovery ? " in recovery" : "", tp->rto << tp->backoff);
 	tp->retransmits++;
 	tp->backoff++;
 	tp->rtt_timing = false;		/* Karn */

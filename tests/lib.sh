@@ -480,11 +480,21 @@ check_ctl_fails() {
 }
 
 # bg_run FILE CMD...: run CMD in the background, stdout and stderr to FILE;
-# BG_PID is its id, killed at exit if still running.
+# BG_PID is its id, killed at exit if still running.  CMD may be fop or
+# kpeer: they run as the python process itself, so BG_PID is the process to
+# kill (a shell function would run in a subshell that a kill leaves behind).
 BG_PID=
 bg_run() {
 	local f=$1
 	shift
+	case $1 in
+	fop) shift; set -- "$IMP_PY" "$IMP_FOP" "$@" ;;
+	kpeer)
+		shift
+		set -- "$IMP_PY" "$IMP_KPEER" "$@"
+		[[ -n "$IMP_NETNS" ]] && set -- ip netns exec "$IMP_NETNS" "$@"
+		;;
+	esac
 	"$@" >"$f" 2>&1 </dev/null &
 	BG_PID=$!
 	IMP_EXTRA_PIDS+=("$BG_PID")
