@@ -28,14 +28,24 @@ static bool ip_martian_source(uint32_t saddr)
 	return a == 0 || (a >> 28) >= 14 || (a >> 24) == 127;
 }
 
-/* ip_drop counts one reason and the RFC 4293 counter it falls under. */
-static void ip_drop(struct sk_buff *skb, uint64_t *reason, uint64_t *mib)
+/* ip_drop counts one reason and the RFC 4293 counter it falls under, and
+ * tells the log (formatted only when someone reads it). */
+static void ip_drop_why(struct sk_buff *skb, uint64_t *reason, uint64_t *mib, const char *name)
 {
+	struct net *net = skb->dev->net;
+
 	(*reason)++;
 	if (mib)
 		(*mib)++;
+	if (net->log_mask & NETLOG_IP) {
+		char src[16] = "?";
+		if (skb->len >= sizeof(struct iphdr))
+			inet_ntoa_r(((const struct iphdr *)skb->data)->saddr, src);
+		net_log(net, NETLOG_IP, "ip drop %s: %u bytes from %s", name, skb->len, src);
+	}
 	kfree_skb(skb);
 }
+#define ip_drop(skb, reason, mib) ip_drop_why(skb, reason, mib, #reason + 5)	/* past "&st->" */
 
 /* ip_rcv is the ETH_P_IP handler; pt is NULL for packets from our own
  * backlog (sent by us to one of our addresses). */
