@@ -262,8 +262,13 @@ static bool tcp_queue_inorder(struct sock *sk, struct sk_buff *skb)
 		n = bring_write(&tp->rcvq, skb->data + skip, len - skip);
 		tp->rcv_nxt += n;
 		tp->ack_pending += n;
-		if (n < len - skip)
-			return false;	/* out of room: the rest is dropped, and so its FIN */
+		if (n < len - skip) {
+			/* Out of room (a probe of our zero window, or a sender
+			 * past it): the rest is dropped, and its FIN; say at
+			 * once where we stand. */
+			tp->ack_now = true;
+			return false;
+		}
 	}
 	return (cb->flags & TH_FIN) && tp->rcv_nxt == cb->end_seq - 1;
 }
