@@ -98,6 +98,7 @@ struct protodir {
 struct conv {
 	struct protodir *p;
 	int x;				/* its number: /imp/udp/x */
+	uint32_t gen;			/* tells it from earlier sockets numbered x */
 	struct socket *sock;		/* NULL once closed */
 	uid_t uid;
 	gid_t gid;
@@ -122,6 +123,7 @@ struct impfs {
 	uint64_t mount_time;		/* seconds, for file times */
 	unsigned int max_sockets;
 	unsigned int nsockets;
+	uint32_t conv_gen;
 	uint64_t msl_us;
 	struct protodir proto[NPROTO];
 	struct rings *rings;

@@ -79,6 +79,9 @@ int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
 	c->sock->owner = c;
 	c->p = p;
 	c->x = x;
+	c->gen = fs->conv_gen = (fs->conv_gen + 1) & 0xffffff;
+	if (!c->gen)
+		c->gen = fs->conv_gen = 1;
 	c->uid = uid;
 	c->gid = gid;
 	c->fs = fs;

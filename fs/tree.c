@@ -17,10 +17,15 @@
 
 #include "impfs.h"
 
+/* A socket's nodes also carry its generation: a new socket that reuses a
+ * number must not be taken for the old one by a kernel that still holds
+ * the old inodes (after rmdir with files open). */
 #define QID(type, proto, num) ((fuse_ino_t)(type) | (fuse_ino_t)(proto) << 8 | (fuse_ino_t)(num) << 16)
+#define QIDG(type, proto, num, gen) (QID(type, proto, num) | (fuse_ino_t)(gen) << 40)
 #define QTYPE(ino) ((int)((ino) & 0xff))
 #define QPROTO(ino) ((int)(((ino) >> 8) & 0xff))
-#define QNUM(ino) ((int)((ino) >> 16))
+#define QNUM(ino) ((int)(((ino) >> 16) & 0xffffff))
+#define QGEN(ino) ((uint32_t)((ino) >> 40))
 
 struct qinfo {
 	const char *name;		/* NULL: named by its number or protocol */
@@ -66,9 +71,12 @@ static struct conv *node_conv(struct impfs *fs, fuse_ino_t ino)
 {
 	int type = QTYPE(ino);
 
+	struct conv *c;
+
 	if (type != Qconv && (type <= 0 || type >= Qmax || qtab[type].parent != Qconv))
 		return NULL;
-	return conv_lookup(fs, QPROTO(ino), QNUM(ino));
+	c = conv_lookup(fs, QPROTO(ino), QNUM(ino));
+	return c && c->gen == QGEN(ino) ? c : NULL;
 }
 
 /* node_valid says whether ino names something that exists now. */
@@ -164,17 +172,19 @@ static void imp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return;
 		}
 		break;
-	case Qproto:
+	case Qproto: {
+		struct conv *c;
 		n = parse_number(name);
-		if (n >= 0 && conv_lookup(fs, proto, n)) {
-			reply_entry(req, fs, QID(Qconv, proto, n));
+		if (n >= 0 && (c = conv_lookup(fs, proto, n)) != NULL) {
+			reply_entry(req, fs, QIDG(Qconv, proto, n, c->gen));
 			return;
 		}
 		break;
 	}
+	}
 	for (int t = 1; t < Qmax; t++)
 		if (qtab[t].parent == ptype && qtab[t].name && !strcmp(qtab[t].name, name)) {
-			reply_entry(req, fs, QID(t, proto, QNUM(parent)));
+			reply_entry(req, fs, QIDG(t, proto, QNUM(parent), QGEN(parent)));
 			return;
 		}
 	fuse_reply_err(req, ENOENT);
@@ -267,13 +277,13 @@ static void imp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 	for (int t = 1; t < Qmax; t++)
 		if (qtab[t].parent == type && qtab[t].name)
-			dir_add(&d, qtab[t].name, QID(t, proto, QNUM(ino)), qtab[t].mode);
+			dir_add(&d, qtab[t].name, QIDG(t, proto, QNUM(ino), QGEN(ino)), qtab[t].mode);
 	if (type == Qproto) {
 		struct protodir *p = proto_by_index(fs, proto);
 		for (int i = 0; i < p->nconv; i++)
 			if (p->conv[i]) {
 				snprintf(name, sizeof(name), "%d", i);
-				dir_add(&d, name, QID(Qconv, proto, i), S_IFDIR);
+				dir_add(&d, name, QIDG(Qconv, proto, i, p->conv[i]->gen), S_IFDIR);
 			}
 	}
 	fuse_reply_buf(req, d.buf, d.len);

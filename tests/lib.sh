@@ -524,3 +524,95 @@ sock_file() { timeout 5 cat "$MNT/$1/$2/$3" 2>&1; }
 pattern_md5() {
 	"$IMP_PY" -c 'import hashlib, sys; n = int(sys.argv[1]); print(hashlib.md5(bytes((i * 7 + 3) & 0xFF for i in range(n))).hexdigest())' "$1"
 }
+
+# ---- TCP (tests 50-55) -------------------------------------------------------
+
+IMP_TCPPEER=$IMP_REPO/tests/integration/50_tcp.py   # kernel TCP peers, EINTR probes
+IMP_GROUPS=()                    # process groups started by tcp_bg
+
+# tcp_bg FILE CMD...: run CMD in the background in a process group of its own
+# (setsid), stdout and stderr to FILE, with MNT and IMP_ROOT set to the mount
+# point; BG_PID is its id, which is also the group's.  CMD may be a shell
+# function: it then runs in a new bash that has every function of the test.
+# The whole group (a server and every handler it forked) is killed by
+# tcp_kill_groups; call tcp_trap once to have that done at exit.
+tcp_bg() {
+	local f=$1
+	shift
+	if declare -F "$1" >/dev/null; then
+		set -- bash -c "$(declare -f)"$'\n''"$@"' tcp_bg "$@"
+	fi
+	MNT=$MNT IMP_ROOT=$MNT setsid "$@" >"$f" 2>&1 </dev/null &
+	BG_PID=$!
+	IMP_GROUPS+=("$BG_PID")
+}
+
+# tcp_group_alive PGID: a process of group PGID is still running (not a zombie).
+tcp_group_alive() {
+	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+}
+
+tcp__groups_alive() {
+	local g
+	for g in "${IMP_GROUPS[@]}"; do tcp_group_alive "$g" && return 0; done
+	return 1
+}
+
+# tcp_kill_group PGID: SIGTERM the group, SIGKILL after 3 s, reap the leader.
+tcp_kill_group() {
+	local g=$1
+	kill -TERM -- "-$g" 2>/dev/null || true
+	wait_until 3 eval "! tcp_group_alive $g" || kill -KILL -- "-$g" 2>/dev/null || true
+	wait_until 2 eval "! tcp_group_alive $g" || true
+	wait "$g" 2>/dev/null || true
+}
+
+# tcp_kill_groups: end every group tcp_bg started (all signalled at once).
+tcp_kill_groups() {
+	local g
+	((${#IMP_GROUPS[@]})) || return 0
+	for g in "${IMP_GROUPS[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+	if ! wait_until 3 eval '! tcp__groups_alive'; then
+		for g in "${IMP_GROUPS[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+		wait_until 2 eval '! tcp__groups_alive' || true
+	fi
+	for g in "${IMP_GROUPS[@]}"; do wait "$g" 2>/dev/null || true; done
+	IMP_GROUPS=()
+}
+
+# tcp_trap: at exit, kill tcp_bg's groups, then lib.sh's usual cleanup.
+tcp_trap() {
+	trap 'imp__rc=$?; trap "" INT TERM HUP; tcp_kill_groups; (exit $imp__rc); imp__cleanup' EXIT
+}
+
+# tcppeer ARGS...: 50_tcp.py ARGS (see there).
+tcppeer() { "$IMP_PY" "$IMP_TCPPEER" "$@"; }
+
+# kernel_listening PORT: a kernel TCP socket listens on PORT.
+kernel_listening() { [[ -n "$(in_peer ss -Hltn "sport = :$1" 2>/dev/null)" ]]; }
+
+# wait_listening PORT: wait <= 5 s for a kernel listener on PORT.
+wait_listening() { wait_until 5 kernel_listening "$1"; }
+
+# sha256_of FILE: the file's SHA-256 in hex.
+sha256_of() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# tcp_state N: the state word of $MNT/tcp/N/status ("" if unreadable).
+tcp_state() { timeout 5 cat "$MNT/tcp/$1/status" 2>/dev/null | awk '{ print $1; exit }'; }
+
+# tcp_socks: the socket numbers listed in $MNT/tcp, one a line.
+tcp_socks() { timeout 5 ls "$MNT/tcp" 2>/dev/null | grep -E '^[0-9]+$' || true; }
+
+# tcp_sock_gone N: $MNT/tcp/N no longer exists.
+tcp_sock_gone() { ! tcp_socks | grep -qx "$1"; }
+
+# tcp_stat NAME: counter NAME of $MNT/tcp/stats (0 when missing).
+tcp_stat() { proto_stat0 tcp "$1"; }
+
+# kernel_snmp PROTO NAME: counter NAME of line PROTO ("Tcp", "Ip") in the
+# kernel's /proc/net/snmp, on the kernel's side of the TAP.
+kernel_snmp() {
+	in_peer cat /proc/net/snmp | awk -v p="$1:" -v n="$2" '
+		$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == p && h { print $c[n]; exit }'
+}
