@@ -274,7 +274,7 @@ static void inet_recv_done(struct socket *sock, struct sockmsg *msg, size_t used
 	sock->sk->sk_prot->recv_done(sock->sk, msg, used);
 }
 
-static int inet_setsockopt(struct socket *sock, enum sockopt opt, int val)
+int inet_setsockopt(struct socket *sock, enum sockopt opt, int val)
 {
 	struct sock *sk = sock->sk;
 

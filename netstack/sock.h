@@ -174,5 +174,6 @@ int inet_autobind(struct sock *sk);
 int inet_accept(struct socket *sock, struct socket **newsock);
 int inet_getname(struct socket *sock, struct sockaddr_in *addr, bool peer);
 void inet_status(struct socket *sock, char *buf, size_t len);
+int inet_setsockopt(struct socket *sock, enum sockopt opt, int val);
 
 #endif

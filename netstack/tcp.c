@@ -368,18 +368,8 @@ static int tcp_stream_setsockopt(struct socket *sock, enum sockopt opt, int val)
 		if (tp->nodelay)
 			tcp_write_xmit(sk);
 		return 0;
-	case SOCKOPT_TTL:
-		if (val < 1 || val > 255)
-			return -EINVAL;
-		sk->ttl = (uint8_t)val;
-		return 0;
-	case SOCKOPT_TOS:
-		if (val < 0 || val > 255)
-			return -EINVAL;
-		sk->tos = (uint8_t)val;
-		return 0;
 	default:
-		return -ENOPROTOOPT;
+		return inet_setsockopt(sock, opt, val);	/* ttl, tos: IP's */
 	}
 }
 

@@ -533,14 +533,16 @@ IMP_GROUPS=()                    # process groups started by tcp_bg
 # tcp_bg FILE CMD...: run CMD in the background in a process group of its own
 # (setsid), stdout and stderr to FILE, with MNT and IMP_ROOT set to the mount
 # point; BG_PID is its id, which is also the group's.  CMD may be a shell
-# function: it then runs in a new bash that has every function of the test.
+# function: it then runs in a new bash that has every function of the test
+# and lib.sh's settings (IMP_PY, IMP_ADDR, ...).
 # The whole group (a server and every handler it forked) is killed by
 # tcp_kill_groups; call tcp_trap once to have that done at exit.
 tcp_bg() {
 	local f=$1
 	shift
 	if declare -F "$1" >/dev/null; then
-		set -- bash -c "$(declare -f)"$'\n''"$@"' tcp_bg "$@"
+		set -- bash -c "$(declare -p IMP_REPO IMP_PY IMP_ADDR IMP_PEER IMP_PREFIX IMP_TAP \
+			IMP_NETNS IMP_FOP IMP_KPEER IMP_TCPPEER)"$'\n'"$(declare -f)"$'\n''"$@"' tcp_bg "$@"
 	fi
 	MNT=$MNT IMP_ROOT=$MNT setsid "$@" >"$f" 2>&1 </dev/null &
 	BG_PID=$!

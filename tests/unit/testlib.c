@@ -535,3 +535,249 @@ long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct soc
 		*out = msg;
 	return n;
 }
+
+/* --- TCP helpers --- */
+
+uint16_t l4_csum_check(uint32_t saddr, uint32_t daddr, uint8_t proto, const void *l4, size_t len)
+{
+	uint8_t *b = malloc(12 + len);
+	uint16_t l = htons((uint16_t)len), c;
+
+	assert_non_null(b);
+	memcpy(b, &saddr, 4);
+	memcpy(b + 4, &daddr, 4);
+	b[8] = 0;
+	b[9] = proto;
+	memcpy(b + 10, &l, 2);
+	memcpy(b + 12, l4, len);
+	c = ip_compute_csum(b, 12 + len);
+	free(b);
+	return c;
+}
+
+size_t tcp_seg_build(uint8_t *out, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		     const void *opt, size_t optlen, const void *data, size_t dlen)
+{
+	size_t hlen = 20 + optlen;
+	uint32_t v;
+	uint16_t c;
+
+	assert_true(optlen % 4 == 0 && optlen <= 40);
+	if (dlen)
+		memmove(out + hlen, data, dlen);
+	if (optlen)
+		memcpy(out + 20, opt, optlen);
+	c = htons(sport);
+	memcpy(out, &c, 2);
+	c = htons(dport);
+	memcpy(out + 2, &c, 2);
+	v = htonl(seq);
+	memcpy(out + 4, &v, 4);
+	v = htonl(ack);
+	memcpy(out + 8, &v, 4);
+	out[12] = (uint8_t)((hlen / 4) << 4);
+	out[13] = flags;
+	c = htons(win);
+	memcpy(out + 14, &c, 2);
+	out[16] = out[17] = 0;
+	out[18] = out[19] = 0;
+	c = l4_csum_check(saddr, daddr, IPPROTO_TCP, out, hlen + dlen);
+	memcpy(out + 16, &c, 2);
+	return hlen + dlen;
+}
+
+size_t tcp_build(uint8_t *buf, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+		 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		 const void *opt, size_t optlen, const void *data, size_t dlen)
+{
+	uint8_t *msg = malloc(60 + dlen);
+	size_t n, len;
+
+	assert_non_null(msg);
+	n = tcp_seg_build(msg, saddr, sport, daddr, dport, seq, ack, flags, win, opt, optlen,
+			  data, dlen);
+	len = ip_build(buf, PEER_MAC, saddr, daddr, IPPROTO_TCP, msg, n);
+	free(msg);
+	return len;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void pop_tcp(struct net_device *dev, const uint8_t *dmac, struct tcp_seen *s)
+{
+	const uint8_t *th, *o;
+	unsigned int left;
+
+	memset(s, 0, sizeof(*s));
+	pop_ipv4(dev, dmac, &s->rx);
+	assert_int_equal(s->rx.ip->protocol, IPPROTO_TCP);
+	assert_int_equal(ntohs(s->rx.ip->frag_off) & (IP_MF | IP_OFFSET), 0);
+	assert_true(s->rx.l4len >= 20);
+	th = s->th = s->rx.l4;
+	s->hlen = (th[12] >> 4) * 4u;
+	assert_true(s->hlen >= 20 && s->hlen <= s->rx.l4len);
+	assert_int_equal(th[12] & 0x0f, 0);	/* reserved bits */
+	assert_int_equal(l4_csum_check(s->rx.ip->saddr, s->rx.ip->daddr, IPPROTO_TCP, th,
+				       s->rx.l4len), 0);
+	s->sport = (uint16_t)(th[0] << 8 | th[1]);
+	s->dport = (uint16_t)(th[2] << 8 | th[3]);
+	s->seq = be32(th + 4);
+	s->ack = be32(th + 8);
+	s->flags = th[13];
+	s->win = (uint16_t)(th[14] << 8 | th[15]);
+	assert_int_equal(th[18] | th[19], 0);	/* urgent pointer: never used */
+	s->data = th + s->hlen;
+	s->dlen = s->rx.l4len - s->hlen;
+	s->mss = s->wscale = -1;
+	o = th + 20;
+	left = s->hlen - 20;
+	while (left) {
+		unsigned int len;
+		if (o[0] == 0)
+			break;
+		if (o[0] == 1) {
+			o++;
+			left--;
+			continue;
+		}
+		if (left < 2 || (len = o[1]) < 2 || len > left) {
+			s->bad_opts = true;
+			break;
+		}
+		if (o[0] == 2 && len == 4)
+			s->mss = o[2] << 8 | o[3];
+		else if (o[0] == 3 && len == 3)
+			s->wscale = o[2];
+		else if (o[0] == 4 && len == 2)
+			s->sackok = true;
+		else if (o[0] == 8 && len == 10) {
+			s->ts = true;
+			s->tsval = be32(o + 2);
+			s->tsecr = be32(o + 6);
+		} else
+			s->bad_opts = true;	/* the stack sends no other kind */
+		o += len;
+		left -= len;
+	}
+}
+
+void tcp_seen_free(struct tcp_seen *s)
+{
+	rx_free(&s->rx);
+	memset(s, 0, sizeof(*s));
+}
+
+static const struct field tcp_fields[] = {
+#define X(n) { #n, offsetof(struct tcpstats, n) },
+	TCPSTATS(X)
+#undef X
+};
+
+void tsnap_take(struct tsnap *s, const struct net *net, const struct net_device *dev)
+{
+	snap_take(&s->s, net, dev);
+	s->tcp = net->tcpstats;
+}
+
+/* tcp_words takes the tcp.* words of spec into want (failing on an unknown
+ * name) and copies the others into rest. */
+static void tcp_words(const char *spec, uint64_t *want, char *rest, size_t restlen)
+{
+	const size_t nf = sizeof(tcp_fields) / sizeof(tcp_fields[0]);
+	size_t rl = 0;
+
+	rest[0] = 0;
+	for (const char *p = spec; *p;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		if (!strncmp(p, "tcp.", 4)) {
+			const char *eq = memchr(p, '=', n);
+			bool found = false;
+
+			if (!eq)
+				fail_msg("bad counter spec at %s", p);
+			for (size_t i = 0; i < nf; i++)
+				if ((size_t)(eq - p - 4) == strlen(tcp_fields[i].name) &&
+				    !strncmp(p + 4, tcp_fields[i].name, (size_t)(eq - p - 4))) {
+					want[i] = strtoull(eq + 1, NULL, 10);
+					found = true;
+				}
+			if (!found)
+				fail_msg("unknown counter %.*s in spec", (int)(eq - p), p);
+		} else {
+			if (rl + n + 2 >= restlen)
+				fail_msg("counter spec too long");
+			rl += (size_t)snprintf(rest + rl, restlen - rl, "%s%.*s", rl ? " " : "",
+					       (int)n, p);
+		}
+		p += n;
+	}
+}
+
+static void tcp_counters_check(const struct tsnap *s, const struct net *net, const uint64_t *want)
+{
+	const size_t nf = sizeof(tcp_fields) / sizeof(tcp_fields[0]);
+	char msg[2048] = "";
+	size_t ml = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		uint64_t got = get(&net->tcpstats, tcp_fields[i].off) - get(&s->tcp, tcp_fields[i].off);
+		if (got != want[i] && ml < sizeof(msg) - 100)
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml,
+					       " tcp.%s moved by %lld, expected %llu;", tcp_fields[i].name,
+					       (long long)got, (unsigned long long)want[i]);
+	}
+	if (ml)
+		fail_msg("counters:%s", msg);
+}
+
+void tsnap_expect(const struct tsnap *s, const struct net *net, const struct net_device *dev,
+		  const char *spec)
+{
+	uint64_t want[sizeof(tcp_fields) / sizeof(tcp_fields[0])] = { 0 };
+	char rest[1024];
+
+	tcp_words(spec, want, rest, sizeof(rest));
+	snap_expect(&s->s, net, dev, rest);
+	tcp_counters_check(s, net, want);
+}
+
+void tsnap_expect_tcp(const struct tsnap *s, const struct net *net, const char *spec)
+{
+	uint64_t want[sizeof(tcp_fields) / sizeof(tcp_fields[0])] = { 0 };
+	char rest[1024];
+
+	tcp_words(spec, want, rest, sizeof(rest));
+	if (rest[0])
+		fail_msg("tsnap_expect_tcp: only tcp counters, not \"%s\"", rest);
+	tcp_counters_check(s, net, want);
+}
+
+long sock_recv_stream(struct socket *sock, void *buf, size_t len)
+{
+	struct sockmsg msg;
+	size_t off = 0;
+	long n;
+
+	memset(&msg, 0, sizeof(msg));
+	n = sock->ops->recvmsg(sock, &msg, len);
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < msg.iovcnt; i++) {
+		assert_true(off + msg.iov[i].iov_len <= len);
+		memcpy((uint8_t *)buf + off, msg.iov[i].iov_base, msg.iov[i].iov_len);
+		off += msg.iov[i].iov_len;
+	}
+	assert_int_equal(off, n);
+	sock->ops->recv_done(sock, &msg, (size_t)n);
+	return n;
+}

@@ -151,3 +151,57 @@ long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr
 long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct sockmsg *msg);
 
 #endif
+
+/* --- TCP helpers (test_tcp, test_tcp_opts) --- */
+
+/* The ones' complement checksum of the pseudo-header (saddr, daddr, proto,
+ * len) and the len bytes at l4, computed here: 0 over a TCP segment whose
+ * checksum field is right. */
+uint16_t l4_csum_check(uint32_t saddr, uint32_t daddr, uint8_t proto, const void *l4, size_t len);
+/* A TCP segment (20-byte header + optlen bytes of options, optlen a
+ * multiple of 4, + dlen bytes of data; ports host order) into out, with a
+ * correct checksum; returns its length. */
+size_t tcp_seg_build(uint8_t *out, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		     const void *opt, size_t optlen, const void *data, size_t dlen);
+/* Ethernet + IPv4 + that segment, from PEER_MAC to OUR_MAC. */
+size_t tcp_build(uint8_t *buf, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+		 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+		 const void *opt, size_t optlen, const void *data, size_t dlen);
+
+/* A TCP segment the stack sent, checked as IPv4 to dmac, protocol TCP, not
+ * fragmented, with a data offset inside the segment and a valid checksum.
+ * Options are parsed here, not by the stack's parser (-1: absent). */
+struct tcp_seen {
+	struct rx rx;
+	const uint8_t *th;		/* the TCP header */
+	uint16_t sport, dport;		/* host order */
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	unsigned int hlen;		/* header with options */
+	const uint8_t *data;
+	size_t dlen;
+	int mss, wscale;		/* -1 when absent */
+	bool sackok, ts, bad_opts;
+	uint32_t tsval, tsecr;
+};
+void pop_tcp(struct net_device *dev, const uint8_t *dmac, struct tcp_seen *s);
+void tcp_seen_free(struct tcp_seen *s);
+
+/* Counter snapshots with the TCP counters: tsnap_expect is snap_expect that
+ * also knows "tcp.InSegs=1 ..." and checks every tcp counter;
+ * tsnap_expect_tcp checks only the tcp counters (every one of them). */
+struct tsnap {
+	struct snap s;
+	struct tcpstats tcp;
+};
+void tsnap_take(struct tsnap *s, const struct net *net, const struct net_device *dev);
+void tsnap_expect(const struct tsnap *s, const struct net *net, const struct net_device *dev,
+		  const char *spec);
+void tsnap_expect_tcp(const struct tsnap *s, const struct net *net, const char *spec);
+
+/* A stream read: recvmsg of at most len bytes copied into buf, then
+ * recv_done for all of them (TCP leaves msg.cookie NULL, which sock_recv
+ * takes for "no recv_done").  Returns what recvmsg returned. */
+long sock_recv_stream(struct socket *sock, void *buf, size_t len);
