@@ -59,6 +59,7 @@ struct byte_ring {
 #define TCP_MIN_RTO_US 200000u
 #define TCP_MAX_RTO_US 60000000u
 #define TCP_INIT_RTO_US 1000000u
+#define TCP_SYN_LOST_RTO_US 3000000u	/* after a SYN had to be sent again */
 #define TCP_DELACK_US 40000u		/* Linux's minimum; RFC 1122 allows 500 ms */
 #define TCP_FIN_TIMEOUT_US 60000000ull	/* an orphan in FIN_WAIT2 */
 #define TCP_KEEPALIVE_PROBES 9

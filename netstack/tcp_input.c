@@ -113,6 +113,7 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	tp->snd_wl1 = cb->seq;
 	tp->snd_wl2 = tp->iss;
 	tp->ts_offset = net_random(net);
+	tp->rtt_start = net->now;	/* the SYN-ACK's round trip is the first sample */
 	tp->rcv_wscale = 0;
 	tcp_negotiate(tp, &cb->opt, true);
 	sk->parent = parent;
@@ -166,6 +167,8 @@ static void tcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	tp->snd_wl2 = cb->ack_seq;
 	if (tp->retransmits == 0)
 		tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+	else
+		tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
 	tp->retransmits = 0;
 	tp->backoff = 0;
 	tp->rtt_timing = false;
@@ -347,7 +350,7 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 		if (tp->in_recovery) {
 			if (!before(ack, tp->recover)) {
 				/* Full ACK: leave recovery (RFC 6582 §3.2 step 3). */
-				uint32_t f = tcp_flight(tp) + tp->mss;
+				uint32_t f = (tcp_flight(tp) > tp->mss ? tcp_flight(tp) : tp->mss) + tp->mss;
 				tp->cwnd = tp->ssthresh < f ? tp->ssthresh : f;
 				tp->in_recovery = false;
 				tp->dupacks = 0;
@@ -503,8 +506,10 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl1 = cb->seq;
 		tp->snd_wl2 = cb->ack_seq;
 		tp->snd_una = cb->ack_seq;
-		if (tp->retransmits == 0 && !tp->tstamp_ok)
+		if (tp->retransmits == 0)
 			tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+		else
+			tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
 		tp->retransmits = 0;
 		tp->backoff = 0;
 		del_timer(&net->timers, &tp->rexmit_timer);

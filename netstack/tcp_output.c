@@ -216,7 +216,10 @@ void tcp_send_delayed_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->ack_now || tp->ack_pending >= 2u * tp->advmss) {
+	/* A full segment from the peer carries advmss less our options. */
+	uint32_t full = tp->advmss - (tp->tstamp_ok ? 12u : 0u);
+
+	if (tp->ack_now || tp->ack_pending >= 2u * full) {
 		tcp_send_ack(sk);
 		return;
 	}
@@ -306,7 +309,12 @@ void tcp_window_update(struct sock *sk)
 	uint32_t free_space = tp->rcvq.cap - tp->rcvq.len;
 	uint32_t cur = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	uint32_t step = tp->rcvq.cap / 2 < tp->advmss ? tp->rcvq.cap / 2 : tp->advmss;
+	uint32_t max = 65535u << tp->rcv_wscale;
 
+	/* What tcp_select_window could offer: capped by the header field. */
+	if (free_space > max)
+		free_space = max;
+	free_space = (free_space >> tp->rcv_wscale) << tp->rcv_wscale;
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
 	    sk->sk_state != TCP_FIN_WAIT2)
 		return;
