@@ -51,6 +51,44 @@ static int tcp_alloc_rings(struct sock *sk)
 	return 0;
 }
 
+/* tcp_reset_for_retry forgets a connect that failed (refused, timed out,
+ * unreachable) so the socket can try again, on the same local port. */
+static int tcp_reset_for_retry(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct byte_ring sndq = tp->sndq, rcvq = tp->rcvq;
+	uint16_t port = ntohs(sk->inet_sport);
+	uint32_t saddr = sk->inet_rcv_saddr;
+	unsigned int rcvbuf = sk->sk_rcvbuf, sndbuf = sk->sk_sndbuf;
+	bool nodelay = tp->nodelay, keepalive = tp->keepalive;
+	uint64_t idle = tp->keepalive_idle;
+
+	skb_queue_purge(&tp->ofo);
+	tcp_clear_timers(tp);
+	del_timer(&sk->net->timers, &tp->timewait_timer);
+	memset((char *)tp + sizeof(struct sock), 0, sizeof(*tp) - sizeof(struct sock));
+	tcp_init_sock(sk);
+	sk->sk_rcvbuf = rcvbuf;	/* what the user set stays */
+	sk->sk_sndbuf = sndbuf;
+	tp->nodelay = nodelay;
+	tp->keepalive = keepalive;
+	tp->keepalive_idle = idle;
+	sndq.head = sndq.len = rcvq.head = rcvq.len = 0;
+	tp->sndq = sndq;
+	tp->rcvq = rcvq;
+	sk->sk_err = 0;
+	sk->sk_shutdown = 0;
+	sk->inet_daddr = 0;
+	sk->inet_dport = 0;
+	sk->inet_rcv_saddr = sk->inet_saddr = saddr;
+	if (!sk->hashed && sk->bound) {
+		int err = tcp_get_port(sk, port);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* OPEN, active: send a SYN; the connection completes in tcp_input.c. */
 static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *addr)
 {
@@ -72,8 +110,10 @@ static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *add
 	default:
 		return -EISCONN;
 	}
-	if (sock->state == SS_CONNECTED || tp->snd_max)
+	if (sock->state == SS_CONNECTED)
 		return -EISCONN;	/* a socket connects once */
+	if (tp->snd_max && (err = tcp_reset_for_retry(sk)) != 0)
+		return err;		/* an attempt failed: try again, as Linux allows */
 	if (!addr->sin_addr.s_addr || !addr->sin_port)
 		return -EINVAL;
 	if ((err = ip_route_output(net, addr->sin_addr.s_addr, &rt)) != 0)

@@ -125,7 +125,7 @@ struct tcp_sock {
 	struct byte_ring rcvq;		/* in-order bytes not yet read */
 	struct sk_buff_head ofo;	/* out of order, sorted by seq */
 	bool fin_queued;		/* the user closed: FIN after sndq */
-	bool fin_sent, fin_rcvd;
+	bool fin_sent, fin_rcvd;	/* fin_sent: sent at least once */
 	uint32_t fin_seq;		/* our FIN's sequence number, once sent */
 	/* acknowledgement */
 	uint32_t ack_pending;		/* bytes received and not yet ACKed */

@@ -359,12 +359,17 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 				tcp_retransmit_una(sk);
 				tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked + tp->mss : tp->mss;
 			}
-		} else {
+		} else if (flight + tp->mss >= tp->cwnd) {
+			/* Grow only a window that was in use (RFC 7661): an
+			 * application that sends little must not earn a
+			 * window it never tested. */
 			tp->dupacks = 0;
 			if (tp->cwnd < tp->ssthresh)
 				tp->cwnd += acked < 2u * tp->mss ? acked : 2u * tp->mss;	/* RFC 3465 L=2 */
 			else
 				tp->cwnd += (uint32_t)((uint64_t)tp->mss * tp->mss / tp->cwnd) + 1;
+		} else {
+			tp->dupacks = 0;
 		}
 		if (tp->cwnd > (64u << 20))
 			tp->cwnd = 64u << 20;

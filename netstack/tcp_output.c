@@ -145,8 +145,10 @@ void tcp_write_xmit(struct sock *sk)
 		uint32_t len;
 
 		if (!unsent) {
-			/* The FIN goes once everything before it has. */
-			if (tp->fin_queued && tp->snd_nxt == data_end) {
+			/* The FIN goes once everything before it has, and again
+			 * after a timeout, until it is acknowledged. */
+			bool fin_acked = tp->fin_sent && after(tp->snd_una, tp->fin_seq);
+			if (tp->fin_queued && tp->snd_nxt == data_end && !fin_acked) {
 				tp->fin_seq = data_end;
 				tp->fin_sent = true;
 				tcp_transmit(sk, tp->snd_nxt, 0, TH_ACK | TH_FIN);

@@ -130,9 +130,7 @@ static void tcp_rexmit_timer(struct timer_list *t)
 	tp->in_recovery = false;
 	tp->dupacks = 0;
 	tp->recover = tp->snd_max;
-	tp->snd_nxt = tp->snd_una;	/* go back: resend from the oldest */
-	if (tp->fin_sent && !after(tp->snd_nxt, tp->fin_seq))
-		tp->fin_sent = false;
+	tp->snd_nxt = tp->snd_una;	/* go back: resend from the oldest (and the FIN again) */
 	tcp_reset_rexmit_timer(sk);
 	tcp_write_xmit(sk);
 }
