@@ -45,7 +45,7 @@ static void ip_drop_why(struct sk_buff *skb, uint64_t *reason, uint64_t *mib, co
 	}
 	kfree_skb(skb);
 }
-#define ip_drop(skb, reason, mib) ip_drop_why(skb, reason, mib, #reason + 5)	/* past "&st->" */
+#define ip_drop(skb, reason, mib) ip_drop_why(skb, &st->reason, &st->mib, #reason)
 
 /* ip_rcv is the ETH_P_IP handler; pt is NULL for packets from our own
  * backlog (sent by us to one of our addresses). */
@@ -59,32 +59,32 @@ void ip_rcv(struct sk_buff *skb, struct net_device *dev, struct packet_type *pt)
 
 	st->InReceives++;
 	if (skb->len < sizeof(struct iphdr))
-		return ip_drop(skb, &st->InTruncated, &st->InHdrErrors);
+		return ip_drop(skb, InTruncated, InHdrErrors);
 	iph = (const struct iphdr *)skb->data;
 	if ((iph->ver_ihl >> 4) != 4)
-		return ip_drop(skb, &st->InBadVersion, &st->InHdrErrors);
+		return ip_drop(skb, InBadVersion, InHdrErrors);
 	ihl = ip_hdrlen(iph);
 	if (ihl < sizeof(struct iphdr))
-		return ip_drop(skb, &st->InBadIHL, &st->InHdrErrors);
+		return ip_drop(skb, InBadIHL, InHdrErrors);
 	if (ihl > skb->len)
-		return ip_drop(skb, &st->InTruncated, &st->InHdrErrors);
+		return ip_drop(skb, InTruncated, InHdrErrors);
 	if (ip_compute_csum(iph, ihl) != 0)
-		return ip_drop(skb, &st->InCsumErrors, &st->InHdrErrors);
+		return ip_drop(skb, InCsumErrors, InHdrErrors);
 	tot = ntohs(iph->tot_len);
 	if (tot < ihl)
-		return ip_drop(skb, &st->InBadLength, &st->InHdrErrors);
+		return ip_drop(skb, InBadLength, InHdrErrors);
 	if (tot > skb->len)
-		return ip_drop(skb, &st->InTruncated, &st->InHdrErrors);
+		return ip_drop(skb, InTruncated, InHdrErrors);
 	skb_trim(skb, tot);	/* Ethernet pads short frames */
 	if (iph->ttl == 0)
-		return ip_drop(skb, &st->InTTLZero, &st->InHdrErrors);
+		return ip_drop(skb, InTTLZero, InHdrErrors);
 	if (ip_martian_source(iph->saddr) ||
 	    inet_addr_type(net, iph->saddr) == RTN_BROADCAST ||
 	    (pt && inet_addr_is_local(net, iph->saddr)))
-		return ip_drop(skb, &st->InMartians, &st->InAddrErrors);
+		return ip_drop(skb, InMartians, InAddrErrors);
 	dtype = inet_addr_type(net, iph->daddr);
 	if (dtype == RTN_UNICAST)
-		return ip_drop(skb, &st->InNotForUs, &st->InAddrErrors);
+		return ip_drop(skb, InNotForUs, InAddrErrors);
 	if (dtype == RTN_BROADCAST)
 		skb->pkt_type = PACKET_BROADCAST;
 	skb_reset_network_header(skb);
