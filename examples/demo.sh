@@ -72,6 +72,29 @@ say "the interface and the neighbour table, as files"
 run timeout 5 cat "$MNT/ipifc/0/status"
 run timeout 5 cat "$MNT/arp"
 
+say "a TCP connection through the files: a web page from a kernel server in $NS"
+WWW=$(mktemp -d)
+echo "hello from the kernel, fetched through /imp" > "$WWW/index.html"
+ip netns exec "$NS" /usr/bin/python3 -m http.server 8080 --bind 10.0.0.1 --directory "$WWW" \
+	>/dev/null 2>&1 &
+web=$!
+trap 'kill $web 2>/dev/null; rm -rf "$WWW"' EXIT
+for _ in $(seq 50); do
+	ip netns exec "$NS" ss -ltn 2>/dev/null | grep -q ':8080 ' && break
+	sleep 0.1
+done
+printf '$ exec 3<>%s/tcp/new/ctl; read -r n <&3\n' "$MNT"
+exec 3<>"$MNT/tcp/new/ctl"
+read -r n <&3
+printf '$ echo connect 10.0.0.1 8080 >&3          # socket %s; returns after the handshake\n' "$n"
+echo connect 10.0.0.1 8080 >&3
+run timeout 5 cat "$MNT/tcp/$n/status"
+printf "\$ printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' > %s/tcp/%s/data\\n" "$MNT" "$n"
+printf 'GET / HTTP/1.0\r\n\r\n' > "$MNT/tcp/$n/data"
+run timeout 5 cat "$MNT/tcp/$n/data"
+exec 3>&-
+run timeout 5 grep -E '^(ActiveOpens|InSegs|OutSegs|RetransSegs):' "$MNT/tcp/stats"
+
 cat <<EOF
 
 impfs keeps running with its files on $MNT. Look around: ls $MNT; cat $MNT/ipifc/0/stats
