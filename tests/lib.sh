@@ -584,7 +584,9 @@ tcp_kill_groups() {
 
 # tcp_trap: at exit, kill tcp_bg's groups, then lib.sh's usual cleanup.
 tcp_trap() {
-	trap 'imp__rc=$?; trap "" INT TERM HUP; tcp_kill_groups; (exit $imp__rc); imp__cleanup' EXIT
+	# set +e: under set -e a failing status would end the trap before
+	# imp__cleanup ran, leaving impfs behind and no summary line.
+	trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; (exit $imp__rc); imp__cleanup' EXIT
 }
 
 # tcppeer ARGS...: 50_tcp.py ARGS (see there).
