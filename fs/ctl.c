@@ -89,6 +89,9 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 		return set_opt(c, SOCKOPT_TOS, cmd->num, why, whylen);
 	case CMD_HEADERS:
 		return set_opt(c, SOCKOPT_HEADERS, 1, why, whylen);
+	case CMD_AUTOCLOSE:
+		c->autoclose = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -111,6 +114,13 @@ int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, 
 			/* TCP: the write returns when the handshake is over. */
 			sock_connect_park(req, c, of, len, cmd.text);
 			return 0;
+		}
+		if (err == -EINPROGRESS) {
+			/* Non-blocking: the outcome goes to err (and held) when
+			 * the handshake ends; see conv_wakeup_now. */
+			snprintf(c->connecting, sizeof(c->connecting), "%.90s", cmd.text);
+			fuse_reply_err(req, EINPROGRESS);
+			return err;
 		}
 		if (err && why[0])
 			snprintf(c->err, sizeof(c->err), "%.90s: %.95s", cmd.text, why);

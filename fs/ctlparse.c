@@ -390,6 +390,7 @@ static const struct {
 	{ "ttl", CMD_TTL, 1, 1, "ttl N" },
 	{ "tos", CMD_TOS, 1, 1, "tos N" },
 	{ "headers", CMD_HEADERS, 0, 0, "headers" },
+	{ "autoclose", CMD_AUTOCLOSE, 0, 0, "autoclose" },
 };
 
 /* parse_args checks the arguments of one verb; 0 or -EINVAL with why. */
@@ -471,6 +472,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 	case CMD_CLOSE:
 	case CMD_HANGUP:
 	case CMD_HEADERS:
+	case CMD_AUTOCLOSE:
 		return 0;
 	}
 	snprintf(why, whylen, "usage: %s", usage);

@@ -23,7 +23,7 @@ int write_ifc_ctl(struct net_device *dev, char *line, char *why, size_t whylen);
 enum sockverb {
 	CMD_CONNECT, CMD_ANNOUNCE, CMD_BIND, CMD_CLOSE, CMD_HANGUP, CMD_SHUTDOWN,
 	CMD_KEEPALIVE, CMD_NODELAY, CMD_SNDBUF, CMD_RCVBUF, CMD_TTL, CMD_TOS,
-	CMD_HEADERS
+	CMD_HEADERS, CMD_AUTOCLOSE
 };
 
 struct sockcmd {

@@ -105,6 +105,8 @@ struct conv {
 	int nfiles;			/* open files */
 	bool held;			/* connected, announced or accepted: outlives its files */
 	bool closing;			/* close, hangup or rmdir was asked */
+	bool autoclose;			/* close when the last file closes, as close(2) */
+	char connecting[96];		/* a non-blocking connect under way: its command */
 	char err[192];
 	struct ofile *files;
 	struct preq *waiters;

@@ -151,6 +151,10 @@ void conv_maybe_free(struct conv *c)
 {
 	if (c->nfiles > 0 || c->waiters)
 		return;
+	/* autoclose: the last file's close is the close command (Linux's
+	 * close(2) semantics, for programs that die without saying so). */
+	if (c->autoclose && !c->closing && c->sock)
+		conv_close(c, false);
 	if (c->sock && (c->held || c->closing) && !c->sock->ops->finished(c->sock))
 		return;
 	if (c->sock)
@@ -568,6 +572,18 @@ void sock_listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 void conv_wakeup_now(struct conv *c)
 {
 	struct preq *pr, *next;
+
+	/* A non-blocking connect has ended: record how, as a blocking one
+	 * would have (held on success, the cause in err on failure).  The
+	 * error itself stays for the next read or write to report. */
+	if (c->connecting[0] && (!c->sock || c->sock->state != SS_CONNECTING)) {
+		if (c->sock && c->sock->state == SS_CONNECTED)
+			c->held = true;
+		else
+			conv_seterr(c, c->connecting, c->sock && c->sock->sk && c->sock->sk->sk_err ?
+				    c->sock->sk->sk_err : ECONNREFUSED);
+		c->connecting[0] = 0;
+	}
 
 	for (pr = c->waiters; pr; pr = next) {
 		bool done = false;

@@ -312,6 +312,7 @@ static void test_no_argument_verbs(void **state)
 {
 	static const struct { const char *word; enum sockverb verb; } v[] = {
 		{ "close", CMD_CLOSE }, { "hangup", CMD_HANGUP }, { "headers", CMD_HEADERS },
+		{ "autoclose", CMD_AUTOCLOSE },
 	};
 	char line[64], want[128];
 	struct sockcmd c;
