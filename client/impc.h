@@ -1,0 +1,259 @@
+/* libimpc.so: run unmodified programs on imp (SPEC §6, imp-run(1)).
+ *
+ * Loaded with LD_PRELOAD (see imp-run.c), it turns AF_INET stream and
+ * datagram sockets into sockets of the imp file tree at $IMP_ROOT (default
+ * /imp).  The descriptor socket() returns is a real descriptor of the
+ * socket's data file, $IMP_ROOT/tcp/N/data, so read, write, poll, select,
+ * epoll, dup, fork, exec and close-on-exec are the kernel's business and
+ * need nothing from here.  What has no file equivalent is translated:
+ *
+ *   socket        open tcp|udp/new/ctl, read N, open N/data
+ *   connect       "connect ADDR PORT" on ctl, always with O_NONBLOCK on ctl
+ *                 (EINPROGRESS); a blocking socket then waits here, polling
+ *                 its data file, as Linux's connect waits (EINTR, SO_SNDTIMEO)
+ *   bind, listen  "bind ADDR PORT", "announce ADDR PORT BACKLOG"
+ *   accept        open N/listen: the ctl of a new socket M; open M/data
+ *   getsockname   read N/local, N/remote
+ *   setsockopt    keepalive, nodelay, rcvbuf, sndbuf, ttl, tos
+ *   SO_ERROR      N/status and N/err
+ *   send, recv... the flags (MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL,
+ *                 MSG_NOSIGNAL), and UDP addresses through "headers"
+ *   close         "close" once no descriptor anywhere refers to the socket:
+ *                 imp keeps a connected socket after its files close, Linux
+ *                 does not (sk_last)
+ *
+ * read/write/readv/writev, poll/select, dup/dup2/dup3/fcntl(F_DUPFD) are
+ * wrapped too, but only to keep the table right and for the few sockets
+ * that need it (bytes MSG_PEEK read ahead, UDP headers, SO_RCVTIMEO); any
+ * other descriptor goes straight to libc after one atomic load.
+ *
+ * State: a table indexed by descriptor, each entry pointing to the state of
+ * one socket (struct sk), shared by the descriptors dup() made of it in this
+ * process.  A mutex guards it; fork copies it (pthread_atfork keeps the
+ * mutex sane); a child of vfork/posix_spawn, which shares our memory until
+ * it execs, leaves it alone (in_owner).  A descriptor this process did not
+ * make (inherited through exec, or made by a call we do not see) is
+ * recognised on first use by where /proc/self/fd/FD points (adopt).  Our
+ * own descriptors (a socket's ctl, and a non-blocking second open of its
+ * data for MSG_DONTWAIT) live at high numbers and are always close-on-exec:
+ * an exec'd program opens its own.
+ *
+ * The files:
+ *   impc.h     this: the socket state, the table's API, the real calls
+ *   real.c     the real libc calls, found with dlsym(RTLD_NEXT)
+ *   tree.c     the file tree: $IMP_ROOT, reading its small files, ctl commands
+ *   table.c    the descriptor table, a socket's lifetime, fork, exit
+ *   socket.c   socket, connect, bind, listen, accept, names, shutdown
+ *   fd.c       close, close_range, closefrom, dup*, fcntl: the table kept right
+ *   sockopt.c  setsockopt, getsockopt, ioctl
+ *   io.c       send and recv families, read and write, MSG_PEEK read-ahead
+ *   udp.c      datagrams: headers mode, one datagram out, one in
+ *   poll.c     poll and select, told of the bytes MSG_PEEK read ahead
+ *
+ * Every file includes this one first: the two #undefs below must come
+ * before any system header, in all of them alike.  The library is built
+ * with -fvisibility=hidden, and the declarations below are hidden besides:
+ * only what a file marks EXPORT (the libc calls it interposes) is in the
+ * dynamic symbol table.
+ */
+#ifndef IMPC_H
+#define IMPC_H
+
+#undef _FORTIFY_SOURCE
+/* Our fcntl must be fcntl, not fcntl64 (which we define too). */
+#undef _FILE_OFFSET_BITS
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* glibc's fortified entry points (declared only under _FORTIFY_SOURCE). */
+ssize_t __recv_chk(int, void *, size_t, size_t, int);
+ssize_t __recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+ssize_t __read_chk(int, void *, size_t, size_t);
+int __poll_chk(struct pollfd *, nfds_t, int, size_t);
+
+#pragma GCC visibility push(hidden)
+
+/* ---- a socket ------------------------------------------------------------ */
+
+enum { P_TCP, P_UDP, NPROTO };
+extern const char *const pname[NPROTO];	/* "tcp", "udp" */
+
+/* sk->flags */
+enum {
+	F_BOUND = 1 << 0,	/* bind() was done here */
+	F_LISTEN = 1 << 1,
+	F_CONNECTING = 1 << 2,	/* a non-blocking connect is under way */
+	F_CONNECTED = 1 << 3,
+	F_HEADERS = 1 << 4,	/* udp: data carries the 52-byte header */
+	F_SHARED = 1 << 5,	/* another process may hold it (fork, exec) */
+	F_AUTOCLOSE = 1 << 6,	/* the daemon closes it on its last release */
+};
+
+struct sk {
+	int refs;		/* table entries + calls under way */
+	int proto, n;
+	int ctl, nb;		/* our ctl, our O_NONBLOCK data; -1 when not open */
+	char *path;		/* the data file, as /proc/self/fd shows it */
+	unsigned flags;
+	bool special;		/* read()/write() on it need us (see special_count) */
+	bool peeked;		/* bytes are read ahead (see peek_count) */
+	struct sockaddr_in bound, peer;
+	/* options, as set */
+	int reuseaddr, reuseport, keepalive, nodelay, rcvbuf, sndbuf, ttl, tos;
+	int broadcast, keepidle, keepintvl, keepcnt, oobinline, priority;
+	struct linger linger;
+	struct timeval rcvtimeo, sndtimeo;
+	char lasterr[200];	/* the err text SO_ERROR reported last */
+	/* MSG_PEEK: bytes (tcp) or one datagram (udp) read ahead */
+	char *peek;
+	size_t peeklen;
+	struct sockaddr_in peekfrom;
+};
+
+/* ---- the table (table.c) ------------------------------------------------- */
+
+/* Two levels, so that a lookup needs no lock to find a chunk. */
+#define CHUNK 1024
+#define NCHUNKS 4096
+enum { E_NONE, E_SOCK, E_CTL, E_NB };
+struct ent {
+	int kind;
+	struct sk *sk;
+};
+extern struct ent *_Atomic chunks[NCHUNKS];
+extern pthread_mutex_t lock;		/* the table, and what it points to */
+extern atomic_int special_count;	/* sockets whose read/write need us */
+extern atomic_int peek_count;		/* sockets with bytes read ahead */
+
+struct ent *ent_at(int fd, bool create);
+void ent_set(int fd, int kind, struct sk *sk);	/* under lock */
+void sk_set_special(struct sk *sk);		/* under lock */
+struct sk *sk_new(int proto, int n);
+void sk_free(struct sk *sk);
+struct sk *sk_get(int fd);
+struct sk *sk_get_special(int fd);
+void sk_put(struct sk *sk);
+void sk_put_keep_errno(struct sk *sk);
+int sk_ctl(struct sk *sk);
+int sk_nb(struct sk *sk);
+void try_autoclose(struct sk *sk);
+struct sk *fd_forget(int fd);
+void fd_copy(int oldfd, int newfd);
+
+/* ---- the file tree (tree.c) ---------------------------------------------- */
+
+extern char root[PATH_MAX - 256];	/* $IMP_ROOT, resolved */
+
+void root_get(void);
+int xfcntl(int fd, int cmd, long arg);
+bool fd_nonblock(int fd);
+int move_high(int fd);
+int fd_path(int fd, char *buf, size_t len);
+bool is_data_path(const char *path, int *proto, int *n);
+int sk_path(char *buf, size_t len, const struct sk *sk, const char *file);
+int sk_read_file(const struct sk *sk, const char *file, char *buf, size_t len);
+int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in *sa);
+int sk_status(const struct sk *sk, char *word, size_t wlen, char *line, size_t llen);
+bool is_syn(const char *word);
+long status_num(const char *line, const char *key);
+int ctl_cmd(struct sk *sk, bool nonblock, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sa);
+const char *ntoa(struct in_addr a, char *buf);
+void put_addr(const struct sockaddr_in *sa, struct sockaddr *addr, socklen_t *alen);
+
+static inline int fail(int e)
+{
+	errno = e;
+	return -1;
+}
+
+/* ---- the rest ------------------------------------------------------------ */
+
+int so_error(struct sk *sk);					/* socket.c */
+int timeo_ms(const struct timeval *tv);				/* io.c */
+int wait_timeo(int fd, const struct timeval *tv, short ev);
+size_t iov_put(const struct iovec *iov, int iovcnt, const char *src, size_t len);
+int need_headers(struct sk *sk);				/* udp.c */
+int udp_dest(struct sk *sk, const struct sockaddr *addr, socklen_t alen, size_t total,
+	     struct sockaddr_in *to);
+ssize_t udp_send(struct sk *sk, int wfd, bool nonblock, const struct iovec *iov, int iovcnt,
+		 size_t total, const struct sockaddr_in *to);
+ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov, int iovcnt,
+		 int flags, struct sockaddr_in *from, size_t *dglen);
+
+/* ---- the real calls (real.c) --------------------------------------------- */
+
+#define REAL_CALLS(X) \
+	X(int, socket, (int, int, int)) \
+	X(int, connect, (int, __CONST_SOCKADDR_ARG, socklen_t)) \
+	X(int, bind, (int, __CONST_SOCKADDR_ARG, socklen_t)) \
+	X(int, listen, (int, int)) \
+	X(int, accept, (int, __SOCKADDR_ARG, socklen_t *)) \
+	X(int, accept4, (int, __SOCKADDR_ARG, socklen_t *, int)) \
+	X(int, getsockname, (int, __SOCKADDR_ARG, socklen_t *)) \
+	X(int, getpeername, (int, __SOCKADDR_ARG, socklen_t *)) \
+	X(int, shutdown, (int, int)) \
+	X(int, close, (int)) \
+	X(int, close_range, (unsigned int, unsigned int, int)) \
+	X(void, closefrom, (int)) \
+	X(int, dup, (int)) \
+	X(int, dup2, (int, int)) \
+	X(int, dup3, (int, int, int)) \
+	X(int, fcntl, (int, int, ...)) \
+	X(int, fcntl64, (int, int, ...)) \
+	X(int, setsockopt, (int, int, int, const void *, socklen_t)) \
+	X(int, getsockopt, (int, int, int, void *, socklen_t *)) \
+	X(ssize_t, send, (int, const void *, size_t, int)) \
+	X(ssize_t, sendto, (int, const void *, size_t, int, __CONST_SOCKADDR_ARG, socklen_t)) \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int)) \
+	X(int, sendmmsg, (int, struct mmsghdr *, unsigned int, int)) \
+	X(ssize_t, recv, (int, void *, size_t, int)) \
+	X(ssize_t, recvfrom, (int, void *, size_t, int, __SOCKADDR_ARG, socklen_t *)) \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int)) \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, struct timespec *)) \
+	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int)) \
+	X(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *)) \
+	X(ssize_t, read, (int, void *, size_t)) \
+	X(ssize_t, __read_chk, (int, void *, size_t, size_t)) \
+	X(ssize_t, readv, (int, const struct iovec *, int)) \
+	X(ssize_t, write, (int, const void *, size_t)) \
+	X(ssize_t, writev, (int, const struct iovec *, int)) \
+	X(int, ioctl, (int, unsigned long, ...)) \
+	X(int, poll, (struct pollfd *, nfds_t, int)) \
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)) \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *)) \
+	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))
+
+#define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args;
+REAL_CALLS(REAL_DECLARE)
+#undef REAL_DECLARE
+
+/* real_resolve finds them all, once; the constructor calls it, and a call
+ * that comes before the constructor (another library's) asks with NEED. */
+void real_resolve(void);
+#define NEED(name) do { if (!real_##name) real_resolve(); } while (0)
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,280 @@
+/* tree.c: the imp file tree, as the rest of the library sees it.
+ *
+ * Where it is ($IMP_ROOT), the paths of a socket's files, reading the small
+ * text files the daemon writes (status, local, remote, err), writing one
+ * command to a socket's ctl, and the few descriptor and address helpers the
+ * calls share.  Nothing here touches the descriptor table (table.c), but
+ * ctl_cmd opens the ctl through it.
+ */
+#include "impc.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+const char *const pname[NPROTO] = { "tcp", "udp" };
+
+/* ---- the mount point ------------------------------------------------------ */
+
+char root[PATH_MAX - 256];	/* $IMP_ROOT, resolved */
+static size_t rootlen;
+static int high_fd = 0;		/* where our own descriptors go */
+static pthread_once_t root_once = PTHREAD_ONCE_INIT;
+
+static void root_init(void)
+{
+	const char *r = getenv("IMP_ROOT");
+	struct rlimit rl;
+
+	if (!r || !*r)
+		r = "/imp";
+	char buf[PATH_MAX];
+
+	if (!realpath(r, buf))
+		snprintf(buf, sizeof(buf), "%s", r);
+	snprintf(root, sizeof(root), "%.*s", (int)sizeof(root) - 1, buf);
+	rootlen = strlen(root);
+	while (rootlen > 1 && root[rootlen - 1] == '/')
+		root[--rootlen] = 0;
+	/* Our descriptors go high, out of the way of programs (and shells)
+	 * that expect the low numbers they did not use to be free. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		high_fd = rl.rlim_cur > 2048 ? 1024 : (int)(rl.rlim_cur / 2);
+	else
+		high_fd = 1024;
+}
+
+void root_get(void)
+{
+	pthread_once(&root_once, root_init);
+}
+
+/* ---- paths ----------------------------------------------------------------- */
+
+int sk_path(char *buf, size_t len, const struct sk *sk, const char *file)
+{
+	return snprintf(buf, len, "%s/%s/%d/%s", root, pname[sk->proto], sk->n, file) >= (int)len
+		? -1 : 0;
+}
+
+int fd_path(int fd, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* is_data_path: path is $IMP_ROOT/tcp|udp/N/data; sets proto and n. */
+bool is_data_path(const char *path, int *proto, int *n)
+{
+	const char *p;
+	char *end;
+	long v;
+
+	root_get();
+	if (strncmp(path, root, rootlen) || path[rootlen] != '/')
+		return false;
+	p = path + rootlen + 1;
+	for (int i = 0; i < NPROTO; i++) {
+		size_t l = strlen(pname[i]);
+		if (strncmp(p, pname[i], l) || p[l] != '/')
+			continue;
+		v = strtol(p + l + 1, &end, 10);
+		if (end == p + l + 1 || v < 0 || strcmp(end, "/data"))
+			return false;
+		*proto = i;
+		*n = (int)v;
+		return true;
+	}
+	return false;
+}
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+int xfcntl(int fd, int cmd, long arg)
+{
+	NEED(fcntl);
+	return real_fcntl(fd, cmd, arg);
+}
+
+bool fd_nonblock(int fd)
+{
+	int fl = xfcntl(fd, F_GETFL, 0);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* move_high moves fd to a high number, close-on-exec; returns the new fd. */
+int move_high(int fd)
+{
+	int nfd = xfcntl(fd, F_DUPFD_CLOEXEC, high_fd);
+
+	if (nfd < 0)
+		nfd = xfcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (nfd < 0)
+		return fd;
+	real_close(fd);
+	return nfd;
+}
+
+/* ---- reading the tree -------------------------------------------------------- */
+
+/* read_file reads a small text file of the tree; length or -errno. */
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (got + 1 < len && (n = real_read(fd, buf + got, len - 1 - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			real_close(fd);
+			return -e;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	real_close(fd);
+	return (int)got;
+}
+
+int sk_read_file(const struct sk *sk, const char *file, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (sk_path(path, sizeof(path), sk, file))
+		return -ENAMETOOLONG;
+	return read_file(path, buf, len);
+}
+
+/* parse_addr reads "ADDR PORT" into sa. */
+static int parse_addr(const char *s, struct sockaddr_in *sa)
+{
+	char ip[64];
+	unsigned port;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (sscanf(s, "%63s %u", ip, &port) != 2 || port > 65535 ||
+	    inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in *sa)
+{
+	char buf[128];
+	int n = sk_read_file(sk, file, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return parse_addr(buf, sa) ? -EIO : 0;
+}
+
+/* sk_status: the first word of N/status ("Established", "Bound" ...),
+ * and the whole line in line if wanted. */
+int sk_status(const struct sk *sk, char *word, size_t wlen, char *line, size_t llen)
+{
+	char buf[512];
+	int n = sk_read_file(sk, "status", buf, sizeof(buf));
+	size_t i;
+
+	if (n < 0)
+		return n;
+	for (i = 0; buf[i] && buf[i] != ' ' && buf[i] != '\n' && i + 1 < wlen; i++)
+		word[i] = buf[i];
+	word[i] = 0;
+	if (line)
+		snprintf(line, llen, "%s", buf);
+	return 0;
+}
+
+/* is_syn: a status word of a connect under way. */
+bool is_syn(const char *word)
+{
+	return !strcmp(word, "Syn_sent") || !strcmp(word, "Syn_received");
+}
+
+/* status_num: the number after " KEY " in a status line, or -1. */
+long status_num(const char *line, const char *key)
+{
+	char pat[40];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s ", key);
+	p = strstr(line, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* ---- writing ctl ------------------------------------------------------------ */
+
+/* ctl_cmd writes one command; 0 or -errno.  nonblock: O_NONBLOCK on ctl
+ * for this write (a connect then answers EINPROGRESS at once). */
+int ctl_cmd(struct sk *sk, bool nonblock, const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int fd = sk_ctl(sk), fl = 0, e = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (nonblock) {
+		fl = xfcntl(fd, F_GETFL, 0);
+		xfcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	}
+	n = real_write(fd, cmd, strlen(cmd));
+	if (n < 0)
+		e = errno;
+	if (nonblock)
+		xfcntl(fd, F_SETFL, fl);
+	return n < 0 ? -e : 0;
+}
+
+/* ---- addresses -------------------------------------------------------------- */
+
+int get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sa)
+{
+	if (!addr)
+		return -EFAULT;
+	if (len < sizeof(sa_family_t))
+		return -EINVAL;
+	if (addr->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < sizeof(*sa))
+		return -EINVAL;
+	memcpy(sa, addr, sizeof(*sa));
+	return 0;
+}
+
+const char *ntoa(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+void put_addr(const struct sockaddr_in *sa, struct sockaddr *addr, socklen_t *alen)
+{
+	if (!addr || !alen)
+		return;
+	memcpy(addr, sa, *alen < sizeof(*sa) ? *alen : sizeof(*sa));
+	*alen = sizeof(*sa);
+}
