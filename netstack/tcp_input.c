@@ -125,6 +125,33 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	tcp_reset_rexmit_timer(sk);
 }
 
+/* tcp_established: the handshake is over, from either side.  The ACK of
+ * our SYN gives the send window and, unless the SYN was sent again, the
+ * first round-trip sample (Karn). */
+static void tcp_established(struct sock *sk, const struct tcp_skb_cb *cb, uint32_t wnd)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+
+	tp->snd_una = cb->ack_seq;
+	tp->snd_wnd = tp->max_window = wnd;
+	tp->snd_wl1 = cb->seq;
+	tp->snd_wl2 = cb->ack_seq;
+	if (tp->retransmits == 0)
+		tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
+	else
+		tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
+	tp->retransmits = 0;
+	tp->backoff = 0;
+	tp->rtt_timing = false;
+	del_timer(&net->timers, &tp->rexmit_timer);
+	tp->last_rcv = net->now;
+	if (sk->sk_socket)
+		sk->sk_socket->state = SS_CONNECTED;
+	tcp_set_state(sk, TCP_ESTABLISHED);
+	tcp_rearm_keepalive(sk);
+}
+
 /* tcp_synsent_rcv: the answer to our SYN (RFC 9293 §3.10.7.3). */
 static void tcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -160,24 +187,7 @@ static void tcp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 		tcp_send_synack(sk);
 		return;
 	}
-	tp->snd_una = cb->ack_seq;
-	tp->snd_wnd = cb->window;	/* a SYN's window is not scaled */
-	tp->max_window = tp->snd_wnd;
-	tp->snd_wl1 = cb->seq;
-	tp->snd_wl2 = cb->ack_seq;
-	if (tp->retransmits == 0)
-		tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
-	else
-		tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
-	tp->retransmits = 0;
-	tp->backoff = 0;
-	tp->rtt_timing = false;
-	del_timer(&net->timers, &tp->rexmit_timer);
-	tp->last_rcv = net->now;
-	if (sk->sk_socket)
-		sk->sk_socket->state = SS_CONNECTED;
-	tcp_set_state(sk, TCP_ESTABLISHED);
-	tcp_rearm_keepalive(sk);
+	tcp_established(sk, cb, cb->window);	/* a SYN's window is not scaled */
 	tcp_send_ack(sk);
 	tcp_write_xmit(sk);
 }
@@ -506,22 +516,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			tcp_send_reset(net, skb);
 			goto drop;
 		}
-		tp->snd_wnd = cb->window << tp->snd_wscale;
-		tp->max_window = tp->snd_wnd;
-		tp->snd_wl1 = cb->seq;
-		tp->snd_wl2 = cb->ack_seq;
-		tp->snd_una = cb->ack_seq;
-		if (tp->retransmits == 0)
-			tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
-		else
-			tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
-		tp->retransmits = 0;
-		tp->backoff = 0;
-		del_timer(&net->timers, &tp->rexmit_timer);
-		if (sk->sk_socket)
-			sk->sk_socket->state = SS_CONNECTED;
-		tcp_set_state(sk, TCP_ESTABLISHED);
-		tcp_rearm_keepalive(sk);
+		tcp_established(sk, cb, cb->window << tp->snd_wscale);
 		if (sk->parent) {
 			struct sock *parent = sk->parent;
 			tcp_sk(parent)->syn_pending--;
