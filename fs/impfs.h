@@ -68,7 +68,8 @@ struct ofile {
 	struct strbuf text;		/* text files: made at open */
 	struct fuse_pollhandle *ph;	/* a poll waiting for a change */
 	struct ring_reader *ring;	/* pcap and log readers */
-	struct ofile *next;
+	struct ofile *next;		/* in its conv's list */
+	struct ofile *anext, **aprev;	/* in the list of every open file */
 };
 
 /* A request parked until the stack can answer it. */
@@ -129,6 +130,7 @@ struct impfs {
 	uint64_t msl_us;
 	struct protodir proto[NPROTO];
 	struct rings *rings;
+	struct ofile *open_files;	/* freed at exit: after unmount no release comes */
 };
 
 /* sockfs.c: the socket files. */
@@ -186,5 +188,7 @@ void show_ipselftab(struct strbuf *sb, struct net *net);
 
 /* tree.c */
 extern const struct fuse_lowlevel_ops impfs_ops;
+void ofile_link(struct impfs *fs, struct ofile *of);
+void ofile_free(struct impfs *fs, struct ofile *of);
 
 #endif

@@ -280,6 +280,7 @@ int main(int argc, char **argv)
 	fargv[fargc++] = "fsname=imp,subtype=imp,default_permissions";
 	struct fuse_args args = FUSE_ARGS_INIT(fargc, (char **)fargv);
 	fs.se = fuse_session_new(&args, &impfs_ops, sizeof(impfs_ops), &fs);
+	fuse_opt_free_args(&args);
 	if (!fs.se)
 		die("bad FUSE option (see mount.fuse3(8) for what -o takes)");
 	if (fuse_session_mount(fs.se, o.mountpoint) != 0)
@@ -320,9 +321,11 @@ int main(int argc, char **argv)
 	fs.net.now = now_us();
 	ev_run(&fs.loop);
 
-	fuse_session_unmount(fs.se);
+	/* Answer every waiting request (EINTR) and reset connections while
+	 * the session can still carry the answers, then unmount. */
 	sockfs_shutdown(&fs);
 	ring_shutdown(&fs);
+	fuse_session_unmount(fs.se);
 	fuse_session_destroy(fs.se);
 	ev_close(&fs.loop);
 	net_cleanup(&fs.net);

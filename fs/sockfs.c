@@ -538,12 +538,13 @@ static bool try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi
 		return true;
 	}
 	of->type = Qctl;
+	ofile_link(fs, of);
 	conv_attach(nc, of);
 	fi->fh = (uintptr_t)of;
 	fi->direct_io = 1;
 	fi->nonseekable = 1;
 	if (fuse_reply_open(req, fi) != 0)
-		conv_detach(of), free(of);
+		ofile_free(fs, of);
 	return true;
 }
 
@@ -685,6 +686,9 @@ void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p)
 
 void sockfs_shutdown(struct impfs *fs)
 {
+	/* After unmount the kernel sends no release: close what is open. */
+	while (fs->open_files)
+		ofile_free(fs, fs->open_files);
 	for (int i = 0; i < NPROTO; i++) {
 		struct protodir *p = &fs->proto[i];
 		for (int x = 0; x < p->nconv; x++) {

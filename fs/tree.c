@@ -311,15 +311,40 @@ static void imp_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, 0);
 }
 
-static struct ofile *ofile_new(int type, int num)
+static struct ofile *ofile_new(struct impfs *fs, int type, int num)
 {
 	struct ofile *of = calloc(1, sizeof(*of));
 
 	if (of) {
 		of->type = type;
 		of->num = num;
+		ofile_link(fs, of);
 	}
 	return of;
+}
+
+void ofile_link(struct impfs *fs, struct ofile *of)
+{
+	of->anext = fs->open_files;
+	if (of->anext)
+		of->anext->aprev = &of->anext;
+	of->aprev = &fs->open_files;
+	fs->open_files = of;
+}
+
+/* ofile_free: the file is closed (release), or the daemon is going. */
+void ofile_free(struct impfs *fs, struct ofile *of)
+{
+	if (of->ring)
+		ring_release(fs, of);
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
+	conv_detach(of);
+	sb_free(&of->text);
+	*of->aprev = of->anext;
+	if (of->anext)
+		of->anext->aprev = of->aprev;
+	free(of);
 }
 
 static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -358,7 +383,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			return;
 		}
 	}
-	of = ofile_new(type, QNUM(ino));
+	of = ofile_new(fs, type, QNUM(ino));
 	if (!of) {
 		if (c)
 			conv_maybe_free(c);
@@ -387,14 +412,8 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 	}
 	fi->fh = (uintptr_t)of;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* The opener went away (interrupted) before the reply. */
-		if (of->ring)
-			ring_release(fs, of);
-		conv_detach(of);
-		sb_free(&of->text);
-		free(of);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		ofile_free(fs, of);	/* the opener went away (interrupted) before the reply */
 }
 
 static void imp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -478,15 +497,7 @@ static void imp_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 static void imp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
-
-	if (of->ring)
-		ring_release(fs_of(req), of);
-	if (of->ph)
-		fuse_pollhandle_destroy(of->ph);
-	conv_detach(of);
-	sb_free(&of->text);
-	free(of);
+	ofile_free(fs_of(req), (struct ofile *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
