@@ -6,7 +6,7 @@
 imp_deps() {
 	local pkgs=(
 		meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcmocka-dev
-		iproute2 iputils-ping curl nginx-light socat netcat-openbsd iperf3
+		iproute2 iputils-ping curl nginx-light socat netcat-openbsd iperf3 valgrind
 		python3-scapy tcpdump nftables util-linux procps wget
 	)
 	local missing=() p
