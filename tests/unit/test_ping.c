@@ -22,27 +22,6 @@ static struct socket *ping_socket(struct env *e)
 	return s;
 }
 
-static int do_connect(struct socket *s, uint32_t addr)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = addr;
-	return s->ops->connect(s, &a);
-}
-
-static int do_bind(struct socket *s, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = addr;
-	a.sin_port = htons(port);
-	return s->ops->bind(s, &a);
-}
-
 static uint16_t ident(struct socket *s)
 {
 	return ntohs(s->sk->inet_sport);
@@ -94,7 +73,7 @@ static void test_send_exact(void **state)
 	const struct icmphdr *ic;
 
 	fill_pattern(data, sizeof(data), 6);
-	assert_int_equal(do_connect(s, PEER_IP), 0);
+	assert_int_equal(do_connect(s, PEER_IP, 0), 0);
 	assert_int_equal(s->state, SS_CONNECTED);
 	assert_true(s->sk->bound);
 	assert_in_range(ident(s), EPHEMERAL_LOW, EPHEMERAL_HIGH);
@@ -166,7 +145,7 @@ static void test_reply_queued(void **state)
 	size_t n, ml;
 
 	fill_pattern(data, sizeof(data), 2);
-	assert_int_equal(do_connect(s, PEER_IP), 0);
+	assert_int_equal(do_connect(s, PEER_IP, 0), 0);
 	sock_count_wakeups(s, &wakes);
 	assert_int_equal(sock_send(s, m, request(m, 1, data, 16), 0, 0), 24);
 	assert_int_equal(drain(e->dev), 1);
@@ -282,7 +261,7 @@ static void test_bad_requests(void **state)
 	struct snap sn;
 	uint8_t m[16];
 
-	assert_int_equal(do_connect(s, PEER_IP), 0);
+	assert_int_equal(do_connect(s, PEER_IP, 0), 0);
 	snap_take(&sn, &e->net, e->dev);
 	/* Only echo requests, code 0. */
 	request(m, 1, "abcdefgh", 8);
@@ -317,7 +296,7 @@ static void test_host_unreachable(void **state)
 	struct snap sn;
 	size_t n;
 
-	assert_int_equal(do_connect(s, PEER_IP), 0);
+	assert_int_equal(do_connect(s, PEER_IP, 0), 0);
 	sock_count_wakeups(s, &wakes);
 	send_and_quote(e, s, quote, sizeof(quote));
 	n = icmp_error_build(f, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, quote, sizeof(quote));
@@ -360,7 +339,7 @@ static void test_unresolved_neighbour(void **state)
 	unsigned int wakes = 0;
 	uint8_t m[16];
 
-	assert_int_equal(do_connect(s, OTHER_IP), 0);
+	assert_int_equal(do_connect(s, OTHER_IP, 0), 0);
 	sock_count_wakeups(s, &wakes);
 	assert_int_equal(sock_send(s, m, request(m, 1, "abcdefgh", 8), 0, 0), 16);
 	pop_arp_expect(e->dev, BCAST_MAC, ARPOP_REQUEST, OUR_IP, ZERO_MAC, OTHER_IP);
@@ -390,7 +369,7 @@ static void test_ping_self(void **state)
 	uint8_t m[16], want[16];
 	struct snap sn;
 
-	assert_int_equal(do_connect(s, OUR_IP), 0);
+	assert_int_equal(do_connect(s, OUR_IP, 0), 0);
 	sock_count_wakeups(s, &wakes);
 	snap_take(&sn, &e->net, e->dev);
 	assert_int_equal(sock_send(s, m, request(m, 7, "abcdefgh", 8), 0, 0), 16);
@@ -417,7 +396,7 @@ static void test_options_and_rcvbuf(void **state)
 	assert_int_equal(s->ops->setsockopt(s, SOCKOPT_HEADERS, 1), -ENOPROTOOPT);
 	assert_int_equal(s->ops->accept(s, &none), -EINVAL);
 	assert_int_equal(s->ops->setsockopt(s, SOCKOPT_RCVBUF, 0), 0);
-	assert_int_equal(do_connect(s, PEER_IP), 0);
+	assert_int_equal(do_connect(s, PEER_IP, 0), 0);
 	assert_int_equal(sock_send(s, m, request(m, 1, NULL, 0), 0, 0), 8);
 	drain(e->dev);
 	fill_pattern(data, sizeof(data), 8);

@@ -21,29 +21,6 @@ static struct socket *udp_socket(struct env *e)
 	return s;
 }
 
-static struct sockaddr_in sin4(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = addr;
-	a.sin_port = htons(port);
-	return a;
-}
-
-static int do_bind(struct socket *s, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a = sin4(addr, port);
-	return s->ops->bind(s, &a);
-}
-
-static int do_connect(struct socket *s, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in a = sin4(addr, port);
-	return s->ops->connect(s, &a);
-}
-
 static struct sockaddr_in name_of(struct socket *s, bool peer)
 {
 	struct sockaddr_in a;

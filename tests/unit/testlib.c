@@ -251,6 +251,7 @@ struct field {
 	const char *name;
 	size_t off;
 };
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct field ip_fields[] = {
 #define X(n) { #n, offsetof(struct ipstats, n) },
@@ -300,10 +301,10 @@ void snap_expect(const struct snap *s, const struct net *net, const struct net_d
 		 const char *spec)
 {
 	const struct group groups[] = {
-		{ "ip", ip_fields, sizeof(ip_fields) / sizeof(ip_fields[0]), &s->ip, &net->ipstats },
-		{ "icmp", icmp_fields, sizeof(icmp_fields) / sizeof(icmp_fields[0]), &s->icmp, &net->icmpstats },
-		{ "arp", arp_fields, sizeof(arp_fields) / sizeof(arp_fields[0]), &s->arp, &net->arpstats },
-		{ "dev", dev_fields, sizeof(dev_fields) / sizeof(dev_fields[0]), &s->dev, &dev->stats },
+		{ "ip", ip_fields, N(ip_fields), &s->ip, &net->ipstats },
+		{ "icmp", icmp_fields, N(icmp_fields), &s->icmp, &net->icmpstats },
+		{ "arp", arp_fields, N(arp_fields), &s->arp, &net->arpstats },
+		{ "dev", dev_fields, N(dev_fields), &s->dev, &dev->stats },
 	};
 	char msg[2048] = "";
 	size_t mlen = 0;
@@ -361,23 +362,71 @@ void snap_expect(const struct snap *s, const struct net *net, const struct net_d
 		fail_msg("counters:%s", msg);
 }
 
+/* proto_words takes the words of spec that name a counter of the group
+ * prefix (prefix.Name=N, failing on an unknown name) into want, by the
+ * index of the name in f, and copies the other words into rest. */
+static void proto_words(const char *prefix, const struct field *f, size_t nf, const char *spec,
+			uint64_t *want, char *rest, size_t restlen)
+{
+	size_t pl = strlen(prefix), rl = 0;
+
+	rest[0] = 0;
+	for (const char *p = spec; *p;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		if (!strncmp(p, prefix, pl) && p[pl] == '.') {
+			const char *eq = memchr(p, '=', n), *name = p + pl + 1;
+			bool found = false;
+
+			if (!eq)
+				fail_msg("bad counter spec at %s", p);
+			for (size_t i = 0; i < nf; i++)
+				if ((size_t)(eq - name) == strlen(f[i].name) &&
+				    !strncmp(name, f[i].name, (size_t)(eq - name))) {
+					want[i] = strtoull(eq + 1, NULL, 10);
+					found = true;
+				}
+			if (!found)
+				fail_msg("unknown counter %.*s in spec", (int)(eq - p), p);
+		} else {
+			if (rl + n + 2 >= restlen)
+				fail_msg("counter spec too long");
+			rl += (size_t)snprintf(rest + rl, restlen - rl, "%s%.*s", rl ? " " : "",
+					       (int)n, p);
+		}
+		p += n;
+	}
+}
+
+/* proto_check: every counter of the group moved from before to after by
+ * exactly want (by index in f). */
+static void proto_check(const char *prefix, const struct field *f, size_t nf,
+			const void *before, const void *after, const uint64_t *want)
+{
+	char msg[2048] = "";
+	size_t ml = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		uint64_t got = get(after, f[i].off) - get(before, f[i].off);
+		if (got != want[i] && ml < sizeof(msg) - 100)
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml,
+					       " %s.%s moved by %lld, expected %llu;", prefix, f[i].name,
+					       (long long)got, (unsigned long long)want[i]);
+	}
+	if (ml)
+		fail_msg("counters:%s", msg);
+}
+
 /* --- UDP and socket helpers --- */
 
 uint16_t udp_csum_check(uint32_t saddr, uint32_t daddr, const void *l4, size_t len)
 {
-	uint8_t *b = malloc(12 + len);
-	uint16_t ulen = htons((uint16_t)len), c;
-
-	assert_non_null(b);
-	memcpy(b, &saddr, 4);
-	memcpy(b + 4, &daddr, 4);
-	b[8] = 0;
-	b[9] = IPPROTO_UDP;
-	memcpy(b + 10, &ulen, 2);
-	memcpy(b + 12, l4, len);
-	c = ip_compute_csum(b, 12 + len);
-	free(b);
-	return c;
+	return l4_csum_check(saddr, daddr, IPPROTO_UDP, l4, len);
 }
 
 size_t udp_msg_build(uint8_t *out, uint32_t saddr, uint16_t sport, uint32_t daddr,
@@ -437,52 +486,12 @@ void usnap_take(struct usnap *s, const struct net *net, const struct net_device 
 void usnap_expect(const struct usnap *s, const struct net *net, const struct net_device *dev,
 		  const char *spec)
 {
-	char rest[1024] = "", msg[1024] = "";
-	size_t rl = 0, ml = 0;
-	const size_t nf = sizeof(udp_fields) / sizeof(udp_fields[0]);
-	uint64_t want[sizeof(udp_fields) / sizeof(udp_fields[0])] = { 0 };
+	uint64_t want[N(udp_fields)] = { 0 };
+	char rest[1024];
 
-	/* udp.* words are checked here, the rest by snap_expect. */
-	for (const char *p = spec; *p;) {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		if (!strncmp(p, "udp.", 4)) {
-			const char *eq = memchr(p, '=', n);
-			bool found = false;
-
-			if (!eq)
-				fail_msg("bad counter spec at %s", p);
-			for (size_t i = 0; i < nf; i++)
-				if ((size_t)(eq - p - 4) == strlen(udp_fields[i].name) &&
-				    !strncmp(p + 4, udp_fields[i].name, (size_t)(eq - p - 4))) {
-					want[i] = strtoull(eq + 1, NULL, 10);
-					found = true;
-				}
-			if (!found)
-				fail_msg("unknown counter %.*s in spec", (int)(eq - p), p);
-		} else {
-			if (rl + n + 2 >= sizeof(rest))
-				fail_msg("counter spec too long");
-			rl += (size_t)snprintf(rest + rl, sizeof(rest) - rl, "%s%.*s", rl ? " " : "",
-					       (int)n, p);
-		}
-		p += n;
-	}
-	for (size_t i = 0; i < nf; i++) {
-		uint64_t got = get(&net->udpstats, udp_fields[i].off) - get(&s->udp, udp_fields[i].off);
-		if (got != want[i] && ml < sizeof(msg) - 100)
-			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml,
-					       " udp.%s moved by %llu, expected %llu;", udp_fields[i].name,
-					       (unsigned long long)got, (unsigned long long)want[i]);
-	}
+	proto_words("udp", udp_fields, N(udp_fields), spec, want, rest, sizeof(rest));
 	snap_expect(&s->s, net, dev, rest);
-	if (ml)
-		fail_msg("counters:%s", msg);
+	proto_check("udp", udp_fields, N(udp_fields), &s->udp, &net->udpstats, want);
 }
 
 static void count_wakeup(struct socket *sock)
@@ -494,6 +503,29 @@ void sock_count_wakeups(struct socket *sock, unsigned int *counter)
 {
 	sock->owner = counter;
 	sock->wakeup = count_wakeup;
+}
+
+struct sockaddr_in sin4(uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = addr;
+	a.sin_port = htons(port);
+	return a;
+}
+
+int do_bind(struct socket *sock, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a = sin4(addr, port);
+	return sock->ops->bind(sock, &a);
+}
+
+int do_connect(struct socket *sock, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a = sin4(addr, port);
+	return sock->ops->connect(sock, &a);
 }
 
 long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr, uint16_t dport)
@@ -511,6 +543,20 @@ long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr
 	return sock->ops->sendmsg(sock, &msg, len);
 }
 
+/* copy_iov copies the n bytes recvmsg pointed msg->iov at into buf, which
+ * holds len: they fit and they are all there is. */
+static void copy_iov(const struct sockmsg *msg, long n, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < msg->iovcnt; i++) {
+		assert_true(off + msg->iov[i].iov_len <= len);
+		memcpy((uint8_t *)buf + off, msg->iov[i].iov_base, msg->iov[i].iov_len);
+		off += msg->iov[i].iov_len;
+	}
+	assert_int_equal(off, n);
+}
+
 long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct sockmsg *out)
 {
 	struct sockmsg msg;
@@ -520,14 +566,7 @@ long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct soc
 	msg.flags = flags;
 	n = sock->ops->recvmsg(sock, &msg, len);
 	if (n >= 0) {
-		size_t off = 0;
-
-		for (int i = 0; i < msg.iovcnt; i++) {
-			assert_true(off + msg.iov[i].iov_len <= len);
-			memcpy((uint8_t *)buf + off, msg.iov[i].iov_base, msg.iov[i].iov_len);
-			off += msg.iov[i].iov_len;
-		}
-		assert_int_equal(off, n);
+		copy_iov(&msg, n, buf, len);
 		if (msg.cookie)
 			sock->ops->recv_done(sock, &msg, (size_t)n);
 	}
@@ -683,101 +722,38 @@ void tsnap_take(struct tsnap *s, const struct net *net, const struct net_device 
 	s->tcp = net->tcpstats;
 }
 
-/* tcp_words takes the tcp.* words of spec into want (failing on an unknown
- * name) and copies the others into rest. */
-static void tcp_words(const char *spec, uint64_t *want, char *rest, size_t restlen)
-{
-	const size_t nf = sizeof(tcp_fields) / sizeof(tcp_fields[0]);
-	size_t rl = 0;
-
-	rest[0] = 0;
-	for (const char *p = spec; *p;) {
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		if (!strncmp(p, "tcp.", 4)) {
-			const char *eq = memchr(p, '=', n);
-			bool found = false;
-
-			if (!eq)
-				fail_msg("bad counter spec at %s", p);
-			for (size_t i = 0; i < nf; i++)
-				if ((size_t)(eq - p - 4) == strlen(tcp_fields[i].name) &&
-				    !strncmp(p + 4, tcp_fields[i].name, (size_t)(eq - p - 4))) {
-					want[i] = strtoull(eq + 1, NULL, 10);
-					found = true;
-				}
-			if (!found)
-				fail_msg("unknown counter %.*s in spec", (int)(eq - p), p);
-		} else {
-			if (rl + n + 2 >= restlen)
-				fail_msg("counter spec too long");
-			rl += (size_t)snprintf(rest + rl, restlen - rl, "%s%.*s", rl ? " " : "",
-					       (int)n, p);
-		}
-		p += n;
-	}
-}
-
-static void tcp_counters_check(const struct tsnap *s, const struct net *net, const uint64_t *want)
-{
-	const size_t nf = sizeof(tcp_fields) / sizeof(tcp_fields[0]);
-	char msg[2048] = "";
-	size_t ml = 0;
-
-	for (size_t i = 0; i < nf; i++) {
-		uint64_t got = get(&net->tcpstats, tcp_fields[i].off) - get(&s->tcp, tcp_fields[i].off);
-		if (got != want[i] && ml < sizeof(msg) - 100)
-			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml,
-					       " tcp.%s moved by %lld, expected %llu;", tcp_fields[i].name,
-					       (long long)got, (unsigned long long)want[i]);
-	}
-	if (ml)
-		fail_msg("counters:%s", msg);
-}
-
 void tsnap_expect(const struct tsnap *s, const struct net *net, const struct net_device *dev,
 		  const char *spec)
 {
-	uint64_t want[sizeof(tcp_fields) / sizeof(tcp_fields[0])] = { 0 };
+	uint64_t want[N(tcp_fields)] = { 0 };
 	char rest[1024];
 
-	tcp_words(spec, want, rest, sizeof(rest));
+	proto_words("tcp", tcp_fields, N(tcp_fields), spec, want, rest, sizeof(rest));
 	snap_expect(&s->s, net, dev, rest);
-	tcp_counters_check(s, net, want);
+	proto_check("tcp", tcp_fields, N(tcp_fields), &s->tcp, &net->tcpstats, want);
 }
 
 void tsnap_expect_tcp(const struct tsnap *s, const struct net *net, const char *spec)
 {
-	uint64_t want[sizeof(tcp_fields) / sizeof(tcp_fields[0])] = { 0 };
+	uint64_t want[N(tcp_fields)] = { 0 };
 	char rest[1024];
 
-	tcp_words(spec, want, rest, sizeof(rest));
+	proto_words("tcp", tcp_fields, N(tcp_fields), spec, want, rest, sizeof(rest));
 	if (rest[0])
 		fail_msg("tsnap_expect_tcp: only tcp counters, not \"%s\"", rest);
-	tcp_counters_check(s, net, want);
+	proto_check("tcp", tcp_fields, N(tcp_fields), &s->tcp, &net->tcpstats, want);
 }
 
 long sock_recv_stream(struct socket *sock, void *buf, size_t len)
 {
 	struct sockmsg msg;
-	size_t off = 0;
 	long n;
 
 	memset(&msg, 0, sizeof(msg));
 	n = sock->ops->recvmsg(sock, &msg, len);
 	if (n <= 0)
 		return n;
-	for (int i = 0; i < msg.iovcnt; i++) {
-		assert_true(off + msg.iov[i].iov_len <= len);
-		memcpy((uint8_t *)buf + off, msg.iov[i].iov_base, msg.iov[i].iov_len);
-		off += msg.iov[i].iov_len;
-	}
-	assert_int_equal(off, n);
+	copy_iov(&msg, n, buf, len);
 	sock->ops->recv_done(sock, &msg, (size_t)n);
 	return n;
 }

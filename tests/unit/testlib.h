@@ -149,10 +149,12 @@ long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr
 /* recvmsg of at most len bytes copied into buf, then recv_done; msg (may
  * be NULL) gets the name and local address.  Returns what recvmsg did. */
 long sock_recv(struct socket *sock, void *buf, size_t len, int flags, struct sockmsg *msg);
+/* An AF_INET address, port host order; bind and connect to one. */
+struct sockaddr_in sin4(uint32_t addr, uint16_t port);
+int do_bind(struct socket *sock, uint32_t addr, uint16_t port);
+int do_connect(struct socket *sock, uint32_t addr, uint16_t port);
 
-#endif
-
-/* --- TCP helpers (test_tcp, test_tcp_opts) --- */
+/* --- TCP helpers (test_tcp_*; the TCP fixtures proper are tcptest.h) --- */
 
 /* The ones' complement checksum of the pseudo-header (saddr, daddr, proto,
  * len) and the len bytes at l4, computed here: 0 over a TCP segment whose
@@ -205,3 +207,5 @@ void tsnap_expect_tcp(const struct tsnap *s, const struct net *net, const char *
  * recv_done for all of them (TCP leaves msg.cookie NULL, which sock_recv
  * takes for "no recv_done").  Returns what recvmsg returned. */
 long sock_recv_stream(struct socket *sock, void *buf, size_t len);
+
+#endif
