@@ -479,6 +479,11 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* second: RST (RFC 5961 §3.2: only an exact hit resets) */
 	if (cb->flags & TH_RST) {
+		/* RFC 1337: a RST must not cut TIME_WAIT short.  A late
+		 * duplicate of ours reaching a peer that has closed draws one,
+		 * and the wait exists for exactly such stragglers. */
+		if (sk->sk_state == TCP_TIME_WAIT)
+			goto drop;
 		if (cb->seq != tp->rcv_nxt) {
 			tcp_send_challenge_ack(sk);
 			goto drop;

@@ -53,8 +53,12 @@ static void test_close_active(void **state)
 	inject(&c, c.snd - 1, c.iss + 2, TH_ACK | TH_FIN, NULL, 0);
 	t1 = e->net.now;	/* and restarts the 2 MSL */
 	expect_ack(&c, c.iss + 2);
+	/* RFC 1337: a RST, even at rcv_nxt, does not end TIME_WAIT early */
+	inject(&c, c.snd, 0, TH_RST, NULL, 0);
+	expect_none(&c);
+	status_is(c.s, "Time_wait");
 	time_wait_ends(&c, t1 + 2 * SEC);
-	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=4 tcp.OutSegs=4 tcp.CurrEstab=-1 tcp.OutOfWindow=1 "
+	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=5 tcp.OutSegs=4 tcp.CurrEstab=-1 tcp.OutOfWindow=1 "
 			 "tcp.DelayedAcks=1");
 	conn_free(&c);
 }
