@@ -172,6 +172,7 @@ void log_open(struct impfs *fs, struct ofile *of);
 void ring_release(struct impfs *fs, struct ofile *of);
 void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, int flags);
 void ring_flush(struct impfs *fs);
+void ring_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph);
 int log_ctl(struct impfs *fs, char *line, char *why, size_t whylen);
 uint64_t pcap_drops(struct impfs *fs);
 void ring_init(struct impfs *fs);

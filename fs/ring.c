@@ -6,6 +6,7 @@
  * nothing to give are parked until the next batch of events fills the
  * ring. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct ring_reader {
 	size_t cap, head, len;		/* data is [head, head+len) mod cap */
 	uint64_t drops;
 	struct preq *waiters;
+	struct fuse_pollhandle *ph;	/* a poll waiting for data */
 };
 
 struct rings {
@@ -184,6 +186,8 @@ void ring_release(struct impfs *fs, struct ofile *of)
 		fuse_reply_err(pr->req, EBADF);
 		preq_free(pr);
 	}
+	if (r->ph)
+		fuse_pollhandle_destroy(r->ph);
 	if (r->kind == RING_PCAP && --rs->npcap == 0)
 		dev_remove_tap(&fs->net, &rs->tap);
 	if (r->kind == RING_LOG) {
@@ -234,16 +238,35 @@ void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, 
 	preq_park(&r->waiters, pr);
 }
 
-/* ring_flush answers the parked reads whose rings got data. */
+/* ring_poll: readable when the ring holds something. */
+void ring_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
+{
+	struct ring_reader *r = of->ring;
+
+	if (ph) {
+		if (r->ph)
+			fuse_pollhandle_destroy(r->ph);
+		r->ph = ph;
+	}
+	fuse_reply_poll(req, r->len ? POLLIN | POLLRDNORM : 0);
+}
+
+/* ring_flush answers the parked reads and polls whose rings got data. */
 void ring_flush(struct impfs *fs)
 {
-	for (struct ring_reader *r = fs->rings->readers; r; r = r->next)
+	for (struct ring_reader *r = fs->rings->readers; r; r = r->next) {
 		while (r->waiters && r->len) {
 			struct preq *pr = r->waiters;
 			preq_unlink(pr);
 			ring_take(pr->req, r, pr->size);
 			preq_free(pr);
 		}
+		if (r->ph && r->len) {
+			fuse_lowlevel_notify_poll(r->ph);
+			fuse_pollhandle_destroy(r->ph);
+			r->ph = NULL;
+		}
+	}
 }
 
 /* log_ctl: "set CLASS" or "clear CLASS", CLASS one of tcp udp ip arp icmp all. */
@@ -291,6 +314,8 @@ void ring_shutdown(struct impfs *fs)
 			fuse_reply_err(pr->req, EINTR);
 			preq_free(pr);
 		}
+		if (r->ph)
+			fuse_pollhandle_destroy(r->ph);
 		free(r->buf);
 		free(r);
 	}

@@ -490,9 +490,13 @@ static void imp_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		sock_poll(req, of, ph);
 		return;
 	}
+	if (of->ring) {
+		ring_poll(req, of, ph);
+		return;
+	}
 	if (ph)
 		fuse_pollhandle_destroy(ph);
-	fuse_reply_poll(req, POLLIN | POLLOUT);
+	fuse_reply_poll(req, POLLIN | POLLOUT);	/* text files never wait */
 }
 
 static void imp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
