@@ -157,6 +157,28 @@ wait_until 5 file_has "$logf2" "^${TS}arp 10\.0\.0\.1 is-at" || true
 check_match "a second log reader sees the new event" "^$TS"'arp 10\.0\.0\.1 is-at '"$kmac" "$(cat "$logf2")"
 check "... and not the old unresolved one" eval '! grep -q unresolved "$logf2"'
 
+# poll on the log: quiet while nothing happens, readable when an event comes
+check_ctl_ok "echo clear all > log" "$L" clear all
+check_ctl_ok "echo set arp > log" "$L" set arp
+pollout=$("$IMP_PY" - "$L" "$MNT/arp" <<'PY'
+import os, select, sys, time
+log, arp = sys.argv[1], sys.argv[2]
+fd = os.open(log, os.O_RDONLY)
+p = select.poll()
+p.register(fd, select.POLLIN)
+print("quiet", p.poll(300))
+t = time.time()
+with open(arp, "w") as f:
+    f.write("add 10.0.0.9 02:00:00:00:00:09")   # logs "arp 10.0.0.9 is-at ..."
+r = p.poll(5000)
+print("event", bool(r and r[0][1] & select.POLLIN), "%.1f" % (time.time() - t))
+print("line", os.read(fd, 4096).decode().strip())
+PY
+) || true
+check_match "poll on log: no event, not readable" '^quiet \[\]$' "$pollout"
+check_match "poll on log: readable once an event comes" '^event True' "$pollout"
+check_match "... and the event is there to read" '^line .*arp 10\.0\.0\.9 is-at 02:00:00:00:00:09' "$pollout"
+
 # readers blocked in pcap and log when impfs stops
 bg_run "$stopout" timeout 20 cat "$P"
 sp=$BG_PID
