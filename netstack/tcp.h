@@ -132,6 +132,7 @@ struct tcp_sock {
 	bool ack_now;
 	/* settings */
 	bool nodelay;
+	bool sws_override;		/* the persist timer says: fill the small window */
 	bool keepalive;
 	uint64_t keepalive_idle;	/* µs */
 	unsigned int keepalive_sent;

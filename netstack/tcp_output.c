@@ -165,7 +165,7 @@ void tcp_write_xmit(struct sock *sk)
 			/* Sender silly window avoidance: wait for a window
 			 * worth sending, unless it is half the most ever
 			 * offered. */
-			if (room == 0 || room < tp->max_window / 2)
+			if (room == 0 || (room < tp->max_window / 2 && !tp->sws_override))
 				break;
 			len = room;
 		}

@@ -155,6 +155,16 @@ static void tcp_persist_timer(struct timer_list *t)
 		tcp_write_xmit(sk);
 		return;
 	}
+	if (tp->snd_wnd > 0) {
+		/* A window too small for silly window avoidance to fill,
+		 * and it has not grown: send into it anyway (RFC 1122
+		 * §4.2.3.4's override), or a peer with a tiny buffer would
+		 * wait forever. */
+		tp->sws_override = true;
+		tcp_write_xmit(sk);
+		tp->sws_override = false;
+		return;
+	}
 	tcp_send_probe(sk, false);
 	tp->persist_backoff *= 2;
 	if (tp->persist_backoff > TCP_PERSIST_MAX_US)

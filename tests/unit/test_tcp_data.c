@@ -404,6 +404,36 @@ static void test_send_segments(void **state)
 	conn_free(&c);
 }
 
+/* A window the peer keeps below half its largest: silly window avoidance
+ * holds the data, nothing is in flight to bring an ACK, and the persist
+ * timer sends into the small window anyway (RFC 1122 §4.2.3.4 override),
+ * so a peer with a tiny buffer is not waited on forever. */
+static void test_sws_override(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+	struct open_opts o = PLAIN;
+	uint64_t t0;
+
+	o.win = 3000;
+	conn_connect(e, &c, &o);
+	assert_int_equal(c.s->ops->setsockopt(c.s, SOCKOPT_NODELAY, 1), 0);
+	fill_pattern(pat, 4000, 9);
+	assert_int_equal(send_bytes(c.s, pat, 4000), 4000);
+	expect(&c, TH_ACK, c.iss + 1, c.snd, pat, 1460);
+	expect(&c, TH_ACK, c.iss + 1461, c.snd, pat + 1460, 1460);
+	expect_none(&c);
+	/* all of it acknowledged, but the window is now 1000: less than half
+	 * of 3000, so the 1080 bytes left wait */
+	inject_opt(&c, c.snd, c.iss + 2921, TH_ACK, 1000, NULL, 0, NULL, 0);
+	expect_none(&c);
+	t0 = e->net.now;
+	/* the persist timer (one RTO) then fills the small window */
+	expect_at(&c, t0 + tpof(&c)->rto, TH_ACK, c.iss + 2921, pat + 2920, 1000);
+	expect_none(&c);
+	conn_free(&c);
+}
+
 /* Nagle (RFC 896, RFC 1122 §4.2.3.4): while data is unacknowledged a small
  * segment waits; with NODELAY it goes at once. */
 static void test_nagle(void **state)
@@ -497,6 +527,7 @@ int main(void)
 		TCP_TEST(test_ack_of_unsent),
 		TCP_TEST(test_paws),
 		TCP_TEST(test_send_segments),
+		TCP_TEST(test_sws_override),
 		TCP_TEST(test_nagle),
 		TCP_TEST(test_window_update),
 	};
