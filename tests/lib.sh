@@ -620,3 +620,30 @@ kernel_snmp() {
 		$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
 		$1 == p && h { print $c[n]; exit }'
 }
+
+# kernel_nginx DIR ADDR PORT [HTTP-DIRECTIVE...]: nginx on the kernel's side,
+# one process in the foreground of its own group (killed by tcp_kill_groups),
+# serving DIR/www on ADDR:PORT with its config, logs and temp files under
+# DIR.  Waits (<= 5 s) until it listens; sets NGINX_PID; 1 if it does not.
+kernel_nginx() {
+	local d=$1 addr=$2 port=$3 t
+	shift 3
+	mkdir -p "$d/www" "$d/tmp" "$d/logs"
+	{
+		printf 'daemon off;\nmaster_process off;\nworker_processes 1;\n'
+		printf 'pid %s/nginx.pid;\nerror_log %s/logs/error.log;\n' "$d" "$d"
+		printf 'events { worker_connections 64; }\nhttp {\n\taccess_log off;\n'
+		printf '\tdefault_type application/octet-stream;\n'
+		for t in "$@"; do printf '\t%s;\n' "$t"; done
+		for t in body proxy fastcgi uwsgi scgi; do
+			printf '\t%s_temp_path %s/tmp/%s;\n' "$([[ $t == body ]] && echo client_body || echo $t)" "$d" "$t"
+		done
+		printf '\tserver {\n\t\tlisten %s:%s;\n\t\troot %s/www;\n\t}\n}\n' "$addr" "$port" "$d"
+	} >"$d/nginx.conf"
+	tcp_bg "$d/logs/nginx.out" nginx -p "$d" -e "$d/logs/error.log" -c "$d/nginx.conf"
+	NGINX_PID=$BG_PID
+	if ! wait_listening "$port"; then
+		sed 's/^/      | /' "$d/logs/nginx.out" "$d/logs/error.log" 2>/dev/null || true
+		return 1
+	fi
+}

@@ -30,34 +30,8 @@ mkdir -p "$T/www" "$T/tmp" "$T/logs"
 head -c 1048576 /dev/urandom >"$T/www/blob"
 want=$(sha256_of "$T/www/blob")
 printf 'hello from nginx\n' >"$T/www/small.txt"
-cat >"$T/nginx.conf" <<EOF
-master_process off;
-daemon off;
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	default_type application/octet-stream;
-	client_body_temp_path $T/tmp/body;
-	proxy_temp_path $T/tmp/proxy;
-	fastcgi_temp_path $T/tmp/fastcgi;
-	uwsgi_temp_path $T/tmp/uwsgi;
-	scgi_temp_path $T/tmp/scgi;
-	server {
-		listen $IMP_PEER:80;
-		root $T/www;
-	}
-}
-EOF
-mk_tmpfile nginx_out
-tcp_bg "$nginx_out" nginx -p "$T" -e "$T/logs/error.log" -c "$T/nginx.conf"
-nginx_pid=$BG_PID
-if ! wait_listening 80; then
-	sed 's/^/      | /' "$nginx_out" "$T/logs/error.log" 2>/dev/null || true
-	die "nginx did not listen on $IMP_PEER:80 within 5 s"
-fi
+kernel_nginx "$T" "$IMP_PEER" 80 || die "nginx did not listen on $IMP_PEER:80 within 5 s"
+nginx_pid=$NGINX_PID
 pass "nginx listens on $IMP_PEER:80"
 
 # ---- connect, GET, cat data --------------------------------------------------------

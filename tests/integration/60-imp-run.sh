@@ -92,30 +92,7 @@ head -c $((100 << 20)) /dev/urandom >"$W/www/big"
 big_sha=$(sha256_of "$W/www/big")
 head -c $((1 << 20)) /dev/urandom >"$W/www/mib"
 printf 'a small page, served again and again\n' >"$W/www/small.txt"
-cat >"$W/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $W/nginx.pid;
-error_log $W/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	default_type application/octet-stream;
-	keepalive_requests 1000;
-	client_body_temp_path $W/tmp/body;
-	proxy_temp_path $W/tmp/proxy;
-	fastcgi_temp_path $W/tmp/fastcgi;
-	uwsgi_temp_path $W/tmp/uwsgi;
-	scgi_temp_path $W/tmp/scgi;
-	server {
-		listen $K:8080;
-		root $W/www;
-	}
-}
-EOF
-tcp_bg "$W/logs/nginx.out" nginx -p "$W" -e "$W/logs/error.log" -c "$W/nginx.conf"
-wait_listening 8080 || die "nginx did not listen on $K:8080"
+kernel_nginx "$W" "$K" 8080 "keepalive_requests 1000" || die "nginx did not listen on $K:8080"
 # echo (TCP), who-am-I (TCP: the peer address the kernel sees), echo (UDP)
 tcp_bg "$W/logs/echo.out" socat TCP-LISTEN:7101,bind=$K,reuseaddr,fork EXEC:cat
 tcp_bg "$W/logs/names.out" socat TCP-LISTEN:7200,bind=$K,reuseaddr,fork \
