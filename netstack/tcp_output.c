@@ -189,8 +189,13 @@ void tcp_write_xmit(struct sock *sk)
 			tp->rtt_seq = tp->snd_nxt;
 			tp->rtt_start = net->now;
 		}
-		if (tcp_transmit(sk, tp->snd_nxt, len, flags))
+		if (tcp_transmit(sk, tp->snd_nxt, len, flags)) {
+			/* No route, no memory: try again on the timer, which
+			 * gives up as it would on a silent peer. */
+			if (!timer_pending(&tp->rexmit_timer))
+				tcp_reset_rexmit_timer(sk);
 			break;
+		}
 		tp->snd_nxt += len + ((flags & TH_FIN) ? 1 : 0);
 		if (after(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;

@@ -104,6 +104,17 @@ static void tcp_rexmit_timer(struct timer_list *t)
 			return;
 		}
 	} else if (flight == 0) {
+		/* Nothing out, yet data waits on an open window: sending
+		 * failed (no route).  Try again, as often as a timeout would. */
+		if (tp->sndq.len && tp->snd_wnd >= tp->mss) {
+			if (tp->retransmits++ >= net->tcp_retries) {
+				tcp_write_err(sk);
+				return;
+			}
+			tp->backoff++;
+			tcp_reset_rexmit_timer(sk);
+			tcp_write_xmit(sk);
+		}
 		return;
 	} else if (tp->retransmits >= net->tcp_retries) {
 		tcp_write_err(sk);

@@ -273,6 +273,30 @@ static void test_zero_window(void **state)
 	conn_free(&c);
 }
 
+/* Data that cannot be sent at all (its route went away) is tried again on
+ * the retransmission timer, and the connection ends with ETIMEDOUT after
+ * as many tries as a silent peer gets, rather than waiting forever. */
+static void test_send_without_route(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+
+	e->net.tcp_retries = 3;
+	conn_connect(e, &c, &PLAIN);
+	assert_int_equal(fib_del(&e->net, OUR_IP, 24), 0);
+	fill_pattern(pat, 1000, 13);
+	assert_int_equal(send_bytes(c.s, pat, 1000), 1000);
+	expect_none(&c);
+	assert_true(timer_pending(&tpof(&c)->rexmit_timer));
+	for (int i = 0; i < 6 && c.s->sk->sk_state != TCP_CLOSED; i++)
+		net_advance(&e->net, tpof(&c)->rexmit_timer.expires);
+	expect_none(&c);
+	assert_int_equal(c.s->sk->sk_state, TCP_CLOSED);
+	assert_int_equal(c.s->sk->sk_err, ETIMEDOUT);
+	assert_int_equal(tpof(&c)->retransmits, 4);
+	conn_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +307,7 @@ int main(void)
 		TCP_TEST(test_fast_retransmit),
 		TCP_TEST(test_recovery_exit_cwnd),
 		TCP_TEST(test_zero_window),
+		TCP_TEST(test_send_without_route),
 	};
 	return cmocka_run_group_tests_name("tcp_loss", tests, NULL, NULL);
 }
