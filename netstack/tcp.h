@@ -79,7 +79,7 @@ struct byte_ring {
 	X(ChallengeAcks) X(ChallengeAcksLimited) X(PawsDrops) X(OutOfWindow) \
 	X(DupAcks) X(FastRetrans) X(Timeouts) X(ZeroWindowProbes) \
 	X(KeepaliveProbes) X(OfoQueued) X(OfoDrops) X(ListenOverflows) \
-	X(DelayedAcks) X(BadOptions)
+	X(DelayedAcks) X(BadOptions) X(LostRetransmits)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -112,6 +112,9 @@ struct tcp_sock {
 	/* congestion control */
 	uint32_t cwnd, ssthresh, recover, dupacks;
 	bool in_recovery;
+	/* Lost retransmission detection: duplicate ACKs since snd_una was last
+	 * resent, and how many segments were out beyond it then. */
+	uint32_t rexmit_dupacks, rexmit_out;
 	/* round trip (µs) */
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq;		/* timing this sequence number (no timestamps) */

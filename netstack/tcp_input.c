@@ -321,6 +321,18 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	sk_wake(sk);
 }
 
+/* tcp_resend_una resends the oldest segment in recovery and notes how many
+ * segments are out beyond it: each can bring at most one duplicate ACK, so
+ * more than that means segments sent after it arrived and it did not. */
+static void tcp_resend_una(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_retransmit_una(sk);
+	tp->rexmit_dupacks = 0;
+	tp->rexmit_out = (tp->snd_max - tp->snd_una + tp->mss - 1) / tp->mss;
+}
+
 /* tcp_ack: RFC 9293 §3.10.7.4, fifth, for synchronized states, with RFC
  * 5681/6582 congestion control and RFC 6298 timing.  Returns false when
  * the segment must be dropped. */
@@ -366,7 +378,7 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 				tp->dupacks = 0;
 			} else {
 				/* Partial ACK: the next hole, at once. */
-				tcp_retransmit_una(sk);
+				tcp_resend_una(sk);
 				tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked + tp->mss : tp->mss;
 			}
 		} else if (flight + tp->mss >= tp->cwnd) {
@@ -408,10 +420,17 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 			tp->ssthresh = half > 2u * tp->mss ? half : 2u * tp->mss;
 			tp->recover = tp->snd_max;
 			tp->in_recovery = true;
-			tcp_retransmit_una(sk);
+			tcp_resend_una(sk);
 			tp->cwnd = tp->ssthresh + 3u * tp->mss;
 		} else if (tp->in_recovery) {
 			tp->cwnd += tp->mss;	/* each dup ACK: a segment has left */
+			if (++tp->rexmit_dupacks > tp->rexmit_out + 1) {
+				/* The resent segment was lost too: send it again
+				 * now rather than wait for the timeout (what RACK
+				 * does with SACK, RFC 8985 §6.2, by counting). */
+				net->tcpstats.LostRetransmits++;
+				tcp_resend_una(sk);
+			}
 		}
 	}
 	/* The send window, from the newest segment (RFC 9293 §3.10.7.4). */

@@ -273,6 +273,37 @@ static void test_zero_window(void **state)
 	conn_free(&c);
 }
 
+/* A retransmission lost too: once more duplicate ACKs came than there were
+ * segments out beyond it, the receiver has later data and still lacks it,
+ * so it goes again at once instead of after a timeout. */
+static void test_lost_retransmit(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+	struct tsnap t;
+	uint32_t s;
+
+	conn_connect(e, &c, &PLAIN);
+	assert_int_equal(c.s->ops->setsockopt(c.s, SOCKOPT_NODELAY, 1), 0);
+	fill_pattern(pat, 8000, 14);
+	s = c.iss + 1;
+	assert_int_equal(send_bytes(c.s, pat, 5 * 1460), 5 * 1460);
+	drain(e->dev);
+	tsnap_take(&t, &e->net, e->dev);
+	dupacks_rexmit(&c, s, pat);		/* 5 segments out beyond it */
+	for (int i = 0; i < 6; i++) {		/* up to 5 + 1 duplicates: patience */
+		peer_ack(&c, s);
+		expect_none(&c);
+	}
+	peer_ack(&c, s);			/* one more: it was lost again */
+	expect_rexmit(&c, s, c.snd, pat, 1460);
+	expect_none(&c);
+	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=10 tcp.OutSegs=2 tcp.DupAcks=10 tcp.FastRetrans=1 "
+			 "tcp.RetransSegs=2 tcp.LostRetransmits=1");
+	assert_true(tpof(&c)->in_recovery);
+	conn_free(&c);
+}
+
 /* Data that cannot be sent at all (its route went away) is tried again on
  * the retransmission timer, and the connection ends with ETIMEDOUT after
  * as many tries as a silent peer gets, rather than waiting forever. */
@@ -307,6 +338,7 @@ int main(void)
 		TCP_TEST(test_fast_retransmit),
 		TCP_TEST(test_recovery_exit_cwnd),
 		TCP_TEST(test_zero_window),
+		TCP_TEST(test_lost_retransmit),
 		TCP_TEST(test_send_without_route),
 	};
 	return cmocka_run_group_tests_name("tcp_loss", tests, NULL, NULL);
