@@ -157,6 +157,7 @@ void sock_release(struct socket *sock);
 struct sock *sk_alloc(struct net *net, const struct proto *prot);
 void sk_free(struct sock *sk);
 void sock_graft(struct sock *sk, struct socket *sock);
+void sk_inherit(struct sock *child, const struct sock *parent);
 /* sock_wake asks for sock->wakeup to be called at the next net_run_wakeups. */
 void sock_wake(struct socket *sock);
 void sk_wake(struct sock *sk);

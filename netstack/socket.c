@@ -140,3 +140,17 @@ struct sock *sk_accept_dequeue(struct sock *parent)
 	child->parent = NULL;
 	return child;
 }
+
+/* sk_inherit gives a connection made on a listener (TCP's accept, UDP's
+ * socket per peer) what the listener was set up with: its local address
+ * and port, buffer sizes, TTL and TOS. */
+void sk_inherit(struct sock *child, const struct sock *parent)
+{
+	child->inet_rcv_saddr = parent->inet_rcv_saddr;
+	child->inet_sport = parent->inet_sport;
+	child->sk_rcvbuf = parent->sk_rcvbuf;
+	child->sk_sndbuf = parent->sk_sndbuf;
+	child->ttl = parent->ttl;
+	child->tos = parent->tos;
+	child->bound = true;
+}

@@ -338,13 +338,7 @@ struct tcp_sock *tcp_create_child(struct sock *parent)
 	if (!sk)
 		return NULL;
 	tp = tcp_sk(sk);
-	sk->sk_rcvbuf = parent->sk_rcvbuf;
-	sk->sk_sndbuf = parent->sk_sndbuf;
-	sk->ttl = parent->ttl;
-	sk->tos = parent->tos;
-	sk->inet_rcv_saddr = parent->inet_rcv_saddr;
-	sk->inet_sport = parent->inet_sport;
-	sk->bound = true;
+	sk_inherit(sk, parent);
 	tp->nodelay = ptp->nodelay;
 	tp->keepalive = ptp->keepalive;
 	tp->keepalive_idle = ptp->keepalive_idle;

@@ -162,16 +162,10 @@ static struct sock *udp_spawn_child(struct sock *parent, uint32_t peer, uint16_t
 	child = sk_alloc(parent->net, parent->sk_prot);
 	if (!child)
 		return NULL;
-	child->inet_rcv_saddr = parent->inet_rcv_saddr;
+	sk_inherit(child, parent);
 	child->inet_saddr = local;
-	child->inet_sport = parent->inet_sport;
 	child->inet_daddr = peer;
 	child->inet_dport = pport;
-	child->ttl = parent->ttl;
-	child->tos = parent->tos;
-	child->sk_rcvbuf = parent->sk_rcvbuf;
-	child->sk_sndbuf = parent->sk_sndbuf;
-	child->bound = true;
 	child->child = true;
 	udp_table_insert(&parent->net->udp_table, child);
 	sk_accept_enqueue(parent, child);
