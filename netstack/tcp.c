@@ -135,7 +135,7 @@ static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *add
 		tp->rcv_wscale++;
 	tp->wscale_ok = true;	/* offered; kept if the peer offers too */
 	tp->tstamp_ok = true;
-	tp->ts_offset = net_random(net);
+	tp->ts_offset = tcp_ts_off(net, sk->inet_saddr, sk->inet_daddr);
 	tp->rtt_start = net->now;
 	net->tcpstats.ActiveOpens++;
 	tcp_set_state(sk, TCP_SYN_SENT);

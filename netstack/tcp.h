@@ -162,6 +162,7 @@ void tcp_unhash(struct sock *sk);
 struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
 			uint32_t daddr, uint16_t dport);
 uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport);
+uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr);
 int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
 int bring_init(struct byte_ring *r, uint32_t cap);
 void bring_free(struct byte_ring *r);

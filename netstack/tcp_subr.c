@@ -159,6 +159,17 @@ uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr
 	return (uint32_t)h + (uint32_t)(net->now / 4);
 }
 
+/* tcp_ts_off: the offset of our timestamp clock (RFC 7323 §5.4), one per
+ * pair of addresses, as Linux keys it: a new connection to a peer then
+ * carries timestamps newer than the last one's, so a peer still in
+ * TIME_WAIT with that 4-tuple takes its SYN (RFC 6191) instead of
+ * dropping it as an old duplicate (PAWS), which cost a SYN timeout. */
+uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr)
+{
+	/* 0x7473 ("ts") above any port pair: never an ISN's input. */
+	return (uint32_t)siphash_2u64((uint64_t)saddr << 32 | daddr, 0x7473ull << 32, net->isn_key);
+}
+
 /* --- options (RFC 9293 §3.2, RFC 7323) ---
  * Every length is checked against what is left; a malformed list ends the
  * parse (what came before stands) and is counted. Returns 0 or -1. */
