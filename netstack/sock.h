@@ -54,7 +54,10 @@ struct sockmsg {
 
 /* Options the ctl file sets (SPEC §2), by name rather than SOL/SO numbers. */
 enum sockopt { SOCKOPT_SNDBUF, SOCKOPT_RCVBUF, SOCKOPT_TTL, SOCKOPT_TOS,
-	       SOCKOPT_KEEPALIVE, SOCKOPT_NODELAY, SOCKOPT_HEADERS };
+	       SOCKOPT_KEEPALIVE, SOCKOPT_NODELAY, SOCKOPT_HEADERS,
+	       /* TCP's: KEEPALIVE is on (1) or off (0); times in ms */
+	       SOCKOPT_KEEPIDLE, SOCKOPT_KEEPINTVL, SOCKOPT_KEEPCNT, SOCKOPT_USER_TIMEOUT,
+	       SOCKOPT_MAXSEG, SOCKOPT_RCVLOWAT, SOCKOPT_CONGESTION };
 
 struct proto_ops {
 	int (*release)(struct socket *sock);
@@ -83,6 +86,9 @@ struct proto_ops {
 	int (*setsockopt)(struct socket *sock, enum sockopt opt, int val);
 	/* A short word for status (Plan 9's state names) and key value pairs. */
 	void (*status)(struct socket *sock, char *buf, size_t len);
+	/* The info file: numbers only, "key value" pairs (TCP: the fields
+	 * of Linux's struct tcp_info).  NULL: the protocol has none. */
+	void (*info)(struct socket *sock, char *buf, size_t len);
 };
 
 struct socket {

@@ -8,6 +8,27 @@
 #include "net.h"
 #include "tcp.h"
 
+/* Congestion control, as TCP_CONGESTION names it.  Linux calls its
+ * NewReno "reno". */
+const char *const tcp_ca_names[] = { "reno", NULL };
+
+static int tcp_ca_count(void)
+{
+	int n = 0;
+
+	while (tcp_ca_names[n])
+		n++;
+	return n;
+}
+
+int tcp_ca_find(const char *name)
+{
+	for (int i = 0; tcp_ca_names[i]; i++)
+		if (!strcmp(tcp_ca_names[i], name))
+			return i;
+	return -ENOENT;
+}
+
 static int tcp_init_sock(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -37,7 +58,23 @@ static void tcp_destroy(struct sock *sk)
 
 static struct sock *tcp_accept(struct sock *sk)
 {
-	return sk_accept_dequeue(sk);
+	struct sock *child = sk_accept_dequeue(sk);
+	struct tcp_sock *tp = child ? tcp_sk(child) : NULL;
+	uint32_t most;
+
+	/* TCP_MAXSEG on the listener: what the child sends keeps to it
+	 * (Linux's mss_clamp).  Its SYN-ACK offered the route's MSS. */
+	if (tp && tp->user_mss) {
+		most = tp->user_mss - (tp->tstamp_ok ? 12u : 0u);
+		if (tp->mss > most) {
+			uint32_t iw;
+			tp->mss = (uint16_t)most;
+			/* nothing sent yet: the initial window in these segments (RFC 6928) */
+			iw = 2 * most > 14600 ? 2 * most : 14600;
+			tp->cwnd = TCP_INIT_CWND * most < iw ? TCP_INIT_CWND * most : iw;
+		}
+	}
+	return child;
 }
 
 static int tcp_alloc_rings(struct sock *sk)
@@ -61,7 +98,11 @@ static int tcp_reset_for_retry(struct sock *sk)
 	uint32_t saddr = sk->inet_rcv_saddr;
 	unsigned int rcvbuf = sk->sk_rcvbuf, sndbuf = sk->sk_sndbuf;
 	bool nodelay = tp->nodelay, keepalive = tp->keepalive;
-	uint64_t idle = tp->keepalive_idle;
+	uint64_t idle = tp->keepalive_idle, intvl = tp->keepalive_intvl, ut = tp->user_timeout;
+	unsigned int probes = tp->keepalive_probes;
+	uint32_t lowat = tp->rcvlowat;
+	uint16_t user_mss = tp->user_mss;
+	uint8_t ca = tp->ca;
 
 	skb_queue_purge(&tp->ofo);
 	tcp_clear_timers(tp);
@@ -73,6 +114,12 @@ static int tcp_reset_for_retry(struct sock *sk)
 	tp->nodelay = nodelay;
 	tp->keepalive = keepalive;
 	tp->keepalive_idle = idle;
+	tp->keepalive_intvl = intvl;
+	tp->keepalive_probes = probes;
+	tp->user_timeout = ut;
+	tp->rcvlowat = lowat;
+	tp->user_mss = user_mss;
+	tp->ca = ca;
 	sndq.head = sndq.len = rcvq.head = rcvq.len = 0;
 	tp->sndq = sndq;
 	tp->rcvq = rcvq;
@@ -127,6 +174,8 @@ static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *add
 	sk->inet_daddr = addr->sin_addr.s_addr;
 	sk->inet_dport = addr->sin_port;
 	tp->advmss = (uint16_t)((rt.dev ? rt.dev->mtu : 1500) - 40);
+	if (tp->user_mss && tp->user_mss < tp->advmss)
+		tp->advmss = tp->user_mss;	/* TCP_MAXSEG: the SYN says it, and we keep to it */
 	tp->iss = tcp_isn(net, sk->inet_saddr, sk->inet_sport, sk->inet_daddr, sk->inet_dport);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->snd_max = tp->iss + 1;
@@ -264,6 +313,31 @@ static int tcp_release(struct socket *sock)
 	return 0;
 }
 
+/* tcp_count keeps bytes_acked and bytes_received (TCP_INFO) as 64-bit
+ * counts of the sequence space, the SYN in; it runs at every send and
+ * receive call, and between two of those the sequence numbers cannot move
+ * by 2^32 (the rings hold at most 64 MiB), so each wrap is seen. */
+static void tcp_count(struct tcp_sock *tp)
+{
+	uint32_t a = tp->snd_una - tp->iss, r = tp->rcv_nxt - tp->irs;
+
+	if (a < tp->acked_lo)
+		tp->acked_hi += 1ull << 32;
+	if (r < tp->rcvd_lo)
+		tp->rcvd_hi += 1ull << 32;
+	tp->acked_lo = a;
+	tp->rcvd_lo = r;
+}
+
+/* tcp_lowat: the bytes a read waits for (SO_RCVLOWAT), at most what the
+ * receive ring can hold. */
+static uint32_t tcp_lowat(const struct tcp_sock *tp)
+{
+	uint32_t lowat = tp->rcvlowat ? tp->rcvlowat : 1;
+
+	return tp->rcvq.cap && lowat > tp->rcvq.cap ? tp->rcvq.cap : lowat;
+}
+
 static unsigned int tcp_stream_poll(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -274,7 +348,7 @@ static unsigned int tcp_stream_poll(struct socket *sock)
 		mask |= SOCK_POLLERR;
 	if (sk->sk_state == TCP_LISTEN)
 		return sk->accept_head ? SOCK_POLLIN : 0;
-	if (tp->rcvq.len || tp->fin_rcvd || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	if (tp->rcvq.len >= tcp_lowat(tp) || tp->fin_rcvd || (sk->sk_shutdown & RCV_SHUTDOWN) ||
 	    (sk->sk_state == TCP_CLOSED && tp->snd_max))
 		mask |= SOCK_POLLIN;
 	if (sk->sk_state == TCP_CLOSED && tp->snd_max)
@@ -330,6 +404,7 @@ static long tcp_stream_sendmsg(struct socket *sock, struct sockmsg *msg, size_t 
 	default:
 		return tp->snd_max ? -EPIPE : -ENOTCONN;
 	}
+	tcp_count(tp);
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	n = bring_write(&tp->sndq, msg->data, (uint32_t)len);
@@ -347,6 +422,15 @@ static long tcp_stream_recvmsg(struct socket *sock, struct sockmsg *msg, size_t 
 	struct byte_ring *r = &tp->rcvq;
 	uint32_t n, first;
 
+	tcp_count(tp);
+	/* SO_RCVLOWAT: a blocking read waits for that much (or for less
+	 * than it asked, or the end); a non-blocking one takes what is
+	 * there, as Linux's does. */
+	if (r->len && r->len < tcp_lowat(tp) && r->len < len && !(msg->flags & MSG_DONTWAIT) &&
+	    !sk->sk_err && !tp->fin_rcvd && !(sk->sk_shutdown & RCV_SHUTDOWN) &&
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_FIN_WAIT1 ||
+	     sk->sk_state == TCP_FIN_WAIT2))
+		return -EAGAIN;
 	if (r->len) {
 		n = len < r->len ? (uint32_t)len : r->len;
 		first = r->cap - r->head < n ? r->cap - r->head : n;
@@ -400,8 +484,50 @@ static int tcp_stream_setsockopt(struct socket *sock, enum sockopt opt, int val)
 		return 0;
 	case SOCKOPT_KEEPALIVE:
 		tp->keepalive = val > 0;
+		tcp_rearm_keepalive(sk);
+		return 0;
+	case SOCKOPT_KEEPIDLE:
+		if (val < 1)
+			return -EINVAL;
 		tp->keepalive_idle = (uint64_t)val * 1000;
 		tcp_rearm_keepalive(sk);
+		return 0;
+	case SOCKOPT_KEEPINTVL:
+		if (val < 1)
+			return -EINVAL;
+		tp->keepalive_intvl = (uint64_t)val * 1000;
+		return 0;
+	case SOCKOPT_KEEPCNT:
+		if (val < 1)
+			return -EINVAL;
+		tp->keepalive_probes = (unsigned int)val;
+		return 0;
+	case SOCKOPT_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		tp->user_timeout = (uint64_t)val * 1000;
+		return 0;
+	case SOCKOPT_MAXSEG:
+		/* Linux's bounds: TCP_MIN_MSS, MAX_TCP_WINDOW; 0 forgets it.
+		 * A connection made already keeps its MSS, as on Linux. */
+		if (val != 0 && (val < 88 || val > 32767))
+			return -EINVAL;
+		tp->user_mss = (uint16_t)val;
+		return 0;
+	case SOCKOPT_RCVLOWAT:
+		if (val < 0)
+			return -EINVAL;
+		/* Linux caps it at half the locked receive buffer, which is
+		 * the size asked: imp's ring is that size. */
+		tp->rcvlowat = (uint32_t)val > sk->sk_rcvbuf ? sk->sk_rcvbuf : (uint32_t)val;
+		if (!tp->rcvlowat)
+			tp->rcvlowat = 1;
+		sk_wake(sk);	/* a reader or poll may be satisfied now */
+		return 0;
+	case SOCKOPT_CONGESTION:
+		if (val < 0 || !tcp_ca_names[0] || val >= tcp_ca_count())
+			return -ENOENT;
+		tp->ca = (uint8_t)val;
 		return 0;
 	case SOCKOPT_NODELAY:
 		tp->nodelay = val != 0;
@@ -424,6 +550,93 @@ static void tcp_status(struct sock *sk, char *buf, size_t len)
 		 tcp_state_name(sk->sk_state), tp->rcvq.len, tp->sndq.len,
 		 tp->srtt / 1000.0, tp->rttvar / 1000.0, tp->rto / 1000.0, tp->cwnd,
 		 tp->ssthresh, tp->snd_wnd, tp->rcv_wnd, tp->mss, tp->total_retrans);
+}
+
+/* Linux's numbers for the states, as tcpi_state has them. */
+static int tcp_linux_state(int state)
+{
+	static const unsigned char linux_state[] = {
+		[TCP_CLOSED] = 7, [TCP_LISTEN] = 10, [TCP_SYN_SENT] = 2, [TCP_SYN_RECV] = 3,
+		[TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT1] = 4, [TCP_FIN_WAIT2] = 5,
+		[TCP_CLOSE_WAIT] = 8, [TCP_CLOSING] = 11, [TCP_LAST_ACK] = 9, [TCP_TIME_WAIT] = 6,
+	};
+	return state >= 0 && state <= TCP_TIME_WAIT ? linux_state[state] : 7;
+}
+
+/* The info file: the fields of Linux's struct tcp_info by their names
+ * (tcpi_ taken off), in its units (µs, bytes, segments), then the
+ * settings getsockopt reads (TCP_MAXSEG, TCP_KEEP*, TCP_USER_TIMEOUT,
+ * SO_RCVLOWAT, TCP_CONGESTION).  Numbers only but for congestion, one
+ * line, so that a program reads it in one read and parses no prose. */
+static void tcp_info(struct socket *sock, char *buf, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	int st = sk->sk_state;
+	bool open = st != TCP_LISTEN && st != TCP_SYN_SENT && !(st == TCP_CLOSED && !tp->irs);
+	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS, ts = open && tp->tstamp_ok ? 12 : 0;
+	uint32_t flight = tcp_flight(tp), unacked = (flight + mss - 1) / mss;
+	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0;
+	uint64_t rto = (uint64_t)tp->rto << (tp->backoff < 16 ? tp->backoff : 16);
+	uint64_t acked, rcvd;
+	struct rtable rt;
+
+	tcp_count(tp);
+	acked = tp->acked_hi + tp->acked_lo;
+	rcvd = tp->rcvd_hi + tp->rcvd_lo;
+	if (rcvd)
+		rcvd--;		/* the peer's SYN is not a byte received */
+	if (rto > TCP_MAX_RTO_US)
+		rto = TCP_MAX_RTO_US;
+	/* TCP_CA_Loss after a timeout, Recovery in fast recovery, Disorder
+	 * on duplicate ACKs, else Open; lost and retrans as Linux counts
+	 * them in each: after a timeout every segment out is lost and is
+	 * sent again, in recovery the one at snd_una. */
+	if (tp->backoff && flight && st != TCP_SYN_SENT && st != TCP_SYN_RECV) {
+		ca_state = 4;
+		lost = unacked;
+		retrans = (tp->snd_nxt - tp->snd_una + mss - 1) / mss;
+		if (retrans > unacked)
+			retrans = unacked;
+	} else if (tp->in_recovery) {
+		ca_state = 3;
+		lost = retrans = unacked ? 1 : 0;
+	} else {
+		ca_state = tp->dupacks ? 1 : 0;
+	}
+	if (sk->inet_daddr && ip_route_output(net, sk->inet_daddr, &rt) == 0 && rt.dev)
+		pmtu = rt.dev->mtu;
+	if (tp->last_rcv && net->now > tp->last_rcv)
+		last_recv = (uint32_t)((net->now - tp->last_rcv) / 1000);
+	snprintf(buf, len,
+		 "state %d ca_state %u retransmits %u probes %u backoff %u options %u "
+		 "snd_wscale %u rcv_wscale %u delivery_rate_app_limited 0 fastopen_client_fail 0 "
+		 "rto %llu ato %u snd_mss %u rcv_mss %u unacked %u sacked %u lost %u retrans %u fackets 0 "
+		 "last_data_sent 0 last_ack_sent 0 last_data_recv %u last_ack_recv %u "
+		 "pmtu %u rcv_ssthresh %u rtt %u rttvar %u snd_ssthresh %u snd_cwnd %u advmss %u "
+		 "reordering 3 rcv_rtt 0 rcv_space %u total_retrans %u "
+		 "pacing_rate %llu max_pacing_rate %llu bytes_acked %llu bytes_received %llu "
+		 "congestion %s user_mss %u keepalive %d keepidle %llu keepintvl %llu keepcnt %u "
+		 "user_timeout %llu rcvlowat %u\n",
+		 tcp_linux_state(st), ca_state, tp->retransmits, tp->keepalive_sent, tp->backoff,
+		 (open && tp->tstamp_ok ? 1u : 0u) | (open && tp->wscale_ok ? 4u : 0u),
+		 open && tp->wscale_ok ? tp->snd_wscale : 0u, open && tp->wscale_ok ? tp->rcv_wscale : 0u,
+		 (unsigned long long)rto, TCP_DELACK_US, mss,
+		 open ? tp->advmss - ts : TCP_DEFAULT_MSS, unacked,
+		 tp->dupacks < unacked ? tp->dupacks : (unacked ? unacked - 1 : 0), lost, retrans,
+		 last_recv, last_recv, pmtu, tp->rcvq.cap, tp->srtt, tp->rttvar,
+		 tp->ssthresh >= 0x7fffffffu ? 0x7fffffffu : tp->ssthresh / mss,
+		 tp->cwnd ? (tp->cwnd / mss ? tp->cwnd / mss : 1) : TCP_INIT_CWND,
+		 tp->advmss - ts, tp->rcvq.cap, tp->total_retrans,
+		 ~0ull, ~0ull, (unsigned long long)acked, (unsigned long long)rcvd,
+		 tcp_ca_names[tp->ca], tp->user_mss, tp->keepalive,
+		 (unsigned long long)(tp->keepalive_idle / 1000),
+		 (unsigned long long)((tp->keepalive_intvl ? tp->keepalive_intvl :
+			tp->keepalive_idle < TCP_KEEPALIVE_INTVL_US ? tp->keepalive_idle :
+			TCP_KEEPALIVE_INTVL_US) / 1000),
+		 tp->keepalive_probes ? tp->keepalive_probes : TCP_KEEPALIVE_PROBES,
+		 (unsigned long long)(tp->user_timeout / 1000), tcp_lowat(tp));
 }
 
 const struct proto tcp_prot = {
@@ -453,4 +666,5 @@ const struct proto_ops inet_stream_ops = {
 	.recv_done = tcp_stream_recv_done,
 	.setsockopt = tcp_stream_setsockopt,
 	.status = inet_status,
+	.info = tcp_info,
 };

@@ -149,6 +149,19 @@ struct tcp_sock {
 	bool user_closed;		/* close was asked: FIN_WAIT2 does not wait forever */
 	unsigned int syn_pending;	/* a listener's children still in SYN_RECV */
 	uint64_t msl;			/* µs */
+	/* Socket options (TCP_MAXSEG, TCP_KEEPINTVL, TCP_KEEPCNT,
+	 * TCP_USER_TIMEOUT, SO_RCVLOWAT, TCP_CONGESTION) and what TCP_INFO
+	 * reports; 0 is the default everywhere. */
+	uint16_t user_mss;		/* the most we advertise and send; 0: the route's */
+	uint8_t ca;			/* congestion control: an index of tcp_ca_names */
+	uint64_t keepalive_intvl;	/* µs between probes; 0: min(idle, 75 s) */
+	unsigned int keepalive_probes;	/* unanswered probes before ETIMEDOUT; 0: 9 */
+	uint64_t user_timeout;		/* µs sent data may stay unacknowledged; 0: no limit */
+	uint64_t ut_start;		/* when the data now being retransmitted went out */
+	uint64_t probe_start;		/* when the window was found shut (persist) */
+	uint32_t rcvlowat;		/* bytes a read and poll wait for; 0: 1 */
+	uint64_t acked_hi, rcvd_hi;	/* bytes acked and received: the 2^32 wraps */
+	uint32_t acked_lo, rcvd_lo;	/* and the low part when last seen */
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }
@@ -204,6 +217,8 @@ void tcp_enter_timewait(struct sock *sk);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
 
 /* tcp.c */
+extern const char *const tcp_ca_names[];	/* congestion control, by index; NULL ends */
+int tcp_ca_find(const char *name);		/* its index, or -ENOENT */
 extern const struct proto tcp_prot;
 extern const struct proto_ops inet_stream_ops;
 

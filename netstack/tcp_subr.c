@@ -353,6 +353,12 @@ struct tcp_sock *tcp_create_child(struct sock *parent)
 	tp->nodelay = ptp->nodelay;
 	tp->keepalive = ptp->keepalive;
 	tp->keepalive_idle = ptp->keepalive_idle;
+	tp->keepalive_intvl = ptp->keepalive_intvl;
+	tp->keepalive_probes = ptp->keepalive_probes;
+	tp->user_timeout = ptp->user_timeout;
+	tp->user_mss = ptp->user_mss;
+	tp->rcvlowat = ptp->rcvlowat;
+	tp->ca = ptp->ca;
 	return tp;
 }
 

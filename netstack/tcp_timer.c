@@ -68,8 +68,30 @@ static uint64_t tcp_current_rto(const struct tcp_sock *tp)
 void tcp_reset_rexmit_timer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t when = sk->net->now + tcp_current_rto(tp);
 
-	mod_timer(&sk->net->timers, &tp->rexmit_timer, sk->net->now + tcp_current_rto(tp));
+	/* TCP_USER_TIMEOUT: the timer that ends it fires on time, not at
+	 * the next (doubled) timeout after it. */
+	if (tp->user_timeout && tp->retransmits && when > tp->ut_start + tp->user_timeout)
+		when = tp->ut_start + tp->user_timeout > sk->net->now ?
+			tp->ut_start + tp->user_timeout : sk->net->now;
+	mod_timer(&sk->net->timers, &tp->rexmit_timer, when);
+}
+
+/* tcp_gave_up: a retransmission timeout gives up after tries, or, with
+ * TCP_USER_TIMEOUT, once data has waited that long for its ACK (since
+ * it, or the SYN, was sent) whatever the count, as Linux does. */
+static bool tcp_gave_up(struct tcp_sock *tp, unsigned int tries)
+{
+	uint64_t now = tp->sk.net->now;
+
+	if (tp->retransmits == 0)	/* the first timeout: sent one RTO ago */
+		tp->ut_start = now > tcp_current_rto(tp) ? now - tcp_current_rto(tp) : 0;
+	if (tp->user_timeout && now - tp->ut_start >= tp->user_timeout)
+		return true;
+	if (tp->user_timeout && tp->sk.sk_state != TCP_SYN_SENT && tp->sk.sk_state != TCP_SYN_RECV)
+		return false;	/* the time alone decides */
+	return tp->retransmits >= tries;
 }
 
 /* tcp_write_err: the peer stopped answering. */
@@ -99,7 +121,7 @@ static void tcp_rexmit_timer(struct timer_list *t)
 	uint32_t flight = tcp_flight(tp), half = flight / 2;
 
 	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
-		if (tp->retransmits >= net->tcp_syn_retries) {
+		if (tcp_gave_up(tp, net->tcp_syn_retries)) {
 			tcp_write_err(sk);
 			return;
 		}
@@ -107,7 +129,9 @@ static void tcp_rexmit_timer(struct timer_list *t)
 		/* Nothing out, yet data waits on an open window: sending
 		 * failed (no route).  Try again, as often as a timeout would. */
 		if (tp->sndq.len && tp->snd_wnd >= tp->mss) {
-			if (tp->retransmits++ >= net->tcp_retries) {
+			bool over = tcp_gave_up(tp, net->tcp_retries);
+			tp->retransmits++;
+			if (over) {
 				tcp_write_err(sk);
 				return;
 			}
@@ -116,7 +140,7 @@ static void tcp_rexmit_timer(struct timer_list *t)
 			tcp_write_xmit(sk);
 		}
 		return;
-	} else if (tp->retransmits >= net->tcp_retries) {
+	} else if (tcp_gave_up(tp, net->tcp_retries)) {
 		tcp_write_err(sk);
 		return;
 	}
@@ -163,7 +187,18 @@ static void tcp_persist_timer(struct timer_list *t)
 	struct sock *sk = &tp->sk;
 
 	if (!tp->sndq.len || tp->snd_wnd >= tp->mss || tcp_flight(tp) > 0) {
+		tp->probe_start = 0;
 		tcp_write_xmit(sk);
+		return;
+	}
+	/* TCP_USER_TIMEOUT: a window kept shut that long ends it, as Linux
+	 * does (RFC 1122 §4.2.2.17 would wait as long as probes are
+	 * answered).  A first probe (persist_backoff still one RTO; an ACK
+	 * of new data resets it) starts the clock. */
+	if (!tp->probe_start || tp->persist_backoff <= tp->rto)
+		tp->probe_start = sk->net->now;
+	else if (tp->user_timeout && sk->net->now - tp->probe_start >= tp->user_timeout) {
+		tcp_write_err(sk);
 		return;
 	}
 	if (tp->snd_wnd > 0) {
@@ -180,7 +215,12 @@ static void tcp_persist_timer(struct timer_list *t)
 	tp->persist_backoff *= 2;
 	if (tp->persist_backoff > TCP_PERSIST_MAX_US)
 		tp->persist_backoff = TCP_PERSIST_MAX_US;
-	mod_timer(&sk->net->timers, &tp->persist_timer, sk->net->now + tp->persist_backoff);
+	{
+		uint64_t when = sk->net->now + tp->persist_backoff;
+		if (tp->user_timeout && when > tp->probe_start + tp->user_timeout + 1)
+			when = tp->probe_start + tp->user_timeout + 1;
+		mod_timer(&sk->net->timers, &tp->persist_timer, when);
+	}
 }
 
 void tcp_rearm_keepalive(struct sock *sk)
@@ -198,8 +238,9 @@ static void tcp_keepalive_timer(struct timer_list *t)
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, keepalive_timer);
 	struct sock *sk = &tp->sk;
 	struct net *net = sk->net;
-	uint64_t intvl = tp->keepalive_idle < TCP_KEEPALIVE_INTVL_US ? tp->keepalive_idle :
-		TCP_KEEPALIVE_INTVL_US;
+	uint64_t intvl = tp->keepalive_intvl ? tp->keepalive_intvl :
+		tp->keepalive_idle < TCP_KEEPALIVE_INTVL_US ? tp->keepalive_idle : TCP_KEEPALIVE_INTVL_US;
+	unsigned int probes = tp->keepalive_probes ? tp->keepalive_probes : TCP_KEEPALIVE_PROBES;
 
 	if (!tp->keepalive || sk->sk_state != TCP_ESTABLISHED)
 		return;
@@ -207,7 +248,10 @@ static void tcp_keepalive_timer(struct timer_list *t)
 		tcp_rearm_keepalive(sk);
 		return;
 	}
-	if (tp->keepalive_sent >= TCP_KEEPALIVE_PROBES) {
+	/* TCP_USER_TIMEOUT, when set, decides instead of the count (Linux):
+	 * silence that long, with a probe unanswered. */
+	if (tp->user_timeout ? tp->keepalive_sent > 0 && net->now - tp->last_rcv >= tp->user_timeout :
+	    tp->keepalive_sent >= probes) {
 		tcp_write_err(sk);
 		return;
 	}
