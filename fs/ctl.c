@@ -9,6 +9,7 @@
 
 #include "ctlparse.h"
 #include "impfs.h"
+#include "tcp.h"
 
 static int do_bind(struct socket *sock, uint32_t addr, uint16_t port)
 {
@@ -76,7 +77,32 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 	case CMD_SHUTDOWN:
 		return sock->ops->shutdown(sock, cmd->how);
 	case CMD_KEEPALIVE:
-		return set_opt(c, SOCKOPT_KEEPALIVE, cmd->num, why, whylen);
+		if (cmd->num > 0 && (err = set_opt(c, SOCKOPT_KEEPIDLE, cmd->num, why, whylen)) != 0)
+			return err;
+		return set_opt(c, SOCKOPT_KEEPALIVE, cmd->num >= 0, why, whylen);
+	case CMD_KEEPIDLE:
+		return set_opt(c, SOCKOPT_KEEPIDLE, cmd->num, why, whylen);
+	case CMD_KEEPINTVL:
+		return set_opt(c, SOCKOPT_KEEPINTVL, cmd->num, why, whylen);
+	case CMD_KEEPCNT:
+		return set_opt(c, SOCKOPT_KEEPCNT, cmd->num, why, whylen);
+	case CMD_USERTIMEOUT:
+		return set_opt(c, SOCKOPT_USER_TIMEOUT, cmd->num, why, whylen);
+	case CMD_MAXSEG:
+		return set_opt(c, SOCKOPT_MAXSEG, cmd->num, why, whylen);
+	case CMD_RCVLOWAT:
+		return set_opt(c, SOCKOPT_RCVLOWAT, cmd->num, why, whylen);
+	case CMD_CONGESTION:
+		if (sock->protocol != IPPROTO_TCP)
+			return set_opt(c, SOCKOPT_CONGESTION, 0, why, whylen);	/* "not for" */
+		if ((err = tcp_ca_find(cmd->name)) < 0) {
+			snprintf(why, whylen, "no such algorithm (imp has:");
+			for (int i = 0; tcp_ca_names[i]; i++)
+				snprintf(why + strlen(why), whylen - strlen(why), " %s", tcp_ca_names[i]);
+			snprintf(why + strlen(why), whylen - strlen(why), ")");
+			return -ENOENT;
+		}
+		return set_opt(c, SOCKOPT_CONGESTION, err, why, whylen);
 	case CMD_NODELAY:
 		return set_opt(c, SOCKOPT_NODELAY, cmd->num, why, whylen);
 	case CMD_SNDBUF:

@@ -383,7 +383,14 @@ static const struct {
 	{ "close", CMD_CLOSE, 0, 0, "close" },
 	{ "hangup", CMD_HANGUP, 0, 0, "hangup" },
 	{ "shutdown", CMD_SHUTDOWN, 1, 1, "shutdown rd|wr|rdwr" },
-	{ "keepalive", CMD_KEEPALIVE, 0, 1, "keepalive [MS]" },
+	{ "keepalive", CMD_KEEPALIVE, 0, 1, "keepalive [MS|off]" },
+	{ "keepidle", CMD_KEEPIDLE, 1, 1, "keepidle MS" },
+	{ "keepintvl", CMD_KEEPINTVL, 1, 1, "keepintvl MS" },
+	{ "keepcnt", CMD_KEEPCNT, 1, 1, "keepcnt N" },
+	{ "usertimeout", CMD_USERTIMEOUT, 1, 1, "usertimeout MS" },
+	{ "maxseg", CMD_MAXSEG, 1, 1, "maxseg N" },
+	{ "rcvlowat", CMD_RCVLOWAT, 1, 1, "rcvlowat N" },
+	{ "congestion", CMD_CONGESTION, 1, 1, "congestion NAME" },
 	{ "nodelay", CMD_NODELAY, 1, 1, "nodelay on|off" },
 	{ "sndbuf", CMD_SNDBUF, 1, 1, "sndbuf N" },
 	{ "rcvbuf", CMD_RCVBUF, 1, 1, "rcvbuf N" },
@@ -446,12 +453,56 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 			break;
 		return 0;
 	case CMD_KEEPALIVE:
-		c->num = 120000;
+		c->num = 0;	/* on, with the idle time as set (120000 ms at first) */
+		if (argc == 1 && !strcmp(argv[0], "off")) {
+			c->num = -1;
+			return 0;
+		}
 		if (argc == 1 && parse_long(argv[0], 1, 86400000, &c->num)) {
+			snprintf(why, whylen, "\"%.20s\" is not a time in ms (1 to 86400000) or off", argv[0]);
+			return -EINVAL;
+		}
+		return 0;
+	case CMD_KEEPIDLE:
+	case CMD_KEEPINTVL:
+		if (parse_long(argv[0], 1, 86400000, &c->num)) {
 			snprintf(why, whylen, "\"%.20s\" is not a time in ms (1 to 86400000)", argv[0]);
 			return -EINVAL;
 		}
 		return 0;
+	case CMD_KEEPCNT:
+		if (parse_long(argv[0], 1, 127, &c->num)) {
+			snprintf(why, whylen, "\"%.20s\" is not a count from 1 to 127", argv[0]);
+			return -EINVAL;
+		}
+		return 0;
+	case CMD_USERTIMEOUT:
+		if (parse_long(argv[0], 0, 2147483647, &c->num)) {
+			snprintf(why, whylen, "\"%.20s\" is not a time in ms (0, off, to 2147483647)", argv[0]);
+			return -EINVAL;
+		}
+		return 0;
+	case CMD_MAXSEG:
+		if (parse_long(argv[0], 0, 32767, &c->num) || (c->num && c->num < 88)) {
+			snprintf(why, whylen, "\"%.20s\" is not an MSS from 88 to 32767 (0: the route's)", argv[0]);
+			return -EINVAL;
+		}
+		return 0;
+	case CMD_RCVLOWAT:
+		if (parse_long(argv[0], 0, 2147483647, &c->num)) {
+			snprintf(why, whylen, "\"%.20s\" is not a byte count (0 to 2147483647)", argv[0]);
+			return -EINVAL;
+		}
+		return 0;
+	case CMD_CONGESTION: {
+		size_t n = strlen(argv[0]);
+		if (n >= sizeof(c->name) || strspn(argv[0], "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+			snprintf(why, whylen, "\"%.20s\" is not an algorithm's name (a-z, 0-9, _ and -, at most 15)", argv[0]);
+			return -EINVAL;
+		}
+		memcpy(c->name, argv[0], n + 1);
+		return 0;
+	}
 	case CMD_NODELAY:
 		if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
 			break;

@@ -23,14 +23,18 @@ int write_ifc_ctl(struct net_device *dev, char *line, char *why, size_t whylen);
 enum sockverb {
 	CMD_CONNECT, CMD_ANNOUNCE, CMD_BIND, CMD_CLOSE, CMD_HANGUP, CMD_SHUTDOWN,
 	CMD_KEEPALIVE, CMD_NODELAY, CMD_SNDBUF, CMD_RCVBUF, CMD_TTL, CMD_TOS,
-	CMD_HEADERS, CMD_AUTOCLOSE
+	CMD_HEADERS, CMD_AUTOCLOSE,
+	CMD_KEEPIDLE, CMD_KEEPINTVL, CMD_KEEPCNT, CMD_USERTIMEOUT, CMD_MAXSEG, CMD_RCVLOWAT,
+	CMD_CONGESTION
 };
 
 struct sockcmd {
 	enum sockverb verb;
 	uint32_t addr;			/* network order; 0 = any */
 	uint16_t port, lport;		/* host order */
-	long num;			/* backlog, ms, bytes, ttl, tos, on/off */
+	long num;			/* backlog, ms, bytes, ttl, tos, on/off;
+					 * keepalive: MS, 0 (as set) or -1 (off) */
+	char name[16];			/* congestion: the algorithm */
 	int how;			/* SHUT_RD, SHUT_WR, SHUT_RDWR */
 	char text[128];			/* the command as written, for err */
 };

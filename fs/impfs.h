@@ -52,6 +52,7 @@ enum {
 	Qarp, Qiproute, Qipselftab, Qlog,
 	Qproto, Qnewdir, Qnewctl, Qpstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
+	Qinfo,				/* tcp only: TCP_INFO's numbers */
 	Qmax
 };
 

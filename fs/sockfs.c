@@ -294,6 +294,8 @@ static bool try_read(fuse_req_t req, struct conv *c, size_t size, bool nonblock)
 		return true;
 	}
 	memset(&msg, 0, sizeof(msg));
+	if (nonblock)
+		msg.flags = MSG_DONTWAIT;	/* SO_RCVLOWAT: take what is there */
 	n = sock->ops->recvmsg(sock, &msg, headers ? size - HDR_LEN : size);
 	if (n == -EAGAIN && !nonblock)
 		return false;
@@ -636,7 +638,7 @@ static void show_addr(struct strbuf *sb, const struct sockaddr_in *a)
 void show_conv_file(struct strbuf *sb, struct conv *c, int type)
 {
 	struct sockaddr_in a;
-	char buf[512];
+	char buf[1024];
 
 	switch (type) {
 	case Qlocal:
@@ -657,6 +659,14 @@ void show_conv_file(struct strbuf *sb, struct conv *c, int type)
 	case Qerr:
 		if (c->err[0])
 			sb_printf(sb, "%s\n", c->err);
+		break;
+	case Qinfo:
+		if (!c->sock || !c->sock->ops->info) {
+			sb_printf(sb, "state 7\n");	/* closed: Linux's TCP_CLOSE */
+			break;
+		}
+		c->sock->ops->info(c->sock, buf, sizeof(buf));
+		sb_printf(sb, "%s", buf);
 		break;
 	}
 }

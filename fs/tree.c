@@ -59,7 +59,17 @@ static const struct qinfo qtab[Qmax] = {
 	[Qremote] = { "remote", S_IFREG | 0440, Qconv },
 	[Qstatus] = { "status", S_IFREG | 0440, Qconv },
 	[Qerr] = { "err", S_IFREG | 0440, Qconv },
+	[Qinfo] = { "info", S_IFREG | 0440, Qconv },
 };
+
+/* node_here: does a socket directory of protocol proto (an index) have a
+ * file of this type?  info is TCP's alone. */
+static bool node_here(struct impfs *fs, int type, int proto)
+{
+	struct protodir *p = proto_by_index(fs, proto);
+
+	return type != Qinfo || (p && p->protocol == IPPROTO_TCP);
+}
 
 static struct impfs *fs_of(fuse_req_t req)
 {
@@ -87,7 +97,7 @@ static bool node_valid(struct impfs *fs, fuse_ino_t ino)
 	if (type <= 0 || type >= Qmax)
 		return false;
 	if (type == Qconv || qtab[type].parent == Qconv)
-		return node_conv(fs, ino) != NULL;
+		return node_conv(fs, ino) != NULL && node_here(fs, type, proto);
 	if (type == Qproto || qtab[type].parent == Qproto || qtab[type].parent == Qnewdir)
 		return proto_by_index(fs, proto) != NULL && num == 0;
 	if (proto)
@@ -183,7 +193,8 @@ static void imp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	}
 	for (int t = 1; t < Qmax; t++)
-		if (qtab[t].parent == ptype && qtab[t].name && !strcmp(qtab[t].name, name)) {
+		if (qtab[t].parent == ptype && qtab[t].name && !strcmp(qtab[t].name, name) &&
+		    node_here(fs, t, proto)) {
 			reply_entry(req, fs, QIDG(t, proto, QNUM(parent), QGEN(parent)));
 			return;
 		}
@@ -276,7 +287,7 @@ static void imp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			dir_add(&d, name, QID(Qifc, 0, i), S_IFDIR);
 		}
 	for (int t = 1; t < Qmax; t++)
-		if (qtab[t].parent == type && qtab[t].name)
+		if (qtab[t].parent == type && qtab[t].name && node_here(fs, t, proto))
 			dir_add(&d, qtab[t].name, QIDG(t, proto, QNUM(ino), QGEN(ino)), qtab[t].mode);
 	if (type == Qproto) {
 		struct protodir *p = proto_by_index(fs, proto);

@@ -356,23 +356,83 @@ static void test_keepalive(void **state)
 {
 	struct sockcmd c;
 
+	/* On with the idle time as set (0), with a new one, or off (-1). */
 	parse_ok(IPPROTO_TCP, "keepalive", &c);
 	assert_int_equal(c.verb, CMD_KEEPALIVE);
-	assert_int_equal(c.num, 120000);
+	assert_int_equal(c.num, 0);
 	parse_ok(IPPROTO_TCP, "keepalive 5000", &c);
 	assert_int_equal(c.num, 5000);
 	parse_ok(IPPROTO_TCP, "keepalive 1", &c);
 	assert_int_equal(c.num, 1);
 	parse_ok(IPPROTO_TCP, "keepalive 86400000\n", &c);
 	assert_int_equal(c.num, 86400000);
+	parse_ok(IPPROTO_TCP, "keepalive off", &c);
+	assert_int_equal(c.num, -1);
 
-	parse_bad(IPPROTO_TCP, "keepalive 0", "keepalive 0: \"0\" is not a time in ms (1 to 86400000)");
+	parse_bad(IPPROTO_TCP, "keepalive 0", "keepalive 0: \"0\" is not a time in ms (1 to 86400000) or off");
 	parse_bad(IPPROTO_TCP, "keepalive 86400001", NULL);
 	parse_bad(IPPROTO_TCP, "keepalive -5", NULL);
 	parse_bad(IPPROTO_TCP, "keepalive +5", NULL);
 	parse_bad(IPPROTO_TCP, "keepalive 0x10", NULL);
 	parse_bad(IPPROTO_TCP, "keepalive 5s", NULL);
-	parse_bad(IPPROTO_TCP, "keepalive 1 2", "keepalive 1 2: usage: keepalive [MS]");
+	parse_bad(IPPROTO_TCP, "keepalive on", NULL);
+	parse_bad(IPPROTO_TCP, "keepalive 1 2", "keepalive 1 2: usage: keepalive [MS|off]");
+}
+
+/* The TCP options of imp-run's setsockopt: each verb's range, Linux's
+ * where Linux has one (TCP_MAXSEG 88..32767 or 0, TCP_KEEPCNT 1..127). */
+static void test_tcp_options(void **state)
+{
+	static const struct { const char *word; enum sockverb verb; long lo, hi; } v[] = {
+		{ "keepidle", CMD_KEEPIDLE, 1, 86400000 },
+		{ "keepintvl", CMD_KEEPINTVL, 1, 86400000 },
+		{ "keepcnt", CMD_KEEPCNT, 1, 127 },
+		{ "usertimeout", CMD_USERTIMEOUT, 0, 2147483647 },
+		{ "maxseg", CMD_MAXSEG, 88, 32767 },
+		{ "rcvlowat", CMD_RCVLOWAT, 0, 2147483647 },
+	};
+	struct sockcmd c;
+	char line[64];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(line, sizeof(line), "%s %ld", v[i].word, v[i].lo);
+		parse_ok(IPPROTO_TCP, line, &c);
+		assert_int_equal(c.verb, v[i].verb);
+		assert_int_equal(c.num, v[i].lo);
+		snprintf(line, sizeof(line), "%s %ld", v[i].word, v[i].hi);
+		parse_ok(IPPROTO_TCP, line, &c);
+		assert_int_equal(c.num, v[i].hi);
+		snprintf(line, sizeof(line), "%s %ld", v[i].word, v[i].hi + 1);
+		parse_bad(IPPROTO_TCP, line, NULL);
+		if (v[i].lo > 0) {
+			snprintf(line, sizeof(line), "%s %ld", v[i].word, v[i].lo - 1);
+			if (v[i].verb != CMD_MAXSEG)
+				parse_bad(IPPROTO_TCP, line, NULL);
+		}
+		snprintf(line, sizeof(line), "%s", v[i].word);
+		parse_bad(IPPROTO_TCP, line, NULL);
+		snprintf(line, sizeof(line), "%s -1", v[i].word);
+		parse_bad(IPPROTO_TCP, line, NULL);
+		snprintf(line, sizeof(line), "%s 1 2", v[i].word);
+		parse_bad(IPPROTO_TCP, line, NULL);
+	}
+	parse_ok(IPPROTO_TCP, "maxseg 0", &c);		/* forget it: the route's MSS */
+	assert_int_equal(c.num, 0);
+	parse_ok(IPPROTO_TCP, "maxseg 1100", &c);
+	assert_int_equal(c.num, 1100);
+	parse_bad(IPPROTO_TCP, "maxseg 87", "maxseg 87: \"87\" is not an MSS from 88 to 32767 (0: the route's)");
+	parse_bad(IPPROTO_TCP, "maxseg 1", NULL);
+
+	parse_ok(IPPROTO_TCP, "congestion reno", &c);
+	assert_int_equal(c.verb, CMD_CONGESTION);
+	assert_string_equal(c.name, "reno");
+	parse_ok(IPPROTO_TCP, "congestion cubic", &c);	/* parsed; the stack says ENOENT */
+	assert_string_equal(c.name, "cubic");
+	parse_ok(IPPROTO_TCP, "congestion abcdefghijklmno", &c);	/* 15: TCP_CA_NAME_MAX - 1 */
+	parse_bad(IPPROTO_TCP, "congestion abcdefghijklmnop", NULL);
+	parse_bad(IPPROTO_TCP, "congestion Reno", NULL);
+	parse_bad(IPPROTO_TCP, "congestion re/no", NULL);
+	parse_bad(IPPROTO_TCP, "congestion", "congestion: usage: congestion NAME");
 }
 
 static void test_nodelay(void **state)
@@ -928,6 +988,7 @@ int main(void)
 		P(test_no_argument_verbs),
 		P(test_shutdown),
 		P(test_keepalive),
+		P(test_tcp_options),
 		P(test_nodelay),
 		P(test_numbers),
 		P(test_general_errors),
