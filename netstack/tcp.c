@@ -356,6 +356,13 @@ static unsigned int tcp_stream_poll(struct socket *sock)
 	if ((sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
 	    !(sk->sk_shutdown & SEND_SHUTDOWN) && bring_space(&tp->sndq) > 0)
 		mask |= SOCK_POLLOUT;
+	/* Sending is over (shutdown, close, reset, refused): a write would
+	 * not block, it fails at once; Linux's tcp_poll says writable, so a
+	 * non-blocking connect that failed wakes a poll for POLLOUT with
+	 * POLLOUT in revents, beside POLLERR. */
+	if ((sk->sk_shutdown & SEND_SHUTDOWN) && sk->sk_state != TCP_SYN_SENT &&
+	    sk->sk_state != TCP_LISTEN)
+		mask |= SOCK_POLLOUT;
 	return mask;
 }
 

@@ -353,6 +353,33 @@ static void test_rcvlowat(void **state)
 }
 
 /* ------------------------------------------------------------------------- */
+/* poll after a connect */
+
+/* A non-blocking connect's end is writable, failed or not, as on Linux:
+ * POLLOUT once established; POLLOUT with POLLERR and POLLHUP once
+ * refused (a write would fail at once, not block). */
+static void test_poll_connect_end(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+
+	conn_syn_sent(e, &c, &PLAIN);
+	assert_int_equal(c.s->ops->poll(c.s), 0);
+	inject_opt(&c, 0, c.iss + 1, TH_RST | TH_ACK, 0, NULL, 0, NULL, 0);
+	expect_none(&c);
+	assert_int_equal(c.s->sk->sk_err, ECONNREFUSED);
+	assert_int_equal(c.s->ops->poll(c.s), SOCK_POLLOUT | SOCK_POLLERR | SOCK_POLLHUP | SOCK_POLLIN);
+	conn_free(&c);
+
+	conn_connect(e, &c, &PLAIN);
+	assert_int_equal(c.s->ops->poll(c.s), SOCK_POLLOUT);
+	assert_int_equal(c.s->ops->shutdown(c.s, SHUT_WR), 0);
+	drain(e->dev);
+	assert_int_equal(c.s->ops->poll(c.s), SOCK_POLLOUT);	/* a write: EPIPE at once */
+	conn_free(&c);
+}
+
+/* ------------------------------------------------------------------------- */
 /* TCP_CONGESTION */
 
 static void test_congestion(void **state)
@@ -464,6 +491,7 @@ int main(void)
 		TCP_TEST(test_keepalive_intvl_cnt),
 		TCP_TEST(test_keepalive_user_timeout),
 		TCP_TEST(test_rcvlowat),
+		TCP_TEST(test_poll_connect_end),
 		TCP_TEST(test_congestion),
 		TCP_TEST(test_info),
 		TCP_TEST(test_info_bytes_wrap),
