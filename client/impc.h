@@ -14,7 +14,10 @@
  *   bind, listen  "bind ADDR PORT", "announce ADDR PORT BACKLOG"
  *   accept        open N/listen: the ctl of a new socket M; open M/data
  *   getsockname   read N/local, N/remote
- *   setsockopt    keepalive, nodelay, rcvbuf, sndbuf, ttl, tos
+ *   setsockopt    keepalive, keepidle, keepintvl, keepcnt, usertimeout,
+ *                 maxseg, rcvlowat, congestion, nodelay, rcvbuf, sndbuf,
+ *                 ttl, tos
+ *   getsockopt    TCP_INFO and the TCP options: N/info, one read
  *   SO_ERROR      N/status and N/err
  *   send, recv... the flags (MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL,
  *                 MSG_NOSIGNAL), and UDP addresses through "headers"
@@ -120,7 +123,7 @@ struct sk {
 	struct sockaddr_in bound, peer;
 	/* options, as set */
 	int reuseaddr, reuseport, keepalive, nodelay, rcvbuf, sndbuf, ttl, tos;
-	int broadcast, keepidle, keepintvl, keepcnt, oobinline, priority;
+	int broadcast, keepidle, keepintvl, keepcnt, oobinline, priority, rcvlowat;
 	struct linger linger;
 	struct timeval rcvtimeo, sndtimeo;
 	char lasterr[200];	/* the err text SO_ERROR reported last */

@@ -393,19 +393,50 @@ static void sk_drop_own(struct sk *sk, int *slot)
 		real_close(fd);
 }
 
+/* linger_wait: SO_LINGER with a time: the close waits, that long at
+ * most, until the peer has acknowledged what was queued and the FIN (the
+ * state has left Finwait1, Closing and Last_ack), as Linux's does
+ * (sk_stream_wait_close), blocking socket or not.  Our ctl, still open,
+ * keeps the socket's number from going to another socket meanwhile. */
+static void linger_wait(struct sk *sk)
+{
+	struct timespec t, step = { 0, 5 * 1000 * 1000 };
+	char word[32];
+	long long end;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	end = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000 + (long long)sk->linger.l_linger * 1000;
+	for (;;) {
+		if (sk_status(sk, word, sizeof(word), NULL, 0) < 0 ||
+		    (strcmp(word, "Finwait1") && strcmp(word, "Closing") && strcmp(word, "Last_ack")))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((long long)t.tv_sec * 1000 + t.tv_nsec / 1000000 >= end)
+			return;
+		nanosleep(&step, NULL);
+	}
+}
+
 /* sk_last: no descriptor of this process refers to the socket any more.
  * Close it as close(2) would, unless another process still has it (fork,
  * exec, vfork), and let our own descriptors go. */
 static void sk_last(struct sk *sk)
 {
 	bool hang = sk->linger.l_onoff && sk->linger.l_linger == 0;
+	/* Linux does not wait in an exiting process (PF_EXITING). */
+	bool wait = sk->linger.l_onoff && sk->linger.l_linger > 0 && !exiting && sk->proto == P_TCP;
 
 	/* Our non-blocking twin is a file of the socket too: it goes first,
 	 * so that others_hold finds only other processes' descriptors. */
 	sk_drop_own(sk, &sk->nb);
-	if ((!(sk->flags & F_AUTOCLOSE) || hang) &&
-	    (!(sk->flags & F_SHARED) || !sk->path || !others_hold(sk->path)))
+	if ((!(sk->flags & F_AUTOCLOSE) || hang || wait) &&
+	    (!(sk->flags & F_SHARED) || !sk->path || !others_hold(sk->path))) {
+		int e = errno;
 		ctl_cmd(sk, false, hang ? "hangup" : "close");
+		if (wait)
+			linger_wait(sk);
+		errno = e;
+	}
 	sk_drop_own(sk, &sk->ctl);
 	sk_free(sk);
 }
