@@ -2,6 +2,7 @@
 #
 #     bench_enter_ns "$@"      # first: re-exec in a fresh network + mount namespace
 #     bench_imp_start [ARGS]   # impfs -f --tap imp0 --addr 10.0.0.2/24 ARGS $MNT
+#     bench_imp_stop           # SIGTERM, wait, unmount
 #     bench_veth               # netns $PEER_NS: 10.9.0.2 on a veth, our end 10.9.0.1
 #     bench_bg CMD...          # a background job, killed at exit (BG_PID)
 #     bench_row NAME IMP KERNEL RATIO [TARGET]
@@ -100,6 +101,17 @@ bench_imp_start() {
 	fi
 	ip addr add "$PEER/24" dev imp0
 	ip link set imp0 up
+}
+
+# bench_imp_stop: SIGTERM the daemon (it resets its connections and
+# unmounts), at most 10 s, then SIGKILL; $MNT is removed.
+bench_imp_stop() {
+	[[ -n $IMP_PID ]] || return 0
+	kill -TERM "$IMP_PID" 2>/dev/null || true
+	wait_until 10 eval "! is_alive $IMP_PID" || kill -KILL "$IMP_PID" 2>/dev/null || true
+	wait "$IMP_PID" 2>/dev/null || true
+	umount_hard "$MNT"
+	IMP_PID=
 }
 
 bench__ready() { ! is_alive "$IMP_PID" || timeout 2 cat "$MNT/ipifc/0/status" >/dev/null 2>&1; }
