@@ -638,7 +638,7 @@ static void show_addr(struct strbuf *sb, const struct sockaddr_in *a)
 void show_conv_file(struct strbuf *sb, struct conv *c, int type)
 {
 	struct sockaddr_in a;
-	char buf[1024];
+	char buf[2048];	/* info: ~60 keys, up to 20 digits each */
 
 	switch (type) {
 	case Qlocal:

@@ -16,7 +16,7 @@ static int setopt(struct conn *c, enum sockopt opt, int val)
 /* info_num: the value of KEY in the socket's info line (-1: absent). */
 static long long info_num(struct socket *s, const char *key)
 {
-	char line[1024], pat_[64];
+	char line[2048], pat_[64];
 	const char *p;
 
 	assert_non_null(s->ops->info);
@@ -386,7 +386,7 @@ static void test_congestion(void **state)
 {
 	struct env *e = *state;
 	struct conn c;
-	char line[1024];
+	char line[2048];
 
 	assert_int_equal(tcp_ca_find("reno"), 0);
 	assert_int_equal(tcp_ca_find("cubic"), -ENOENT);
