@@ -33,12 +33,24 @@ struct ethhdr {
 /* Interface counters, one "Name: value" line each in ipifc/N/stats. */
 #define DEVSTATS(X) X(RxFrames) X(RxBytes) X(RxRunts) X(RxUnknownType) \
 	X(RxOtherHost) X(RxDropped) X(TxFrames) X(TxBytes) X(TxErrors) \
-	X(FaultDrops) X(FaultDups) X(FaultReorders) X(FaultCorrupts)
+	X(FaultDrops) X(FaultDups) X(FaultReorders) X(FaultCorrupts) \
+	X(RxGsoFrames) X(RxCsumOffloaded) X(RxBadVnetHdr) X(RxBadGso) \
+	X(TxGsoFrames) X(TxCsumOffloaded) X(GsoSegments)
 struct devstats {
 #define X(n) uint64_t n;
 	DEVSTATS(X)
 #undef X
 };
+
+/* What a device does for the stack (Linux's netdev_features_t).  Without
+ * a feature, dev_queue_xmit does the work in software first. */
+#define NETIF_F_HW_CSUM 0x1u	/* fills a CHECKSUM_PARTIAL checksum */
+#define NETIF_F_TSO 0x2u	/* cuts SKB_GSO_TCPV4 packets */
+#define NETIF_F_RXCSUM 0x4u	/* says when a received checksum is known good */
+#define NETIF_F_GRO_HW 0x8u	/* hands over TCP super-frames it received */
+#define NETIF_F_OFFLOADS (NETIF_F_HW_CSUM | NETIF_F_TSO | NETIF_F_RXCSUM | NETIF_F_GRO_HW)
+/* The largest IPv4 packet a GSO packet may be: the IP length field's. */
+#define GSO_MAX_SIZE 65535u
 
 struct net_device_ops {
 	/* Takes ownership of skb (a whole Ethernet frame) and sends it.
@@ -60,6 +72,7 @@ struct net_device {
 	uint8_t dev_addr[ETH_ALEN];
 	unsigned int mtu;
 	bool up;
+	unsigned int features;		/* NETIF_F_* */
 	const struct net_device_ops *netdev_ops;
 	struct devstats stats;
 	struct in_ifaddr ifa[IFA_MAX];
@@ -99,6 +112,31 @@ int dev_queue_xmit(struct sk_buff *skb);
 void netif_receive_skb_core(struct sk_buff *skb);
 void dev_xmit_core(struct sk_buff *skb);
 void dev_set_mtu(struct net_device *dev, unsigned int mtu);
+
+/* gso.c: software segmentation and checksums, for what a device lacks. */
+int skb_checksum_help(struct sk_buff *skb);
+struct sk_buff *skb_gso_segment(struct sk_buff *skb, unsigned int *nsegs);
+
+/* virtio_net.c: the header a TAP device with IFF_VNET_HDR puts before
+ * each frame (Linux's include/linux/virtio_net.h). */
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;	/* little-endian */
+} __attribute__((packed));
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_UDP 3
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#define VIRTIO_NET_HDR_GSO_ECN 0x80
+int virtio_net_hdr_to_skb(struct sk_buff *skb, const struct virtio_net_hdr *h);
+void virtio_net_hdr_from_skb(const struct sk_buff *skb, struct virtio_net_hdr *h);
+/* netif_receive_vnet: a frame read with its header; checks the header
+ * (hostile like any byte) and receives the frame, or drops and counts. */
+void netif_receive_vnet(struct sk_buff *skb, size_t vnet_len);
 
 /* eth.c */
 uint16_t eth_type_trans(struct sk_buff *skb, struct net_device *dev);

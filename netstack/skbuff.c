@@ -42,6 +42,11 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->network_header = skb->network_header;
 	n->transport_header = skb->transport_header;
 	n->tstamp = skb->tstamp;
+	n->ip_summed = skb->ip_summed;
+	n->csum_start = skb->csum_start;
+	n->csum_offset = skb->csum_offset;
+	n->gso_type = skb->gso_type;
+	n->gso_size = skb->gso_size;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	return n;
 }

@@ -25,9 +25,32 @@ struct sk_buff {
 	uint8_t pkt_type;
 	uint16_t mac_header, network_header, transport_header; /* offsets from head */
 	uint64_t tstamp;		/* µs, when it arrived or was made */
+	/* Checksum offload, as Linux's ip_summed: NONE, the stack checks
+	 * (or computed) every checksum itself; UNNECESSARY, the device
+	 * vouched for the transport checksum; PARTIAL, the transport
+	 * checksum field holds only the pseudo-header sum and the bytes from
+	 * csum_start (offset from head) on are still to be summed into the
+	 * field at csum_start + csum_offset, by the device or by
+	 * skb_checksum_help.  A PARTIAL packet received came from the host's
+	 * own kernel, never from a wire, and is trusted as UNNECESSARY. */
+	uint8_t ip_summed;
+	uint16_t csum_start, csum_offset;
+	/* Segmentation offload: a packet larger than the MTU that stands for
+	 * gso_size-byte segments, cut by the device (TSO) or skb_gso_segment. */
+	uint8_t gso_type;		/* SKB_GSO_* */
+	uint16_t gso_size;		/* payload bytes per segment, 0 if not GSO */
 	/* Scratch space owned by whichever layer holds the skb (like Linux's cb). */
 	_Alignas(8) unsigned char cb[48];
 };
+
+enum { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_PARTIAL };
+enum { SKB_GSO_NONE, SKB_GSO_TCPV4, SKB_GSO_UDP_L4 };
+
+static inline int skb_is_gso(const struct sk_buff *skb) { return skb->gso_size != 0; }
+static inline int skb_csum_unnecessary(const struct sk_buff *skb)
+{
+	return skb->ip_summed != CHECKSUM_NONE;
+}
 
 struct sk_buff_head {
 	struct sk_buff *next, *prev;	/* circular, head is the sentinel */
