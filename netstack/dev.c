@@ -61,19 +61,45 @@ static int dev_xmit_one(struct sk_buff *skb)
 	int err;
 
 	dev_run_taps(dev, skb, TAP_TX);
+	bool gso = skb_is_gso(skb), partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	err = dev->netdev_ops->ndo_start_xmit(skb, dev);
 	if (err) {
 		dev->stats.TxErrors++;
 		return err;
 	}
+	dev->stats.TxGsoFrames += gso;
+	dev->stats.TxCsumOffloaded += partial;
 	dev->stats.TxFrames++;
 	dev->stats.TxBytes += len;
 	return 0;
 }
 
+/* netif_receive_one: one frame on to the protocols, through the link
+ * impairment when there is one.  The impairment acts on frames as a wire
+ * carries them, so what it may corrupt is first given a real checksum,
+ * which the stack then checks. */
+static void netif_receive_one(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+
+	if (dev->fault) {
+		if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+			dev->stats.RxBadVnetHdr++;
+			kfree_skb(skb);
+			return;
+		}
+		skb->ip_summed = CHECKSUM_NONE;
+		fault_apply(dev, skb, TAP_RX, netif_receive_skb_core);
+	} else {
+		netif_receive_skb_core(skb);
+	}
+}
+
 /* netif_receive_skb takes a received frame (data at the Ethernet header,
- * skb->dev set) and hands it to the protocol that registered its type,
- * through the link impairment when there is one. */
+ * skb->dev set) and hands it to the protocol that registered its type.
+ * A TCP super-frame goes up whole (the stack takes any segment size); a
+ * UDP one is cut into its datagrams, and any is cut into wire frames for
+ * the link impairment. */
 void netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
@@ -81,10 +107,21 @@ void netif_receive_skb(struct sk_buff *skb)
 	dev->stats.RxFrames++;
 	dev->stats.RxBytes += skb->len;
 	skb->tstamp = dev->net->now;
-	if (dev->fault)
-		fault_apply(dev, skb, TAP_RX, netif_receive_skb_core);
-	else
-		netif_receive_skb_core(skb);
+	if (skb_is_gso(skb) && (skb->gso_type != SKB_GSO_TCPV4 || dev->fault)) {
+		unsigned int n;
+		struct sk_buff *seg = skb_gso_segment(skb, &n);
+		if (!seg)
+			dev->stats.RxBadGso++;
+		kfree_skb(skb);
+		while (seg) {
+			struct sk_buff *next = seg->next;
+			seg->next = NULL;
+			netif_receive_one(seg);
+			seg = next;
+		}
+		return;
+	}
+	netif_receive_one(skb);
 }
 
 void netif_receive_skb_core(struct sk_buff *skb)
@@ -113,16 +150,53 @@ void netif_receive_skb_core(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
-/* dev_queue_xmit sends a finished frame (data at the Ethernet header). */
-int dev_queue_xmit(struct sk_buff *skb)
+/* dev_xmit_prepared: a frame the device can take as it is, but for a
+ * checksum it cannot fill, through the impairment if there is one. */
+static int dev_xmit_prepared(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 
+	if (skb->ip_summed == CHECKSUM_PARTIAL &&
+	    (!(dev->features & NETIF_F_HW_CSUM) || dev->fault) && skb_checksum_help(skb)) {
+		dev->stats.TxErrors++;
+		kfree_skb(skb);
+		return -EINVAL;
+	}
 	if (dev->fault) {
 		fault_apply(dev, skb, TAP_TX, dev_xmit_core);
 		return 0;	/* what the wire does to it is not the sender's error */
 	}
 	return dev_xmit_one(skb);
+}
+
+/* dev_queue_xmit sends a finished frame (data at the Ethernet header),
+ * cutting a GSO frame into segments first when the device cannot, or
+ * when the impairment must see the frames a wire would carry. */
+int dev_queue_xmit(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct sk_buff *seg;
+	unsigned int n;
+	int err = 0;
+
+	if (!skb_is_gso(skb) || ((dev->features & NETIF_F_TSO) && !dev->fault))
+		return dev_xmit_prepared(skb);
+	seg = skb_gso_segment(skb, &n);
+	kfree_skb(skb);
+	if (!seg) {
+		dev->stats.TxErrors++;
+		return -ENOBUFS;
+	}
+	while (seg) {
+		struct sk_buff *next = seg->next;
+		int e;
+		seg->next = NULL;
+		e = dev_xmit_prepared(seg);
+		if (e && !err)
+			err = e;
+		seg = next;
+	}
+	return err;
 }
 
 void dev_xmit_core(struct sk_buff *skb)

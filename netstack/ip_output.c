@@ -80,7 +80,7 @@ int ip_finish_output(struct net *net, struct sk_buff *skb, const struct rtable *
 		skb_queue_tail(&net->backlog, skb);
 		return 0;
 	}
-	if (skb->len > rt->dev->mtu)
+	if (skb->len > rt->dev->mtu && !skb_is_gso(skb))
 		return ip_fragment(net, skb, rt);
 	return neigh_output(rt->dev, rt->nexthop, skb);
 }

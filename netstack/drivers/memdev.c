@@ -7,6 +7,7 @@
 struct memdev {
 	struct net_device dev;
 	struct sk_buff_head tx;
+	bool in_batch;
 };
 
 static int memdev_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -51,13 +52,42 @@ struct net_device *memdev_create(struct net *net, const uint8_t mac[ETH_ALEN], u
 
 void memdev_inject(struct net_device *dev, const void *frame, size_t len)
 {
-	struct sk_buff *skb = alloc_skb((unsigned int)len);
+	memdev_inject_vnet(dev, NULL, 0, frame, len);
+}
+
+void memdev_inject_vnet(struct net_device *dev, const void *hdr, size_t hdrlen,
+			const void *frame, size_t len)
+{
+	struct sk_buff *skb = alloc_skb((unsigned int)(hdrlen + len));
 
 	if (!skb)
 		return;
+	if (hdrlen)
+		memcpy(skb_put(skb, (unsigned int)hdrlen), hdr, hdrlen);
 	memcpy(skb_put(skb, (unsigned int)len), frame, len);
 	skb->dev = dev;
-	netif_receive_skb(skb);
+	if (hdr)
+		netif_receive_vnet(skb, sizeof(struct virtio_net_hdr));
+	else
+		netif_receive_skb(skb);
+	if (!((struct memdev *)dev)->in_batch)
+		net_rx_complete(dev->net);
+}
+
+void memdev_batch_begin(struct net_device *dev)
+{
+	((struct memdev *)dev)->in_batch = true;
+}
+
+void memdev_batch_end(struct net_device *dev)
+{
+	((struct memdev *)dev)->in_batch = false;
+	net_rx_complete(dev->net);
+}
+
+void memdev_set_features(struct net_device *dev, unsigned int features)
+{
+	dev->features = features;
 }
 
 struct sk_buff *memdev_pop(struct net_device *dev)
