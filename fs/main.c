@@ -25,7 +25,7 @@
 #include "fault.h"
 
 struct options {
-	bool foreground, debug;
+	bool foreground, debug, no_offload;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
 	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
@@ -52,7 +52,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
-	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [-o FUSE-OPTION] MOUNTPOINT\n", f);
+	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
+	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
 static unsigned long parse_num(const char *opt, const char *s, unsigned long min, unsigned long max)
@@ -70,7 +71,7 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
-	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_HELP };
+	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -82,6 +83,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "msl", required_argument, 0, OPT_MSL },
 		{ "fault", required_argument, 0, OPT_FAULT },
 		{ "syn-retries", required_argument, 0, OPT_SYNRETRIES },
+		{ "no-offload", no_argument, 0, OPT_NOOFFLOAD },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0 }
 	};
@@ -113,6 +115,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MSL: o->msl_ms = parse_num("--msl", optarg, 1, 3600000); break;
 		case OPT_FAULT: o->fault = optarg; break;
 		case OPT_SYNRETRIES: o->syn_retries = (unsigned int)parse_num("--syn-retries", optarg, 1, 20); break;
+		case OPT_NOOFFLOAD: o->no_offload = true; break;
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
 		default:
@@ -185,7 +188,8 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		die("--gateway: \"%s\" is not a dotted IPv4 address", o->gateway);
 	if (o->gateway && !o->addr)
 		die("--gateway needs --addr: the gateway must be on the stack's own network");
-	fs->dev = tap_create(&fs->net, o->tap, o->netns, mac, o->mtu, err, sizeof(err));
+	fs->dev = tap_create(&fs->net, o->tap, o->netns, mac, o->mtu, !o->no_offload,
+			     err, sizeof(err));
 	if (!fs->dev)
 		die("%s", err);
 	if (o->addr) {
