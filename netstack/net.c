@@ -51,6 +51,12 @@ void net_process_backlog(struct net *net)
 
 	while (budget-- > 0 && (skb = skb_dequeue(&net->backlog)) != NULL)
 		ip_rcv(skb, skb->dev, NULL);
+	net_rx_complete(net);
+}
+
+void net_rx_complete(struct net *net)
+{
+	tcp_flush_acks(net);
 }
 
 /* xorshift64*: fast, and seeded from getrandom by the daemon.  Not for

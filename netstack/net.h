@@ -59,6 +59,8 @@ struct net {
 	uint64_t tcp_challenge_tokens, tcp_challenge_last;
 	uint64_t tcp_msl;		/* µs; TIME_WAIT is twice this */
 	unsigned int tcp_syn_retries, tcp_retries;
+	/* Connections owed an ACK at the end of the receive batch. */
+	struct tcp_sock *tcp_ack_queue;
 	/* Sockets with a wakeup to deliver (see sock.h). */
 	struct socket *wake_head, *wake_tail;
 	/* Where protocol events go; mask selects classes. */
@@ -72,6 +74,10 @@ void net_cleanup(struct net *net);
 /* net_advance sets the clock and runs the timers that are due. */
 void net_advance(struct net *net, uint64_t now);
 void net_process_backlog(struct net *net);
+/* net_rx_complete: a driver read a batch of frames and handed them all
+ * up; what is owed once per batch (ACKs, as GRO and delayed ACK give
+ * Linux) goes out now. */
+void net_rx_complete(struct net *net);
 uint32_t net_random(struct net *net);
 void net_log(struct net *net, unsigned int cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -133,6 +133,9 @@ struct tcp_sock {
 	/* acknowledgement */
 	uint32_t ack_pending;		/* bytes received and not yet ACKed */
 	bool ack_now;
+	/* On net's list of ACKs to send when the receive batch is over. */
+	bool ack_queued;
+	struct tcp_sock *ack_next;
 	/* settings */
 	bool nodelay;
 	bool sws_override;		/* the persist timer says: fill the small window */
@@ -193,6 +196,8 @@ struct tcp_sock *tcp_create_child(struct sock *parent);
 void tcp_write_xmit(struct sock *sk);
 void tcp_send_ack(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
+void tcp_flush_acks(struct net *net);
+void tcp_ack_dequeue(struct tcp_sock *tp);
 void tcp_send_syn(struct sock *sk);
 void tcp_send_synack(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);

@@ -103,6 +103,8 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 		return;
 	}
 	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	if (tp->user_mss && tp->user_mss < tp->advmss)
+		tp->advmss = tp->user_mss;	/* TCP_MAXSEG on the listener: the SYN-ACK says it */
 	tp->irs = cb->seq;
 	tp->rcv_nxt = cb->seq + 1;
 	tp->iss = tcp_isn(net, sk->inet_saddr, sk->inet_sport, sk->inet_daddr, sk->inet_dport);
@@ -112,7 +114,7 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	tp->max_window = tp->snd_wnd;
 	tp->snd_wl1 = cb->seq;
 	tp->snd_wl2 = tp->iss;
-	tp->ts_offset = net_random(net);
+	tp->ts_offset = tcp_ts_off(net, sk->inet_saddr, sk->inet_daddr);
 	tp->rtt_start = net->now;	/* the SYN-ACK's round trip is the first sample */
 	tp->rcv_wscale = 0;
 	tcp_negotiate(tp, &cb->opt, true);
@@ -385,11 +387,15 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 			/* Grow only a window that was in use (RFC 7661): an
 			 * application that sends little must not earn a
 			 * window it never tested. */
+			/* Byte counting (RFC 3465) without its L limit, as
+			 * Linux does: one ACK may cover a whole 64 KB
+			 * super-frame the peer's GRO or TSO made of 45
+			 * segments, and must count as 45. */
 			tp->dupacks = 0;
 			if (tp->cwnd < tp->ssthresh)
-				tp->cwnd += acked < 2u * tp->mss ? acked : 2u * tp->mss;	/* RFC 3465 L=2 */
+				tp->cwnd += acked;
 			else
-				tp->cwnd += (uint32_t)((uint64_t)tp->mss * tp->mss / tp->cwnd) + 1;
+				tp->cwnd += (uint32_t)((uint64_t)tp->mss * acked / tp->cwnd) + 1;
 		} else {
 			tp->dupacks = 0;
 		}
@@ -596,7 +602,9 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		st->InErrs++;
 		goto drop;
 	}
-	if (csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
+	/* The device may have checked it already (or it never left the host). */
+	if (!skb_csum_unnecessary(skb) &&
+	    csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
 					 csum_partial(skb->data, skb->len, 0))) != 0) {
 		st->InCsumErrors++;
 		st->InErrs++;

@@ -45,8 +45,22 @@ uint32_t tcp_select_window(struct sock *sk)
 	return wnd >> tp->rcv_wscale;
 }
 
+/* tcp_gso_max: the most data one call of tcp_transmit may carry, whole
+ * segments of mss that with every header fit the IPv4 length field. */
+static uint32_t tcp_gso_max(const struct tcp_sock *tp)
+{
+	uint32_t hdrs = 20 + 20 + (tp->tstamp_ok ? TCPOLEN_TS : 0);
+	uint32_t segs = (GSO_MAX_SIZE - hdrs) / tp->mss;
+
+	return segs * tp->mss;
+}
+
 /* tcp_transmit sends one segment: len bytes of the send ring from seq (0
- * for none), with flags.  SYN segments carry the handshake options. */
+ * for none), with flags.  SYN segments carry the handshake options.  Data
+ * longer than mss goes as one GSO packet of mss-sized segments, which the
+ * device (or dev_queue_xmit) cuts, each with these headers and the flags
+ * FIN and PSH on the last only; the peer sees segments of mss.  The
+ * checksum is left partial, for the device or dev_queue_xmit to fill. */
 static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -68,6 +82,7 @@ static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t fla
 	skb = ip_alloc_skb((unsigned int)sizeof(*th) + optlen + len);
 	if (!skb)
 		return -ENOBUFS;
+	skb_reset_transport_header(skb);
 	th = (struct tcphdr *)skb_put(skb, (unsigned int)sizeof(*th) + optlen);
 	opt = (unsigned char *)(th + 1);
 	if (syn) {
@@ -104,16 +119,24 @@ static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t fla
 	th->flags = flags;
 	th->window = htons((uint16_t)wnd);
 	th->urg_ptr = 0;
-	th->check = 0;
-	th->check = csum_fold(csum_tcpudp_nofold(sk->inet_saddr, sk->inet_daddr, skb->len,
-						 IPPROTO_TCP, csum_partial(skb->data, skb->len, 0)));
+	/* The pseudo-header sum, not complemented: what a device adds the
+	 * rest to (CHECKSUM_PARTIAL). */
+	th->check = (uint16_t)~csum_fold(csum_tcpudp_nofold(sk->inet_saddr, sk->inet_daddr,
+							    skb->len, IPPROTO_TCP, 0));
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb->transport_header;
+	skb->csum_offset = 16;
+	if (len > tp->mss) {
+		skb->gso_type = SKB_GSO_TCPV4;
+		skb->gso_size = tp->mss;
+	}
 	if (flags & TH_ACK) {
 		tp->ack_pending = 0;
 		tp->ack_now = false;
 		tp->last_ack_sent = tp->rcv_nxt;
 		del_timer(&net->timers, &tp->delack_timer);
 	}
-	net->tcpstats.OutSegs++;
+	net->tcpstats.OutSegs += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
 	if (flags & TH_RST)
 		net->tcpstats.OutRsts++;
 	return ip_build_xmit(net, skb, sk->inet_saddr, sk->inet_daddr, IPPROTO_TCP,
@@ -160,7 +183,15 @@ void tcp_write_xmit(struct sock *sk)
 			}
 			break;
 		}
-		len = unsent < tp->mss ? unsent : tp->mss;
+		/* As much as the windows let out at once, in whole segments
+		 * but for the last of the data (one GSO packet). */
+		len = unsent < tcp_gso_max(tp) ? unsent : tcp_gso_max(tp);
+		if (len > room && room >= tp->mss)
+			len = room - room % tp->mss;
+		/* A short last segment behind full ones would be in flight
+		 * with them: Nagle holds it back, as it would a lone one. */
+		if (len > tp->mss && (len < unsent || (!tp->nodelay && !tp->fin_queued)))
+			len -= len % tp->mss;
 		if (len > room) {
 			/* Sender silly window avoidance: wait for a window
 			 * worth sending, unless it is half the most ever
@@ -182,8 +213,9 @@ void tcp_write_xmit(struct sock *sk)
 			}
 		}
 		if (before(tp->snd_nxt, tp->snd_max)) {
-			net->tcpstats.RetransSegs++;
-			tp->total_retrans++;
+			uint32_t segs = (len + tp->mss - 1) / tp->mss;
+			net->tcpstats.RetransSegs += segs ? segs : 1;
+			tp->total_retrans += segs ? segs : 1;
 		} else if (!tp->rtt_timing && !tp->tstamp_ok) {
 			tp->rtt_timing = true;
 			tp->rtt_seq = tp->snd_nxt;
@@ -218,20 +250,62 @@ void tcp_send_ack(struct sock *sk)
 }
 
 /* Delayed ACK (RFC 1122 §4.2.3.2, RFC 9293 §3.8.6.3): at least every
- * second full-sized segment, and within TCP_DELACK_US. */
+ * second full-sized segment, and within TCP_DELACK_US.  The ACK a
+ * segment earns waits for the end of the receive batch, so that the
+ * segments of one batch get one ACK, as GRO gives Linux; by then a
+ * segment we send may have carried it. */
 void tcp_send_delayed_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
 
 	/* A full segment from the peer carries advmss less our options. */
 	uint32_t full = tp->advmss - (tp->tstamp_ok ? 12u : 0u);
 
-	if (tp->ack_now || tp->ack_pending >= 2u * full) {
+	if (tp->ack_now) {
 		tcp_send_ack(sk);
 		return;
 	}
+	if (tp->ack_pending >= 2u * full) {
+		if (!tp->ack_queued) {
+			tp->ack_queued = true;
+			tp->ack_next = net->tcp_ack_queue;
+			net->tcp_ack_queue = tp;
+		}
+		return;
+	}
 	if (!timer_pending(&tp->delack_timer))
-		mod_timer(&sk->net->timers, &tp->delack_timer, sk->net->now + TCP_DELACK_US);
+		mod_timer(&net->timers, &tp->delack_timer, net->now + TCP_DELACK_US);
+}
+
+void tcp_ack_dequeue(struct tcp_sock *tp)
+{
+	struct tcp_sock **pp;
+
+	if (!tp->ack_queued)
+		return;
+	for (pp = &tp->sk.net->tcp_ack_queue; *pp; pp = &(*pp)->ack_next)
+		if (*pp == tp) {
+			*pp = tp->ack_next;
+			break;
+		}
+	tp->ack_queued = false;
+	tp->ack_next = NULL;
+}
+
+/* tcp_flush_acks: the receive batch is over; every connection still owed
+ * an ACK gets one. */
+void tcp_flush_acks(struct net *net)
+{
+	struct tcp_sock *tp;
+
+	while ((tp = net->tcp_ack_queue) != NULL) {
+		net->tcp_ack_queue = tp->ack_next;
+		tp->ack_queued = false;
+		tp->ack_next = NULL;
+		if (tp->ack_pending && tp->sk.sk_state != TCP_CLOSED)
+			tcp_send_ack(&tp->sk);
+	}
 }
 
 void tcp_send_syn(struct sock *sk)

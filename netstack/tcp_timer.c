@@ -29,6 +29,7 @@ void tcp_clear_timers(struct tcp_sock *tp)
 	del_timer(b, &tp->delack_timer);
 	del_timer(b, &tp->persist_timer);
 	del_timer(b, &tp->keepalive_timer);
+	tcp_ack_dequeue(tp);
 	/* the TIME_WAIT timer may be what frees an orphan: tcp_done keeps it */
 }
 

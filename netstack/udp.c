@@ -193,7 +193,7 @@ static void udp_rcv(struct sk_buff *skb)
 	}
 	skb_trim(skb, ulen);
 	/* A zero checksum means the sender computed none (RFC 768). */
-	if (uh->check && csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, ulen, IPPROTO_UDP,
+	if (uh->check && !skb_csum_unnecessary(skb) && csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, ulen, IPPROTO_UDP,
 						       csum_partial(skb->data, ulen, 0))) != 0) {
 		st->InCsumErrors++;
 		goto error;
