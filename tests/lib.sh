@@ -25,6 +25,9 @@ case $IMP_BUILD_DIR in
 *) IMP_BUILD_DIR=$IMP_REPO/$IMP_BUILD_DIR ;;
 esac
 : "${IMPFS:=$IMP_BUILD_DIR/impfs}"
+# IMP_IMPFS_ARGS: words added to every imp_start (run-all.sh --no-offload
+# sets it to --no-offload, so every test also runs without TAP offloads).
+: "${IMP_IMPFS_ARGS:=}"
 IMP_PY=/usr/bin/python3          # Debian's python, the one with scapy
 IMP_TEST=$(basename "${BASH_SOURCE[-1]}" .sh)
 
@@ -299,7 +302,7 @@ imp_start() {
 	# A script's background jobs start with SIGINT ignored; give impfs the
 	# disposition it would have when started from a terminal.
 	env --default-signal=INT,QUIT "$IMPFS" -f --tap "$IMP_TAP" --addr "$IMP_ADDR/$IMP_PREFIX" \
-		"${nsargs[@]}" "$@" "$MNT" >"$IMP_LOG" 2>&1 </dev/null &
+		"${nsargs[@]}" $IMP_IMPFS_ARGS "$@" "$MNT" >"$IMP_LOG" 2>&1 </dev/null &
 	IMP_PID=$!
 	local end=$(($(now_ms) + 5000))
 	while is_alive "$IMP_PID" && ! timeout 2 cat "$MNT/ipifc/0/status" >/dev/null 2>&1 &&

@@ -156,9 +156,11 @@ if ((have_dup)); then
 	check_ge "nft: the egress rule duplicated frames to the stack" "${hits[2]:-}" 1
 fi
 check_ge "nft: the stack retransmitted (RetransSegs)" $(($(tcp_stat RetransSegs) - retrans0)) 1
-if ((have_egress)); then
-	check_ge "nft: the kernel retransmitted (its Tcp RetransSegs)" $(($(kernel_snmp Tcp RetransSegs) - kretrans0)) 1
-fi
+# No check that the kernel retransmitted: a packet its own egress chain drops
+# fails dev_queue_xmit, and TCP sends it again as unsent data, not as a
+# retransmission, so its RetransSegs may stay 0 (the sha256 above is the
+# proof the data got through).  The --fault part checks its retransmissions.
+note "nft: the kernel's Tcp RetransSegs went up by $(($(kernel_snmp Tcp RetransSegs) - kretrans0))"
 note "tcp stats: $(timeout 5 cat "$MNT/tcp/stats" | awk -F': *' '$2 != 0 { printf "%s=%s ", $1, $2 }')"
 check "nft: daemon alive" imp_alive
 tcp_kill_groups
