@@ -619,6 +619,10 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	cb->window = ntohs(th->window);
 	cb->len = skb->len - hlen;
 	cb->end_seq = cb->seq + cb->len + ((th->flags & TH_SYN) ? 1 : 0) + ((th->flags & TH_FIN) ? 1 : 0);
+	/* A super-frame from the device counts as the segments it was on
+	 * the wire (InSegs counts segments, as netstat users expect). */
+	if (skb->gso_size && cb->len > skb->gso_size)
+		st->InSegs += (cb->len - 1) / skb->gso_size;
 	if (tcp_parse_options(th, hlen, th->flags & TH_SYN, &cb->opt))
 		st->BadOptions++;
 	skb_reset_transport_header(skb);
