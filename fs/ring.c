@@ -16,7 +16,8 @@
 
 #define PCAP_RING (4u << 20)
 #define LOG_RING (256u << 10)
-#define PCAP_SNAPLEN 65535
+/* tcpdump's default: a 64 KB IP super-frame plus its Ethernet header fits. */
+#define PCAP_SNAPLEN 262144u
 
 enum { RING_PCAP, RING_LOG };
 
