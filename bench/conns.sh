@@ -58,7 +58,7 @@ for n in "$@"; do
 		bench_die "imp: the kernel holds $(established) established connections, want $n"
 	t0=$EPOCHREALTIME
 	timeout 60 ls "$MNT/tcp" >/dev/null
-	t_ls=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+	t_ls=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')
 	lines=$(timeout 60 ls "$MNT/tcp" | wc -l)
 	((lines == n + 2)) || bench_die "imp: ls $MNT/tcp lists $lines lines, want $((n + 2))"
 	rss1=$(bench_imp_rss_kb)
@@ -77,9 +77,9 @@ for n in "$@"; do
 		bench_die "kernel: the listener holds $(established) established connections, want $n"
 	sleep 0.5
 	slab1=$(slab_kb)
-	# timed inside the namespace (bash's time), so ip netns exec is not counted
-	{ read -r klines; read -r t_ss; } < <(ip netns exec "$PEER_NS" \
-		bash -c 'TIMEFORMAT=%3R; time (ss -tn | wc -l)' 2>&1)
+	# timed inside the namespace, so ip netns exec is not counted
+	{ read -r klines; read -r t_ss; } < <(ip netns exec "$PEER_NS" bash -c \
+		't0=$EPOCHREALTIME; ss -tn | wc -l; awk -v a="$t0" -v b="$EPOCHREALTIME" "BEGIN { printf \"%.4f\n\", b - a }"')
 	((klines >= n)) || bench_die "kernel: ss -tn lists $klines lines, want >= $n"
 	kmem=$(mb $(((slab1 - slab0) / 2)))
 	echo "kernel, $n connections: opened in $(awk '{ print $2 }' "$W/k.out") s;" \
