@@ -49,9 +49,11 @@
  *   socket.c   socket, connect, bind, listen, accept, names, shutdown
  *   fd.c       close, close_range, closefrom, dup*, fcntl: the table kept right
  *   sockopt.c  setsockopt, getsockopt, ioctl
- *   io.c       send and recv families, read and write, MSG_PEEK read-ahead
+ *   io.c       send and recv families, read and write, MSG_PEEK and bulk
+ *              read-ahead
  *   udp.c      datagrams: headers mode, one datagram out, one in
- *   poll.c     poll and select, told of the bytes MSG_PEEK read ahead
+ *   poll.c     poll and select, told of the bytes read ahead (MSG_PEEK, bulk);
+ *              epoll_ctl, which turns bulk read-ahead off
  *
  * Every file includes this one first: the two #undefs below must come
  * before any system header, in all of them alike.  The library is built
@@ -79,6 +81,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -110,7 +113,16 @@ enum {
 	F_HEADERS = 1 << 4,	/* udp: data carries the 52-byte header */
 	F_SHARED = 1 << 5,	/* another process may hold it (fork, exec) */
 	F_AUTOCLOSE = 1 << 6,	/* the daemon closes it on its last release */
+	F_EPOLL = 1 << 7,	/* in an epoll set: epoll would not see bytes read ahead */
 };
+
+/* Bulk read-ahead (io.c): a TCP receive of RA_MIN bytes or more, on a
+ * socket only this process reads and no epoll watches, reads up to RA_SIZE
+ * from the data file and keeps the rest for the next calls, so that a
+ * program reading 100 KB at a time (curl) costs the daemon one FUSE read
+ * per RA_SIZE instead of one read and one poll per 100 KB. */
+#define RA_MIN (16u << 10)
+#define RA_SIZE (1u << 19)
 
 struct sk {
 	int refs;		/* table entries + calls under way */
@@ -127,9 +139,11 @@ struct sk {
 	struct linger linger;
 	struct timeval rcvtimeo, sndtimeo;
 	char lasterr[200];	/* the err text SO_ERROR reported last */
-	/* MSG_PEEK: bytes (tcp) or one datagram (udp) read ahead */
+	/* MSG_PEEK and bulk read-ahead: bytes (tcp: peek[peekoff..+peeklen],
+	 * peekcap allocated) or one datagram (udp) read ahead */
 	char *peek;
-	size_t peeklen;
+	size_t peeklen, peekoff, peekcap;
+	bool ra_busy;		/* a thread is reading ahead into peek */
 	struct sockaddr_in peekfrom;
 };
 
@@ -244,6 +258,7 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(ssize_t, writev, (int, const struct iovec *, int)) \
 	X(int, ioctl, (int, unsigned long, ...)) \
 	X(int, poll, (struct pollfd *, nfds_t, int)) \
+	X(int, epoll_ctl, (int, int, int, struct epoll_event *)) \
 	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)) \
 	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *)) \
 	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))

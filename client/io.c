@@ -108,6 +108,118 @@ size_t iov_put(const struct iovec *iov, int iovcnt, const char *src, size_t len)
 	return done;
 }
 
+/* ---- bytes read ahead (MSG_PEEK, bulk read-ahead), TCP ---------------------- */
+
+/* Under lock: got bytes read ahead are taken. */
+static void peek_consume(struct sk *sk, size_t got)
+{
+	sk->peekoff += got;
+	sk->peeklen -= got;
+	if (sk->peeklen == 0)
+		sk->peekoff = 0;
+	sk_set_special(sk);
+}
+
+/* Under lock: the bytes read ahead moved to the front of the buffer and
+ * room made after them for extra more; false when there is no memory. */
+static bool peek_room(struct sk *sk, size_t extra)
+{
+	if (sk->peekoff) {
+		memmove(sk->peek, sk->peek + sk->peekoff, sk->peeklen);
+		sk->peekoff = 0;
+	}
+	if (sk->peeklen + extra > sk->peekcap) {
+		char *nbuf = realloc(sk->peek, sk->peeklen + extra);
+		if (!nbuf)
+			return false;
+		sk->peek = nbuf;
+		sk->peekcap = sk->peeklen + extra;
+	}
+	return true;
+}
+
+/* IMP_READAHEAD=0 in the environment turns bulk read-ahead off (to compare). */
+static int ra_enabled(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *v = getenv("IMP_READAHEAD");
+		on = !(v && !strcmp(v, "0"));
+	}
+	return on;
+}
+
+/* ra_wanted: whether a receive of want bytes reads ahead (RA_MIN in
+ * impc.h): a bulk read, on a socket no other process reads (F_SHARED) and
+ * no epoll watches (it would not see the bytes kept here). */
+static bool ra_wanted(const struct sk *sk, size_t want, int flags)
+{
+	return want >= RA_MIN && want < RA_SIZE && !(flags & (MSG_PEEK | MSG_WAITALL)) &&
+	       !(sk->flags & (F_SHARED | F_EPOLL)) && ra_enabled();
+}
+
+/* read_ahead: one read of up to RA_SIZE from rfd into the (empty) buffer;
+ * the count, 0 at the end, -errno, or -EBUSY when another thread is at it.
+ * The read is done with the buffer detached, outside the lock. */
+static ssize_t read_ahead(struct sk *sk, int rfd)
+{
+	char *buf;
+	size_t cap;
+	ssize_t n;
+	int e;
+
+	pthread_mutex_lock(&lock);
+	if (sk->ra_busy || sk->peeklen) {
+		pthread_mutex_unlock(&lock);
+		return -EBUSY;
+	}
+	sk->ra_busy = true;
+	buf = sk->peek;
+	cap = sk->peekcap;
+	sk->peek = NULL;
+	sk->peekcap = sk->peekoff = 0;
+	pthread_mutex_unlock(&lock);
+
+	if (cap < RA_SIZE) {
+		free(buf);
+		cap = RA_SIZE;
+		buf = malloc(cap);
+		if (!buf) {
+			pthread_mutex_lock(&lock);
+			sk->ra_busy = false;
+			pthread_mutex_unlock(&lock);
+			return -EBUSY;	/* no memory: read without */
+		}
+	}
+	n = real_read(rfd, buf, cap);
+	e = errno;
+
+	pthread_mutex_lock(&lock);
+	sk->ra_busy = false;
+	if (n > 0 && sk->peeklen == 0) {
+		free(sk->peek);
+		sk->peek = buf;
+		sk->peekcap = cap;
+		sk->peekoff = 0;
+		sk->peeklen = (size_t)n;
+		buf = NULL;
+	} else if (n > 0) {	/* a MSG_PEEK in another thread came between */
+		if (peek_room(sk, (size_t)n)) {
+			memcpy(sk->peek + sk->peeklen, buf, (size_t)n);
+			sk->peeklen += (size_t)n;
+		}
+	} else if (!sk->peek) {
+		sk->peek = buf;	/* keep the buffer for the next time */
+		sk->peekcap = cap;
+		buf = NULL;
+	}
+	sk_set_special(sk);
+	pthread_mutex_unlock(&lock);
+	free(buf);
+	return n < 0 ? -e : n;
+}
+
 /* sk_recv: one receive into iov.  from gets the sender (udp); *dglen the
  * datagram's full length when it did not fit. */
 static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcnt, int flags,
@@ -130,26 +242,25 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 		*from = sk->peer;
 	if (want == 0 && sk->proto == P_TCP)
 		return 0;
-	rfd = io_fd(sk, fd, flags, &nonblock);
-	if (rfd < 0)
-		return rfd;
-
-	if (sk->proto == P_UDP)
+	if (sk->proto == P_UDP) {
+		rfd = io_fd(sk, fd, flags, &nonblock);
+		if (rfd < 0)
+			return rfd;
 		return udp_recv(sk, rfd, nonblock, iov, iovcnt, flags, from, dglen);
+	}
 
-	/* TCP */
+	/* TCP.  Bytes read ahead are answered without a system call; the
+	 * descriptor to read is found (fcntl) only when there are none. */
+	rfd = -1;
 	for (;;) {
 		size_t got = 0;
 
 		pthread_mutex_lock(&lock);
 		if (sk->peeklen) {
 			if (!(flags & MSG_PEEK) || sk->peeklen >= want) {
-				got = iov_put(iov, iovcnt, sk->peek, sk->peeklen);
-				if (!(flags & MSG_PEEK)) {
-					memmove(sk->peek, sk->peek + got, sk->peeklen - got);
-					sk->peeklen -= got;
-					sk_set_special(sk);
-				}
+				got = iov_put(iov, iovcnt, sk->peek + sk->peekoff, sk->peeklen);
+				if (!(flags & MSG_PEEK))
+					peek_consume(sk, got);
 				pthread_mutex_unlock(&lock);
 				if (got == want || (flags & MSG_PEEK))
 					return (ssize_t)got;
@@ -175,6 +286,8 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 			}
 		}
 		pthread_mutex_unlock(&lock);
+		if (rfd < 0 && (rfd = io_fd(sk, fd, flags, &nonblock)) < 0)
+			return rfd;
 		if (flags & MSG_PEEK) {
 			/* Read ahead into the peek buffer, and answer from it. */
 			size_t have = sk->peeklen;
@@ -182,8 +295,12 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 			int pfd = rfd;
 			if (have) {	/* some already: take what more is there now */
 				pfd = sk_nb(sk);
-				if (pfd < 0)
-					return (ssize_t)iov_put(iov, iovcnt, sk->peek, have);
+				if (pfd < 0) {
+					pthread_mutex_lock(&lock);
+					n = (ssize_t)iov_put(iov, iovcnt, sk->peek + sk->peekoff, sk->peeklen);
+					pthread_mutex_unlock(&lock);
+					return n;
+				}
 			} else if (!nonblock && (e = wait_timeo(rfd, &sk->rcvtimeo, POLLIN)) != 0) {
 				return e;
 			}
@@ -194,10 +311,8 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 			e = errno;
 			if (n > 0) {
 				pthread_mutex_lock(&lock);
-				char *nbuf = realloc(sk->peek, sk->peeklen + (size_t)n);
-				if (nbuf) {
-					memcpy(nbuf + sk->peeklen, tmp, (size_t)n);
-					sk->peek = nbuf;
+				if (peek_room(sk, (size_t)n)) {
+					memcpy(sk->peek + sk->peeklen, tmp, (size_t)n);
 					sk->peeklen += (size_t)n;
 					sk_set_special(sk);
 				}
@@ -209,9 +324,21 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 			if (n == 0 && !have)
 				return 0;
 			pthread_mutex_lock(&lock);
-			n = (ssize_t)iov_put(iov, iovcnt, sk->peek, sk->peeklen);
+			n = (ssize_t)iov_put(iov, iovcnt, sk->peek + sk->peekoff, sk->peeklen);
 			pthread_mutex_unlock(&lock);
 			return n;
+		}
+		if (ra_wanted(sk, want, flags)) {
+			if (!nonblock && (e = wait_timeo(rfd, &sk->rcvtimeo, POLLIN)) != 0)
+				return e;
+			n = read_ahead(sk, rfd);
+			if (n == 0)
+				return 0;
+			if (n < 0 && n != -EBUSY)
+				return n;
+			if (n > 0)
+				continue;	/* answer from what was read */
+			/* EBUSY: another thread is reading ahead; a plain read */
 		}
 		if (!nonblock && (e = wait_timeo(rfd, &sk->rcvtimeo, POLLIN)) != 0)
 			return e;
@@ -345,9 +472,12 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	ssize_t n;
 
 	NEED(recvfrom);
-	n = real_recvfrom(fd, buf, len, flags, addr, alen);
-	if (n >= 0 || errno != ENOTSOCK || !(sk = sk_get(fd)))
-		return n;
+	/* A socket with bytes read ahead is ours for sure: no kernel call. */
+	if (atomic_load(&special_count) == 0 || !(sk = sk_get_special(fd))) {
+		n = real_recvfrom(fd, buf, len, flags, addr, alen);
+		if (n >= 0 || errno != ENOTSOCK || !(sk = sk_get(fd)))
+			return n;
+	}
 	n = recvfrom_ours(sk, fd, buf, len, flags, addr, alen);
 	sk_put_keep_errno(sk);
 	return n;

@@ -1,9 +1,14 @@
-/* poll.c: poll, ppoll, select and pselect.
+/* poll.c: poll, ppoll, select and pselect; epoll_ctl.
  *
  * The kernel does them, and knows every descriptor but one thing: bytes
- * MSG_PEEK read ahead are in struct sk, no longer in the data file, so it
- * would not call such a socket readable.  While any socket has some
- * (peek_count), the call is told, and asked not to wait.
+ * read ahead (MSG_PEEK, bulk read-ahead) are in struct sk, no longer in the
+ * data file, so it would not call such a socket readable.  While any socket
+ * has some (peek_count), the call is told, and asked not to wait; a socket
+ * with bytes here that is asked only whether it is readable is answered
+ * here, without asking the daemon (which costs a FUSE round trip).
+ *
+ * epoll is the kernel's alone: epoll_ctl only marks the socket (F_EPOLL), so
+ * that bulk read-ahead, which epoll_wait could not see, stays off for it.
  */
 #include "impc.h"
 
@@ -45,12 +50,58 @@ static int poll_merge(struct pollfd *fds, nfds_t n, int r)
 	return r;
 }
 
+/* ANSWERED: the events a socket with bytes read ahead is answered for here. */
+#define ANSWERED (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLRDHUP)
+
+/* poll_now: some socket in fds has bytes read ahead.  Those asked only
+ * about reading are readable; the others are polled without waiting
+ * (zero(rest, k, arg): poll or ppoll with a zero timeout), if any. */
+static int poll_now(struct pollfd *fds, nfds_t n, int (*zero)(struct pollfd *, nfds_t, const void *),
+		    const void *arg)
+{
+	struct pollfd small[16], *rest = n <= 16 ? small : malloc(n * sizeof(*rest));
+	nfds_t k = 0;
+	int r = 0;
+
+	if (!rest)
+		return poll_merge(fds, n, zero(fds, n, arg));
+	for (nfds_t i = 0; i < n; i++) {
+		rest[i] = fds[i];
+		rest[i].revents = 0;
+		if (fds[i].fd >= 0 && !(fds[i].events & ~ANSWERED) && has_peek(fds[i].fd))
+			rest[i].fd = -1;	/* answered below */
+		else if (fds[i].fd >= 0)
+			k++;
+	}
+	if (k)
+		r = zero(rest, n, arg);
+	if (r >= 0)
+		for (nfds_t i = 0; i < n; i++)
+			fds[i].revents = rest[i].revents;
+	if (rest != small)
+		free(rest);
+	return poll_merge(fds, n, r);
+}
+
+static int zero_poll(struct pollfd *fds, nfds_t n, const void *arg)
+{
+	(void)arg;
+	return real_poll(fds, n, 0);
+}
+
+static int zero_ppoll(struct pollfd *fds, nfds_t n, const void *mask)
+{
+	static const struct timespec zero;
+
+	return real_ppoll(fds, n, &zero, mask);
+}
+
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	NEED(poll);
 	if (atomic_load(&peek_count) == 0 || !poll_peeked(fds, n))
 		return real_poll(fds, n, timeout);
-	return poll_merge(fds, n, real_poll(fds, n, 0));
+	return poll_now(fds, n, zero_poll, NULL);
 }
 
 EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
@@ -62,12 +113,10 @@ EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask)
 {
-	static const struct timespec zero;
-
 	NEED(ppoll);
 	if (atomic_load(&peek_count) == 0 || !poll_peeked(fds, n))
 		return real_ppoll(fds, n, tmo, mask);
-	return poll_merge(fds, n, real_ppoll(fds, n, &zero, mask));
+	return poll_now(fds, n, zero_ppoll, mask);
 }
 
 /* select_peeked: the read set's sockets with bytes read ahead, into mine. */
@@ -119,4 +168,20 @@ EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct ti
 	if (atomic_load(&peek_count) == 0 || !select_peeked(nfds, rd, &mine))
 		return real_pselect(nfds, rd, wr, ex, tmo, mask);
 	return select_merge(nfds, rd, &mine, real_pselect(nfds, rd, wr, ex, &zero, mask));
+}
+
+/* epoll_ctl: the kernel's; a socket of ours added or changed is marked, so
+ * that it is never read ahead in bulk (F_EPOLL). */
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct ent *e = ent_at(fd, false);
+
+	NEED(epoll_ctl);
+	if (e && e->kind == E_SOCK && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)) {
+		pthread_mutex_lock(&lock);
+		if (e->kind == E_SOCK)
+			e->sk->flags |= F_EPOLL;
+		pthread_mutex_unlock(&lock);
+	}
+	return real_epoll_ctl(epfd, op, fd, ev);
 }

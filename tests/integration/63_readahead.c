@@ -1,0 +1,335 @@
+/* 63_readahead.c: libimpc's bulk read-ahead, from a program under imp-run
+ * (63-imp-run-readahead.sh).  Each check prints "ok: ..." or "FAIL: ...".
+ *
+ *   63_readahead serve PORT            the kernel's side: per connection, a
+ *                                      line "SEND N close|hold", then N bytes
+ *                                      of pattern(), then close, or hold until
+ *                                      the client closes
+ *   63_readahead stream ADDR PORT      8 MiB read with recv, read, readv and
+ *                                      MSG_PEEK mixed, every byte checked
+ *   63_readahead held ADDR PORT RA [epoll]
+ *                                      256 KiB sent and held: one recv of
+ *                                      32 KiB takes all of it from the
+ *                                      daemon (RA 1) or not (RA 0); poll,
+ *                                      select, FIONREAD and epoll agree
+ *   63_readahead eof ADDR PORT         the end of the stream after bytes
+ *                                      read ahead
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(cond ? "ok: " : "FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+/* pattern: the byte at offset i of every stream, not periodic in any
+ * buffer size a test uses. */
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)((i ^ (i >> 7) ^ (i >> 15)) * 31u + (i >> 20));
+}
+
+/* bad_at: the first offset of buf (stream offset off) that is not the
+ * pattern, or -1. */
+static long bad_at(const unsigned char *buf, size_t len, size_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != pattern(off + i))
+			return (long)(off + i);
+	return -1;
+}
+
+static void serve_one(int c)
+{
+	char line[64];
+	size_t n = 0, got = 0;
+	char how[8] = "";
+	static unsigned char buf[65536];
+
+	while (got < sizeof(line) - 1 && read(c, line + got, 1) == 1 && line[got] != '\n')
+		got++;
+	line[got] = 0;
+	if (sscanf(line, "SEND %zu %7s", &n, how) != 2)
+		_exit(2);
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < sizeof(buf) ? n - off : sizeof(buf);
+		for (size_t i = 0; i < k; i++)
+			buf[i] = pattern(off + i);
+		ssize_t w = write(c, buf, k);
+		if (w <= 0)
+			_exit(1);
+		off += (size_t)w;
+	}
+	if (!strcmp(how, "hold"))
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+	_exit(0);
+}
+
+static int serve(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+
+	signal(SIGCHLD, SIG_IGN);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 16)) {
+		perror("serve");
+		return 1;
+	}
+	for (;;) {
+		int c = accept(l, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			close(l);
+			serve_one(c);
+		}
+		close(c);
+	}
+}
+
+static int dial(const char *addr, int port, size_t n, const char *how)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	char line[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		check(0, "connect %s %d: %s", addr, port, strerror(errno));
+		exit(1);
+	}
+	snprintf(line, sizeof(line), "SEND %zu %s\n", n, how);
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		check(0, "write the request: %s", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* rcvq: what the daemon holds for the socket (N/status, "rcvq N"); -1 if
+ * fd is not an imp socket. */
+static long rcvq(int fd)
+{
+	char link[64], path[4096], st[1024];
+	ssize_t n;
+	FILE *f;
+	char *p;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 8);
+	if (n > 0)
+		path[n] = 0;
+	if (n < 5 || strcmp(path + n - 5, "/data") != 0 || n > (ssize_t)sizeof(path) - 8)
+		return -1;
+	strcpy(path + n - 4, "status");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = (ssize_t)fread(st, 1, sizeof(st) - 1, f);
+	fclose(f);
+	st[n > 0 ? n : 0] = 0;
+	p = strstr(st, " rcvq ");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* 8 MiB through every receive call, with read-ahead under them. */
+static int stream(const char *addr, int port)
+{
+	const size_t total = 8u << 20;
+	static const size_t sizes[] = { 65536, 100, 131072, 16384, 7, 300000, 20000, 1 << 20, 4096 };
+	static unsigned char buf[1 << 20];
+	size_t off = 0, calls = 0;
+	long bad = -1;
+	int fd = dial(addr, port, total, "close");
+
+	while (off < total && bad < 0) {
+		size_t want = sizes[calls % (sizeof(sizes) / sizeof(sizes[0]))];
+		ssize_t n;
+
+		switch (calls++ % 4) {
+		case 0:
+			n = recv(fd, buf, want, 0);
+			break;
+		case 1:
+			n = read(fd, buf, want);
+			break;
+		case 2: {
+			struct iovec iov[2] = { { buf, want / 2 }, { buf + want / 2, want - want / 2 } };
+			n = readv(fd, iov, 2);
+			break;
+		}
+		default: {	/* a peek, then the same bytes for real */
+			unsigned char peek[10];
+			ssize_t k = recv(fd, peek, sizeof(peek), MSG_PEEK);
+			if (k > 0 && bad_at(peek, (size_t)k, off) >= 0) {
+				check(0, "stream: MSG_PEEK at %zu is not the stream's bytes", off);
+				return 1;
+			}
+			n = recv(fd, buf, want, 0);
+			break;
+		}
+		}
+		if (n <= 0) {
+			check(0, "stream: call %zu (%zu bytes) at offset %zu returned %zd (%s)", calls, want,
+			      off, n, n < 0 ? strerror(errno) : "end");
+			return 1;
+		}
+		bad = bad_at(buf, (size_t)n, off);
+		off += (size_t)n;
+	}
+	check(bad < 0, "stream: every byte in order (first wrong at %ld)", bad);
+	check(off == total, "stream: %zu bytes in %zu calls of recv, read, readv, MSG_PEEK", off, calls);
+	check(recv(fd, buf, sizeof(buf) / 2, 0) == 0, "stream: then the end of the stream");
+	close(fd);
+	return 0;
+}
+
+/* 256 KiB held by the peer: where the bytes are after one recv of 32 KiB. */
+static int held(const char *addr, int port, int ra, int use_epoll)
+{
+	const size_t total = 256u << 10, first = 32u << 10;
+	static unsigned char buf[256 << 10];
+	struct pollfd p;
+	fd_set rd;
+	struct timeval tv = { 0, 0 };
+	int fd = dial(addr, port, total, "hold"), ep = -1, avail = -1;
+	long q = -1;
+	ssize_t n;
+
+	for (int i = 0; i < 500 && (q = rcvq(fd)) != (long)total; i++)
+		sleep_ms(10);
+	check(q == (long)total, "held: the daemon holds the %zu bytes sent (rcvq %ld)", total, q);
+	if (use_epoll) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		ep = epoll_create1(0);
+		check(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0, "held: epoll_ctl ADD");
+	}
+	n = recv(fd, buf, first, 0);
+	check(n == (ssize_t)first, "held: recv of %zu returned %zd", first, n);
+	q = rcvq(fd);
+	if (ra)
+		check(q == 0, "held: read ahead: the daemon holds nothing more (rcvq %ld)", q);
+	else
+		check(q == (long)(total - first), "held: not read ahead: the daemon holds the rest (rcvq %ld)", q);
+
+	int r;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	r = poll(&p, 1, 0);
+	check(r == 1 && (p.revents & POLLIN), "held: poll POLLIN says readable (%d, revents 0x%x)", r, p.revents);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
+	r = poll(&p, 1, 0);
+	check(r == 1 && (p.revents & (POLLIN | POLLOUT)) == (POLLIN | POLLOUT),
+	      "held: poll POLLIN|POLLOUT says both (%d, revents 0x%x)", r, p.revents);
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	r = select(fd + 1, &rd, NULL, NULL, &tv);
+	check(r == 1 && FD_ISSET(fd, &rd), "held: select says readable (%d)", r);
+	r = ioctl(fd, FIONREAD, &avail);
+	check(r == 0 && avail == (int)(total - first), "held: FIONREAD counts the %zu bytes not yet read (%d)",
+	      total - first, avail);
+	if (use_epoll) {
+		struct epoll_event ev;
+		check(epoll_wait(ep, &ev, 1, 1000) == 1 && ev.data.fd == fd, "held: epoll_wait says readable");
+	}
+
+	size_t off = first;
+	long bad = bad_at(buf, first, 0);
+	while (off < total && bad < 0) {
+		n = recv(fd, buf, 20000, 0);
+		if (n <= 0)
+			break;
+		bad = bad_at(buf, (size_t)n, off);
+		off += (size_t)n;
+	}
+	check(off == total && bad < 0, "held: all %zu bytes, in order (%zu, first wrong at %ld)", total, off, bad);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	r = poll(&p, 1, 200);
+	check(r == 0, "held: then poll waits: nothing more is readable (%d, revents 0x%x)", r, p.revents);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	n = recv(fd, buf, 65536, 0);
+	check(n < 0 && errno == EAGAIN, "held: and a non-blocking recv says EAGAIN (%zd, %s)", n,
+	      n < 0 ? strerror(errno) : "-");
+	close(fd);
+	if (ep >= 0)
+		close(ep);
+	return 0;
+}
+
+/* The end of the stream comes after the bytes read ahead: all 100000
+ * bytes and the FIN are in before the first recv, which reads them all. */
+static int eof(const char *addr, int port)
+{
+	static unsigned char buf[65536];
+	int fd = dial(addr, port, 100000, "close");
+	ssize_t a, b, c, d;
+	long q = -1;
+
+	for (int i = 0; i < 500 && (q = rcvq(fd)) != 100000; i++)
+		sleep_ms(10);
+	check(q == 100000, "eof: the daemon holds the 100000 bytes sent (rcvq %ld)", q);
+	a = recv(fd, buf, 16384, 0);
+	check(a == 16384 && bad_at(buf, 16384, 0) < 0, "eof: the first 16384 bytes (%zd)", a);
+	b = recv(fd, buf, sizeof(buf), 0);
+	check(b == 65536 && bad_at(buf, 65536, 16384) < 0, "eof: the next 65536 bytes (%zd)", b);
+	c = recv(fd, buf, sizeof(buf), 0);
+	check(c == 100000 - 16384 - 65536 && bad_at(buf, (size_t)c, 16384 + 65536) < 0,
+	      "eof: the last 18080 bytes (%zd)", c);
+	d = recv(fd, buf, sizeof(buf), 0);
+	check(d == 0, "eof: then 0, the end (%zd)", d);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		return serve(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "stream"))
+		stream(argv[2], atoi(argv[3]));
+	else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "held"))
+		held(argv[2], atoi(argv[3]), atoi(argv[4]), argc == 6 && !strcmp(argv[5], "epoll"));
+	else if (argc == 4 && !strcmp(argv[1], "eof"))
+		eof(argv[2], atoi(argv[3]));
+	else {
+		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof ADDR PORT | held ADDR PORT RA [epoll]\n");
+		return 2;
+	}
+	return failures ? 1 : 0;
+}
