@@ -169,6 +169,7 @@ struct sk *sk_new(int proto, int n);
 void sk_free(struct sk *sk);
 struct sk *sk_get(int fd);
 struct sk *sk_get_special(int fd);
+struct sk *sk_get_bulk(int fd);
 void sk_put(struct sk *sk);
 void sk_put_keep_errno(struct sk *sk);
 int sk_ctl(struct sk *sk);

@@ -583,7 +583,8 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
 	ssize_t n;
 
 	NEED(read);
-	if (atomic_load(&special_count) == 0 || !(sk = sk_get_special(fd)))
+	if ((atomic_load(&special_count) == 0 || !(sk = sk_get_special(fd))) &&
+	    !(len >= RA_MIN && (sk = sk_get_bulk(fd))))
 		return real_read(fd, buf, len);
 	n = recvfrom_ours(sk, fd, buf, len, 0, NULL, NULL);
 	sk_put_keep_errno(sk);

@@ -147,27 +147,61 @@ static int select_merge(int nfds, fd_set *rd, fd_set *mine, int r)
 	return r;
 }
 
+/* select_now: some sockets of rd (mine) have bytes read ahead.  Those in
+ * no other set are answered here; whatever else was asked is selected
+ * without waiting (zero: select or pselect with a zero timeout), if
+ * anything is. */
+static int select_now(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, fd_set *mine,
+		      int (*zero)(int, fd_set *, fd_set *, fd_set *, const void *), const void *arg)
+{
+	bool rest = false;
+	int r = 0;
+
+	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
+		if (FD_ISSET(fd, mine) && !(wr && FD_ISSET(fd, wr)) && !(ex && FD_ISSET(fd, ex)))
+			FD_CLR(fd, rd);
+		if (FD_ISSET(fd, rd) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex)))
+			rest = true;
+	}
+	if (rest)
+		r = zero(nfds, rd, wr, ex, arg);
+	return select_merge(nfds, rd, mine, r);
+}
+
+static int zero_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const void *arg)
+{
+	struct timeval zero = { 0, 0 };
+
+	(void)arg;
+	return real_select(nfds, rd, wr, ex, &zero);
+}
+
+static int zero_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const void *mask)
+{
+	static const struct timespec zero;
+
+	return real_pselect(nfds, rd, wr, ex, &zero, mask);
+}
+
 EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tmo)
 {
 	fd_set mine;
-	struct timeval zero = { 0, 0 };
 
 	NEED(select);
 	if (atomic_load(&peek_count) == 0 || !select_peeked(nfds, rd, &mine))
 		return real_select(nfds, rd, wr, ex, tmo);
-	return select_merge(nfds, rd, &mine, real_select(nfds, rd, wr, ex, &zero));
+	return select_now(nfds, rd, wr, ex, &mine, zero_select, NULL);
 }
 
 EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *tmo,
 		   const sigset_t *mask)
 {
-	static const struct timespec zero;
 	fd_set mine;
 
 	NEED(pselect);
 	if (atomic_load(&peek_count) == 0 || !select_peeked(nfds, rd, &mine))
 		return real_pselect(nfds, rd, wr, ex, tmo, mask);
-	return select_merge(nfds, rd, &mine, real_pselect(nfds, rd, wr, ex, &zero, mask));
+	return select_now(nfds, rd, wr, ex, &mine, zero_pselect, mask);
 }
 
 /* epoll_ctl: the kernel's; a socket of ours added or changed is marked, so

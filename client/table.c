@@ -253,6 +253,24 @@ struct sk *sk_get_special(int fd)
 	return NULL;
 }
 
+/* sk_get_bulk: for a bulk read() (RA_MIN bytes or more), the TCP socket
+ * of the table fd is, if it may be read ahead (see ra_wanted in io.c);
+ * NULL for any other descriptor, after one lookup. */
+struct sk *sk_get_bulk(int fd)
+{
+	struct ent *e = ent_at(fd, false);
+	struct sk *sk;
+
+	if (!e || e->kind != E_SOCK)
+		return NULL;
+	sk = sk_get(fd);
+	if (sk && (sk->proto != P_TCP || (sk->flags & (F_SHARED | F_EPOLL | F_LISTEN)))) {
+		sk_put(sk);
+		return NULL;
+	}
+	return sk;
+}
+
 /* ---- the socket's own descriptors --------------------------------------------- */
 
 /* sk_own: one of the socket's own descriptors, *slot (sk->ctl or sk->nb),

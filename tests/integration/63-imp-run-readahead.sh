@@ -3,7 +3,7 @@
 # compiled here) under imp-run against a kernel server over the TAP:
 #   - 8 MiB through recv, read, readv and MSG_PEEK mixed, every byte in
 #     order, then the end of the stream;
-#   - a recv of 32 KiB on a socket whose peer sent 256 KiB takes all of it
+#   - a recv (or read) of 32 KiB on a socket whose peer sent 256 KiB takes all of it
 #     from the daemon (its status shows rcvq 0), and poll, select, FIONREAD
 #     still see the rest as readable, while poll waits once it is gone;
 #   - not on a socket in an epoll set (epoll_wait could not see the bytes),
@@ -53,6 +53,7 @@ run() {
 
 run "imp-run" -- stream "$K" $PORT
 run "imp-run" -- held "$K" $PORT 1
+run "imp-run, read()" -- held "$K" $PORT 1 read
 run "imp-run, epoll" -- held "$K" $PORT 0 epoll
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- held "$K" $PORT 0
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- stream "$K" $PORT

@@ -7,7 +7,7 @@
  *                                      the client closes
  *   63_readahead stream ADDR PORT      8 MiB read with recv, read, readv and
  *                                      MSG_PEEK mixed, every byte checked
- *   63_readahead held ADDR PORT RA [epoll]
+ *   63_readahead held ADDR PORT RA [epoll|read]
  *                                      256 KiB sent and held: one recv of
  *                                      32 KiB takes all of it from the
  *                                      daemon (RA 1) or not (RA 0); poll,
@@ -221,7 +221,7 @@ static int stream(const char *addr, int port)
 }
 
 /* 256 KiB held by the peer: where the bytes are after one recv of 32 KiB. */
-static int held(const char *addr, int port, int ra, int use_epoll)
+static int held(const char *addr, int port, int ra, int use_epoll, int use_read)
 {
 	const size_t total = 256u << 10, first = 32u << 10;
 	static unsigned char buf[256 << 10];
@@ -240,8 +240,8 @@ static int held(const char *addr, int port, int ra, int use_epoll)
 		ep = epoll_create1(0);
 		check(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0, "held: epoll_ctl ADD");
 	}
-	n = recv(fd, buf, first, 0);
-	check(n == (ssize_t)first, "held: recv of %zu returned %zd", first, n);
+	n = use_read ? read(fd, buf, first) : recv(fd, buf, first, 0);
+	check(n == (ssize_t)first, "held: %s of %zu returned %zd", use_read ? "read" : "recv", first, n);
 	q = rcvq(fd);
 	if (ra)
 		check(q == 0, "held: read ahead: the daemon holds nothing more (rcvq %ld)", q);
@@ -324,11 +324,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "stream"))
 		stream(argv[2], atoi(argv[3]));
 	else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "held"))
-		held(argv[2], atoi(argv[3]), atoi(argv[4]), argc == 6 && !strcmp(argv[5], "epoll"));
+		held(argv[2], atoi(argv[3]), atoi(argv[4]), argc == 6 && !strcmp(argv[5], "epoll"),
+		     argc == 6 && !strcmp(argv[5], "read"));
 	else if (argc == 4 && !strcmp(argv[1], "eof"))
 		eof(argv[2], atoi(argv[3]));
 	else {
-		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof ADDR PORT | held ADDR PORT RA [epoll]\n");
+		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof ADDR PORT | held ADDR PORT RA [epoll|read]\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
