@@ -96,7 +96,8 @@ static void test_maxseg_in_syn(void **state)
 	conn_free(&c);
 }
 
-/* On a listener: what an accepted connection sends keeps to it. */
+/* On a listener: the SYN-ACK offers it, and what an accepted connection
+ * sends keeps to it. */
 static void test_maxseg_listener(void **state)
 {
 	struct env *e = *state;
@@ -113,6 +114,7 @@ static void test_maxseg_listener(void **state)
 	ol = syn_opts(ob, &PLAIN, 0, 0);
 	inject_opt(&c, c.irs, 0, TH_SYN, 65535, ob, ol, NULL, 0);
 	pop_synack(e, &sa);
+	assert_int_equal(sa.mss, 1000);		/* the SYN-ACK offers it, as Linux's does */
 	c.iss = sa.seq;
 	tcp_seen_free(&sa);
 	c.snd = c.irs + 1;
