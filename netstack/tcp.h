@@ -86,6 +86,8 @@ struct tcpstats {
 #undef X
 };
 
+#define TCP_MAX_SACKS 4		/* blocks an option can carry without timestamps */
+
 struct tcp_options {
 	bool saw_mss, saw_wscale, saw_tstamp, saw_sackok;
 	uint16_t mss;
@@ -107,6 +109,7 @@ struct tcp_sock {
 	uint16_t mss;			/* the most data we put in a segment */
 	uint16_t advmss;		/* what we said we take */
 	bool wscale_ok, tstamp_ok;
+	bool sack_ok;			/* both offered SACK-permitted (RFC 2018) */
 	uint32_t ts_recent, ts_offset;
 	uint64_t ts_recent_stamp;
 	/* congestion control */
@@ -127,6 +130,12 @@ struct tcp_sock {
 	struct byte_ring sndq;		/* bytes from snd_una on */
 	struct byte_ring rcvq;		/* in-order bytes not yet read */
 	struct sk_buff_head ofo;	/* out of order, sorted by seq */
+	/* SACK blocks we report (RFC 2018 §4): what ofo holds, as ranges, the
+	 * most recently changed first; and a D-SACK (RFC 2883) for the next
+	 * ACK when a segment came twice. */
+	struct tcp_sack_block { uint32_t start, end; } sack[TCP_MAX_SACKS], dsack;
+	uint8_t nsack;
+	bool dsack_pending;
 	bool fin_queued;		/* the user closed: FIN after sndq */
 	bool fin_sent, fin_rcvd;	/* fin_sent: sent at least once */
 	uint32_t fin_seq;		/* our FIN's sequence number, once sent */

@@ -57,6 +57,7 @@ static void tcp_negotiate(struct tcp_sock *tp, const struct tcp_options *opt, bo
 	} else {
 		tp->snd_wscale = tp->rcv_wscale = 0;
 	}
+	tp->sack_ok = opt->saw_sackok && we_offered;
 	tp->tstamp_ok = opt->saw_tstamp && we_offered;
 	if (tp->tstamp_ok) {
 		tp->ts_recent = opt->tsval;
@@ -233,6 +234,61 @@ static void tcp_fin(struct sock *sk)
 	sk_wake(sk);
 }
 
+/* --- SACK blocks to report (RFC 2018 §4, RFC 2883) --- */
+
+/* tcp_sack_add: [start, end) is now held out of order; it becomes the
+ * first block, merged with every block it overlaps or touches. */
+static void tcp_sack_add(struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	struct tcp_sack_block b = { start, end }, keep[TCP_MAX_SACKS];
+	unsigned int n = 0;
+
+	if (!tp->sack_ok)
+		return;
+	for (unsigned int i = 0; i < tp->nsack; i++) {
+		struct tcp_sack_block *o = &tp->sack[i];
+		if (before(b.end, o->start) || before(o->end, b.start)) {
+			keep[n++] = *o;
+			continue;
+		}
+		if (before(o->start, b.start))
+			b.start = o->start;
+		if (after(o->end, b.end))
+			b.end = o->end;
+	}
+	tp->sack[0] = b;
+	tp->nsack = 1;
+	for (unsigned int i = 0; i < n && tp->nsack < TCP_MAX_SACKS; i++)
+		tp->sack[tp->nsack++] = keep[i];
+}
+
+/* tcp_sack_advance: rcv_nxt moved; blocks now behind it go, and one it
+ * reached is cut to start there. */
+static void tcp_sack_advance(struct tcp_sock *tp)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < tp->nsack; i++) {
+		struct tcp_sack_block b = tp->sack[i];
+		if (!after(b.end, tp->rcv_nxt))
+			continue;
+		if (before(b.start, tp->rcv_nxt))
+			b.start = tp->rcv_nxt;
+		tp->sack[n++] = b;
+	}
+	tp->nsack = (uint8_t)n;
+}
+
+/* tcp_dsack: [start, end) arrived again; the next ACK says so first. */
+static void tcp_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	if (!tp->sack_ok || !before(start, end))
+		return;
+	tp->dsack.start = start;
+	tp->dsack.end = end;
+	tp->dsack_pending = true;
+}
+
 /* tcp_ofo_insert keeps an out-of-order segment, sorted by seq. */
 static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
@@ -249,7 +305,9 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	skb_queue_walk(&tp->ofo, p) {
 		if (TCP_SKB_CB(p)->seq == TCP_SKB_CB(skb)->seq &&
 		    !before(TCP_SKB_CB(p)->end_seq, TCP_SKB_CB(skb)->end_seq)) {
-			kfree_skb(skb);	/* we have all of it already */
+			/* we have all of it already */
+			tcp_dsack(tp, TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq);
+			kfree_skb(skb);
 			return;
 		}
 		if (after(TCP_SKB_CB(p)->seq, TCP_SKB_CB(skb)->seq))
@@ -263,6 +321,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	tp->ofo.qlen++;
 	tp->ofo.bytes += skb->len;
 	sk->net->tcpstats.OfoQueued++;
+	tcp_sack_add(tp, TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq);
 }
 
 /* tcp_queue_inorder takes the part of skb at or past rcv_nxt into the
@@ -302,9 +361,12 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!after(cb->end_seq, tp->rcv_nxt)) {
 		tp->ack_now = true;	/* all old: the sender missed our ACK */
+		tcp_dsack(tp, cb->seq, cb->end_seq);
 		kfree_skb(skb);
 		return;
 	}
+	if (before(cb->seq, tp->rcv_nxt))
+		tcp_dsack(tp, cb->seq, tp->rcv_nxt);	/* its start came before */
 	if (tcp_queue_inorder(sk, skb))
 		tcp_fin(sk);
 	kfree_skb(skb);
@@ -318,8 +380,10 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 			tcp_fin(sk);
 		kfree_skb(o);
 	}
-	if (had_ofo)
+	if (had_ofo) {
 		tp->ack_now = true;	/* RFC 5681 §4.2: ACK at once when a hole fills */
+		tcp_sack_advance(tp);
+	}
 	sk_wake(sk);
 }
 
@@ -493,6 +557,8 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (!(cb->flags & TH_RST)) {
 			if (sk->sk_state == TCP_TIME_WAIT && (cb->flags & TH_FIN))
 				tcp_enter_timewait(sk);	/* their FIN again: restart 2 MSL */
+			if (!after(cb->end_seq, tp->rcv_nxt))
+				tcp_dsack(tp, cb->seq, cb->end_seq);	/* a retransmission we had */
 			tcp_send_ack(sk);
 		}
 		goto drop;

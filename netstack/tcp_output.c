@@ -72,13 +72,31 @@ static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t fla
 	unsigned char *opt;
 	uint32_t wnd;
 
+	/* SACK-permitted: always in a SYN, in a SYN-ACK when the SYN had it. */
+	bool sackok = syn && (!(flags & TH_ACK) || tp->sack_ok);
+	struct tcp_sack_block blocks[TCP_MAX_SACKS];
+	unsigned int nblocks = 0;
+
 	if (syn) {
 		optlen = TCPOLEN_MSS;
 		if (tp->wscale_ok)
 			optlen += TCPOLEN_WS;
+		if (sackok)
+			optlen += 4;	/* NOP NOP SACK-permitted */
 	}
 	if (tp->tstamp_ok)
 		optlen += TCPOLEN_TS;
+	/* SACK blocks, on an ACK that carries no data (so that a data
+	 * segment's room never shrinks): the D-SACK first, then the most
+	 * recent; three fit beside the timestamps (RFC 2018 §3). */
+	if (!syn && !len && (flags & TH_ACK) && tp->sack_ok && (tp->nsack || tp->dsack_pending)) {
+		unsigned int room = tp->tstamp_ok ? 3 : 4;
+		if (tp->dsack_pending)
+			blocks[nblocks++] = tp->dsack;
+		for (unsigned int i = 0; i < tp->nsack && nblocks < room; i++)
+			blocks[nblocks++] = tp->sack[i];
+		optlen += 4 + 8 * nblocks;	/* NOP NOP SACK */
+	}
 	skb = ip_alloc_skb((unsigned int)sizeof(*th) + optlen + len);
 	if (!skb)
 		return -ENOBUFS;
@@ -93,12 +111,28 @@ static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t fla
 			opt[0] = 1; opt[1] = 3; opt[2] = 3; opt[3] = tp->rcv_wscale;
 			opt += 4;
 		}
+		if (sackok) {
+			opt[0] = 1; opt[1] = 1; opt[2] = 4; opt[3] = 2;
+			opt += 4;
+		}
 	}
 	if (tp->tstamp_ok) {
 		uint32_t v = htonl(tcp_tsval(sk)), e = htonl(tp->ts_recent);
 		opt[0] = 1; opt[1] = 1; opt[2] = 8; opt[3] = 10;
 		memcpy(opt + 4, &v, 4);
 		memcpy(opt + 8, &e, 4);
+		opt += 12;
+	}
+	if (nblocks) {
+		opt[0] = 1; opt[1] = 1; opt[2] = 5; opt[3] = (unsigned char)(2 + 8 * nblocks);
+		opt += 4;
+		for (unsigned int i = 0; i < nblocks; i++) {
+			uint32_t a = htonl(blocks[i].start), b = htonl(blocks[i].end);
+			memcpy(opt, &a, 4);
+			memcpy(opt + 4, &b, 4);
+			opt += 8;
+		}
+		tp->dsack_pending = false;	/* a D-SACK is said once */
 	}
 	if (len)
 		bring_copy_out(&tp->sndq, seq - tp->snd_una, skb_put(skb, len), len);

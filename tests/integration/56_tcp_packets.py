@@ -225,10 +225,11 @@ class Conn:
     def recv(self, timeout):
         return self.w.recv(timeout, sport=self.port, dport=self.sport)
 
-    def handshake(self):
+    def handshake(self, sack=False):
         self.w.flush()
+        opts = [("MSS", 1460)] + ([("NOP", None), ("NOP", None), ("SAckOK", b"")] if sack else [])
         self.w.send(self.w.ip() / TCP(sport=self.sport, dport=self.port, seq=self.irs, flags="S",
-                                      window=65535, options=[("MSS", 1460)]))
+                                      window=65535, options=opts))
         r = self.recv(3)
         if not check(r is not None, "SYN to the listener: answered", "nothing within 3 s"):
             return False
@@ -237,9 +238,14 @@ class Conn:
                      "SYN to the listener: SYN-ACK ack = ISN + 1", seg_str(t)):
             return False
         opts = dict((k, v) for k, v in t.options if isinstance(k, str))
-        check(opts.get("MSS") == 1460 and "WScale" not in opts and "Timestamp" not in opts
-              and "SAckOK" not in opts,
-              "SYN-ACK options: MSS 1460 only (nothing we did not offer)", str(t.options))
+        if sack:
+            check(opts.get("MSS") == 1460 and "SAckOK" in opts and "WScale" not in opts
+                  and "Timestamp" not in opts,
+                  "SYN-ACK options: MSS 1460 and SACK-permitted, as offered", str(t.options))
+        else:
+            check(opts.get("MSS") == 1460 and "WScale" not in opts and "Timestamp" not in opts
+                  and "SAckOK" not in opts,
+                  "SYN-ACK options: MSS 1460 only (nothing we did not offer)", str(t.options))
         self.iss = t.seq
         self.ack = (t.seq + 1) & 0xFFFFFFFF
         self.send("A")
@@ -321,6 +327,58 @@ def established(w, a, c, files, data_n):
     r = c.recv(0.3)
     check(r is None, "a read that cannot change the offered window: no ACK",
           "got " + seg_str(r[1]) if r else "")
+
+
+def sack_blocks(t):
+    """The SACK blocks of segment t, as (left, right) pairs."""
+    for k, v in t.options:
+        if k == "SAck":
+            return [(v[i], v[i + 1]) for i in range(0, len(v) - 1, 2)]
+    return []
+
+
+def sack(w, c):
+    """RFC 2018 and RFC 2883 on a connection that permitted SACK: a block
+    for data past a hole, a D-SACK for data that came twice, none once the
+    hole is filled."""
+    w.flush()
+    base = c.snd
+
+    def rel(blocks):
+        return [((l - base) & 0xFFFFFFFF, (r - base) & 0xFFFFFFFF) for l, r in blocks]
+
+    def expect(what, ack, want):
+        r = c.recv(2)
+        if r is None:
+            check(False, what, "nothing within 2 s")
+            return
+        t = r[1]
+        got = rel(sack_blocks(t))
+        ok = int(t.flags) == A and t.ack == ack & 0xFFFFFFFF and got == want
+        if not ok:
+            while True:
+                r2 = c.recv(0.5)
+                if r2 is None:
+                    break
+                say("      then: %s SACK %s" % (seg_str(r2[1]), rel(sack_blocks(r2[1]))))
+        check(ok, what, "%s (ack base+%d), SACK %s (want %s)" % (seg_str(t), (t.ack - base) & 0xFFFFFFFF, got, want))
+
+    c.send("PA", seq=base + 1000, data=b"b" * 500)
+    expect("data past a 1000-byte hole: a duplicate ACK with SACK block 1000-1500", base,
+           [(1000, 1500)])
+    c.send("PA", seq=base + 2000, data=b"c" * 500)
+    expect("a second run: two blocks, the newest first", base, [(2000, 2500), (1000, 1500)])
+    c.send("PA", seq=base + 2000, data=b"c" * 500)
+    expect("the same segment again: a D-SACK for it first (RFC 2883)", base,
+           [(2000, 2500), (2000, 2500), (1000, 1500)])
+    c.send("PA", seq=base, data=b"a" * 1000)
+    expect("the first hole filled: ACK 1500, the block left 2000-2500", base + 1500, [(2000, 2500)])
+    c.send("PA", seq=base + 1500, data=b"a" * 500)
+    expect("the last hole filled: ACK 2500, no block", base + 2500, [])
+    c.snd = (base + 2500) & 0xFFFFFFFF
+    c.send("PA", seq=base, data=b"a" * 1000)
+    expect("an old segment again: a D-SACK below the ACK", base + 2500, [(0, 1000)])
+    c.expect_none("then nothing more", timeout=0.5)
 
 
 def zero_window(w, a, c, files, data_n):
@@ -415,6 +473,16 @@ def main():
 
     established(w, a, c, files, m)
     zero_window(w, a, c, files, m)
+
+    # a second connection, that permits SACK
+    d = Conn(w, a.port)
+    if d.handshake(sack=True):
+        try:
+            files.accept(n, 5)
+            sack(w, d)
+        except OSError as e:
+            check(False, "accept the SACK connection through tcp/%s/listen" % n, str(e))
+        d.send("R", seq=d.snd)
 
     # done: reset the connection at exactly rcv_nxt (no answer), let go
     c.send("R", seq=c.snd)

@@ -44,8 +44,8 @@ static void test_active_open(void **state)
 	assert_int_equal(syn.wscale, 6);	/* a 2 MB receive buffer needs 6 */
 	assert_true(syn.ts);
 	assert_int_equal(syn.tsecr, 0);
-	assert_false(syn.sackok);		/* not implemented: not offered */
-	assert_int_equal(syn.hlen, 40);		/* MSS 4, NOP+WS 4, NOP NOP TS 12 */
+	assert_true(syn.sackok);		/* RFC 2018: always offered */
+	assert_int_equal(syn.hlen, 44);		/* MSS 4, NOP+WS 4, NOP NOP SACKOK 4, NOP NOP TS 12 */
 	assert_int_equal(syn.win, 65535);
 	c.lport = syn.sport;
 	c.iss = syn.seq;
@@ -319,11 +319,11 @@ static void test_passive_open(void **state)
 			struct open_opts o;
 			unsigned int hlen;
 		} cases[] = {
-			{ { .mss = 1460, .wscale = 7, .ts = true, .sackok = true }, 40 },
+			{ { .mss = 1460, .wscale = 7, .ts = true, .sackok = true }, 44 },
 			{ { .mss = 1460, .wscale = 7 }, 28 },
 			{ { .mss = 1460, .wscale = -1, .ts = true }, 36 },
-			{ { .mss = 0, .wscale = -1, .sackok = true }, 24 },
-			{ { .mss = 0, .wscale = 14, .ts = true, .sackok = true }, 40 },
+			{ { .mss = 0, .wscale = -1, .sackok = true }, 28 },
+			{ { .mss = 0, .wscale = 14, .ts = true, .sackok = true }, 44 },
 		};
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			const struct open_opts *o = &cases[i].o;
@@ -339,7 +339,7 @@ static void test_passive_open(void **state)
 			assert_int_equal(sa.ts, o->ts);
 			if (o->ts)
 				assert_int_equal(sa.tsecr, 4242);
-			assert_false(sa.sackok);
+			assert_int_equal(sa.sackok, o->sackok);	/* SACK-permitted only when offered */
 			assert_false(sa.bad_opts);
 			assert_int_equal(sa.hlen, cases[i].hlen);
 			assert_int_equal(sa.win, 65535);

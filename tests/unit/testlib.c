@@ -693,7 +693,13 @@ void pop_tcp(struct net_device *dev, const uint8_t *dmac, struct tcp_seen *s)
 			s->wscale = o[2];
 		else if (o[0] == 4 && len == 2)
 			s->sackok = true;
-		else if (o[0] == 8 && len == 10) {
+		else if (o[0] == 5 && len >= 10 && (len - 2) % 8 == 0 && (len - 2) / 8 <= 4) {
+			s->nsack = (len - 2) / 8;
+			for (unsigned int i = 0; i < s->nsack; i++) {
+				s->sack[i][0] = be32(o + 2 + 8 * i);
+				s->sack[i][1] = be32(o + 6 + 8 * i);
+			}
+		} else if (o[0] == 8 && len == 10) {
 			s->ts = true;
 			s->tsval = be32(o + 2);
 			s->tsecr = be32(o + 6);

@@ -187,6 +187,8 @@ struct tcp_seen {
 	int mss, wscale;		/* -1 when absent */
 	bool sackok, ts, bad_opts;
 	uint32_t tsval, tsecr;
+	unsigned int nsack;		/* SACK blocks, in the order sent */
+	uint32_t sack[4][2];
 };
 void pop_tcp(struct net_device *dev, const uint8_t *dmac, struct tcp_seen *s);
 void tcp_seen_free(struct tcp_seen *s);
