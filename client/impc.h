@@ -159,6 +159,7 @@ struct ent {
 };
 extern struct ent *_Atomic chunks[NCHUNKS];
 extern pthread_mutex_t lock;		/* the table, and what it points to */
+extern pthread_cond_t ra_done;		/* a read-ahead ended (io.c) */
 extern atomic_int special_count;	/* sockets whose read/write need us */
 extern atomic_int peek_count;		/* sockets with bytes read ahead */
 

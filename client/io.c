@@ -151,17 +151,36 @@ static int ra_enabled(void)
 }
 
 /* ra_wanted: whether a receive of want bytes reads ahead (RA_MIN in
- * impc.h): a bulk read, on a socket no other process reads (F_SHARED) and
- * no epoll watches (it would not see the bytes kept here). */
+ * impc.h): a bulk read, on a socket no other process reads (F_SHARED), no
+ * epoll watches (it would not see the bytes kept here), and without
+ * SO_RCVLOWAT (the daemon would wait for the low mark of the larger read). */
 static bool ra_wanted(const struct sk *sk, size_t want, int flags)
 {
 	return want >= RA_MIN && want < RA_SIZE && !(flags & (MSG_PEEK | MSG_WAITALL)) &&
-	       !(sk->flags & (F_SHARED | F_EPOLL)) && ra_enabled();
+	       !(sk->flags & (F_SHARED | F_EPOLL | F_LISTEN)) && sk->rcvlowat <= 1 && ra_enabled();
+}
+
+/* ra_done (impc.h): signalled when a read-ahead ends (sk->ra_busy goes false). */
+pthread_cond_t ra_done = PTHREAD_COND_INITIALIZER;
+
+/* Under lock: a read-ahead of another thread is under way; wait for it, so
+ * that no receive takes bytes that come after the ones it is reading.  A
+ * non-blocking call does not wait: -EAGAIN. */
+static int ra_wait(struct sk *sk, int fd, int flags)
+{
+	if (!sk->ra_busy)
+		return 0;
+	if ((flags & MSG_DONTWAIT) || fd_nonblock(fd))
+		return -EAGAIN;
+	while (sk->ra_busy)
+		pthread_cond_wait(&ra_done, &lock);
+	return 0;
 }
 
 /* read_ahead: one read of up to RA_SIZE from rfd into the (empty) buffer;
- * the count, 0 at the end, -errno, or -EBUSY when another thread is at it.
- * The read is done with the buffer detached, outside the lock. */
+ * the count, 0 at the end, -errno, or -EBUSY when the buffer is not empty
+ * (another thread came first).  The read is done with the buffer
+ * detached, outside the lock; other receives wait for it (ra_wait). */
 static ssize_t read_ahead(struct sk *sk, int rfd)
 {
 	char *buf;
@@ -188,8 +207,9 @@ static ssize_t read_ahead(struct sk *sk, int rfd)
 		if (!buf) {
 			pthread_mutex_lock(&lock);
 			sk->ra_busy = false;
+			pthread_cond_broadcast(&ra_done);
 			pthread_mutex_unlock(&lock);
-			return -EBUSY;	/* no memory: read without */
+			return -ENOMEM;	/* no memory: the caller reads without */
 		}
 	}
 	n = real_read(rfd, buf, cap);
@@ -197,6 +217,7 @@ static ssize_t read_ahead(struct sk *sk, int rfd)
 
 	pthread_mutex_lock(&lock);
 	sk->ra_busy = false;
+	pthread_cond_broadcast(&ra_done);
 	if (n > 0 && sk->peeklen == 0) {
 		free(sk->peek);
 		sk->peek = buf;
@@ -256,13 +277,21 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 		size_t got = 0;
 
 		pthread_mutex_lock(&lock);
+		if ((e = ra_wait(sk, fd, flags)) != 0) {
+			pthread_mutex_unlock(&lock);
+			return e;
+		}
 		if (sk->peeklen) {
 			if (!(flags & MSG_PEEK) || sk->peeklen >= want) {
 				got = iov_put(iov, iovcnt, sk->peek + sk->peekoff, sk->peeklen);
 				if (!(flags & MSG_PEEK))
 					peek_consume(sk, got);
 				pthread_mutex_unlock(&lock);
-				if (got == want || (flags & MSG_PEEK))
+				/* Short, on a bulk read: what is here (recv returns
+				 * what has arrived); the next call reads ahead again.
+				 * Reading on now would cost a FUSE round trip. */
+				if (got == want || (flags & MSG_PEEK) ||
+				    (want >= RA_MIN && !(flags & MSG_WAITALL)))
 					return (ssize_t)got;
 				/* The rest from the socket: what is there now, or
 				 * (MSG_WAITALL) until full. */
@@ -289,8 +318,15 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 		if (rfd < 0 && (rfd = io_fd(sk, fd, flags, &nonblock)) < 0)
 			return rfd;
 		if (flags & MSG_PEEK) {
-			/* Read ahead into the peek buffer, and answer from it. */
-			size_t have = sk->peeklen;
+			/* Read ahead into the peek buffer, and answer from it.
+			 * (have: read under the lock, which another thread
+			 * may have filled past want since: then loop.) */
+			size_t have;
+			pthread_mutex_lock(&lock);
+			have = sk->peeklen;
+			pthread_mutex_unlock(&lock);
+			if (have >= want)
+				continue;
 			char *tmp;
 			int pfd = rfd;
 			if (have) {	/* some already: take what more is there now */
@@ -334,11 +370,11 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 			n = read_ahead(sk, rfd);
 			if (n == 0)
 				return 0;
-			if (n < 0 && n != -EBUSY)
-				return n;
-			if (n > 0)
-				continue;	/* answer from what was read */
-			/* EBUSY: another thread is reading ahead; a plain read */
+			if (n != -ENOMEM) {
+				if (n < 0 && n != -EBUSY)
+					return n;
+				continue;	/* answer from what was read (EBUSY: another thread's) */
+			}
 		}
 		if (!nonblock && (e = wait_timeo(rfd, &sk->rcvtimeo, POLLIN)) != 0)
 			return e;

@@ -346,6 +346,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	/* Options a listening socket passes on, as Linux's do. */
 	nsk->nodelay = sk->nodelay;
 	nsk->keepalive = sk->keepalive;
+	nsk->rcvlowat = sk->rcvlowat;	/* the daemon's child has the listener's */
 	if (nsk->nodelay)
 		ctl_cmd(nsk, false, "nodelay on");
 	if (nsk->keepalive && sk->keepidle)

@@ -537,6 +537,15 @@ static void atfork_child(void)
 {
 	owner_pid = getpid();
 	mark_shared();
+	/* A read-ahead under way in another thread of the parent is not ours:
+	 * its buffer stayed there. */
+	for (int c = 0; c < NCHUNKS; c++) {
+		struct ent *ch = atomic_load(&chunks[c]);
+		for (int i = 0; ch && i < CHUNK; i++)
+			if (ch[i].kind == E_SOCK)
+				ch[i].sk->ra_busy = false;
+	}
+	pthread_cond_init(&ra_done, NULL);
 	pthread_mutex_init(&lock, NULL);
 }
 
