@@ -59,6 +59,11 @@ struct net {
 	uint64_t tcp_challenge_tokens, tcp_challenge_last;
 	uint64_t tcp_msl;		/* µs; TIME_WAIT is twice this */
 	unsigned int tcp_syn_retries, tcp_retries;
+	uint8_t tcp_ca_default;		/* congestion control of new sockets (TCP_CA_*) */
+	/* Where a connection's trace lines go (tcp_trace), while it has
+	 * readers. */
+	void (*tcp_trace_fn)(struct net *net, struct sock *sk, const char *line, void *arg);
+	void *tcp_trace_arg;
 	/* Connections owed an ACK at the end of the receive batch. */
 	struct tcp_sock *tcp_ack_queue;
 	/* Sockets with a wakeup to deliver (see sock.h). */

@@ -8,9 +8,9 @@
 #include "net.h"
 #include "tcp.h"
 
-/* Congestion control, as TCP_CONGESTION names it.  Linux calls its
- * NewReno "reno". */
-const char *const tcp_ca_names[] = { "reno", NULL };
+/* Congestion control, as TCP_CONGESTION names it, by TCP_CA_*.  Linux
+ * calls its NewReno "reno"; "newreno" is taken for it too. */
+const char *const tcp_ca_names[] = { "cubic", "reno", NULL };
 
 static int tcp_ca_count(void)
 {
@@ -23,6 +23,8 @@ static int tcp_ca_count(void)
 
 int tcp_ca_find(const char *name)
 {
+	if (!strcmp(name, "newreno"))
+		return TCP_CA_RENO;
 	for (int i = 0; tcp_ca_names[i]; i++)
 		if (!strcmp(tcp_ca_names[i], name))
 			return i;
@@ -40,6 +42,8 @@ static int tcp_init_sock(struct sock *sk)
 	tp->advmss = TCP_DEFAULT_MSS;
 	tp->rto = TCP_INIT_RTO_US;
 	tp->ssthresh = UINT32_MAX;
+	tp->ca = sk->net->tcp_ca_default;
+	tcp_cong_init(tp);
 	tp->keepalive_idle = 120000000ull;
 	skb_queue_head_init(&tp->ofo);
 	tcp_init_timers(tp);

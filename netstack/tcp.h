@@ -79,7 +79,9 @@ struct byte_ring {
 	X(ChallengeAcks) X(ChallengeAcksLimited) X(PawsDrops) X(OutOfWindow) \
 	X(DupAcks) X(FastRetrans) X(Timeouts) X(ZeroWindowProbes) \
 	X(KeepaliveProbes) X(OfoQueued) X(OfoDrops) X(ListenOverflows) \
-	X(DelayedAcks) X(BadOptions) X(LostRetransmits)
+	X(DelayedAcks) X(BadOptions) X(LostRetransmits) X(SackBlocks) \
+	X(SackBlocksBad) X(DSacks) X(RackLost) X(RackReoTimeouts) X(TlpProbes) \
+	X(TlpRecoveries) X(SackRecoveries) X(HystartExits)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -88,11 +90,50 @@ struct tcpstats {
 
 #define TCP_MAX_SACKS 4		/* blocks an option can carry without timestamps */
 
+/* CUBIC's state (RFC 9438 §4), windows in bytes. */
+struct tcp_cubic {
+	uint64_t epoch_start;		/* µs; 0: the next ACK in avoidance starts one */
+	double w_max, w_last_max, k, w_est, cwnd_epoch;
+};
+
+/* HyStart++ (RFC 9406 §4): slow start ends on a rise in the round's RTT. */
+struct tcp_hystart {
+	uint32_t window_end;		/* the round ends when this is acked */
+	uint32_t last_round_min, cur_round_min, css_baseline;	/* µs; UINT32_MAX none */
+	uint32_t samples;
+	uint8_t css_rounds;		/* rounds in conservative slow start; 0: not in it */
+	bool done;			/* slow start is over for this connection */
+};
+
+/* A run of sequence space sent as one segment or GSO burst: its send
+ * time, and what the peer and RACK said of it. */
+struct tcp_txrec {
+	uint32_t start, end;
+	uint64_t sent;			/* µs, the latest transmission */
+	uint8_t flags;
+};
+#define TXR_SACKED 1
+#define TXR_LOST 2			/* marked lost, not yet sent again */
+#define TXR_RETRANS 4			/* sent again (and again in flight) */
+#define TXR_EVER_RETRANS 8
+#define TCP_TXQ_MAX 8192		/* records; past it, no SACK splits one */
+
+struct tcp_txq {
+	struct tcp_txrec *rec;		/* [head, n) in sequence order */
+	uint32_t head, n, cap;
+};
+
 struct tcp_options {
 	bool saw_mss, saw_wscale, saw_tstamp, saw_sackok;
 	uint16_t mss;
 	uint8_t wscale;
 	uint32_t tsval, tsecr;
+};
+
+/* SACK blocks of an ACK, host order (RFC 2018 §3). */
+struct tcp_sack_opt {
+	unsigned int n;
+	struct { uint32_t start, end; } b[TCP_MAX_SACKS];
 };
 
 struct tcp_sock {
@@ -112,9 +153,30 @@ struct tcp_sock {
 	bool sack_ok;			/* both offered SACK-permitted (RFC 2018) */
 	uint32_t ts_recent, ts_offset;
 	uint64_t ts_recent_stamp;
-	/* congestion control */
+	/* congestion control (tcp_cong.c) */
 	uint32_t cwnd, ssthresh, recover, dupacks;
-	bool in_recovery;
+	bool in_recovery;		/* fast recovery, NewReno's or SACK's */
+	bool in_loss;			/* after a timeout, until snd_una passes recover (SACK) */
+	struct tcp_cubic cubic;
+	struct tcp_hystart hystart;
+	uint32_t prr_delivered, prr_out, recover_fs;	/* PRR (RFC 6937), bytes */
+	/* The sender's scoreboard (tcp_recovery.c): what is out, with the
+	 * peer's SACKs, RACK's clock (RFC 8985) and the tail loss probe. */
+	struct tcp_txq txq;
+	uint32_t sacked_out, lost_out;	/* bytes SACKed; bytes marked lost, not yet resent */
+	uint32_t fack;			/* the highest SACKed sequence number (end) */
+	uint64_t rack_xmit_ts;		/* when the newest delivered segment was sent */
+	uint32_t rack_end_seq, rack_rtt, min_rtt;
+	bool reordering_seen;
+	uint8_t reo_wnd_mult, reo_wnd_persist;	/* RFC 8985 §6.2 step 4: D-SACKs widen it */
+	uint32_t dsack_round;		/* snd_max at the last widening: once per round */
+	uint32_t tlp_high_seq;		/* snd_max when the probe went; 0 none out */
+	bool tlp_outstanding, tlp_retrans;
+	/* Delivery rate: bytes acked or SACKed over at least an RTT. */
+	uint64_t delivered, rate_acc, rate_stamp, delivery_rate;	/* rate: bytes/s */
+	uint64_t lost_total, dsacks;	/* bytes RACK marked lost; D-SACKs heard */
+	uint16_t trace_readers;		/* open trace files: events formatted only then */
+	struct timer_list rack_timer, tlp_timer;
 	/* Lost retransmission detection: duplicate ACKs since snd_una was last
 	 * resent, and how many segments were out beyond it then. */
 	uint32_t rexmit_dupacks, rexmit_out;
@@ -202,6 +264,7 @@ void tcp_destroy_sock(struct sock *sk);
 struct tcp_sock *tcp_create_child(struct sock *parent);
 
 /* tcp_output.c */
+int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags);
 void tcp_write_xmit(struct sock *sk);
 void tcp_send_ack(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
@@ -229,6 +292,36 @@ void tcp_reset_rexmit_timer(struct sock *sk);
 void tcp_rearm_keepalive(struct sock *sk);
 void tcp_enter_timewait(struct sock *sk);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_cong.c: congestion control, chosen per socket by tp->ca. */
+enum { TCP_CA_CUBIC, TCP_CA_RENO };	/* 0, CUBIC, the default */
+void tcp_cong_init(struct tcp_sock *tp);
+uint32_t tcp_cong_ssthresh(struct tcp_sock *tp);	/* a loss: the new ssthresh */
+void tcp_cong_on_ack(struct tcp_sock *tp, uint32_t acked);	/* outside recovery */
+void tcp_cong_rtt(struct tcp_sock *tp, uint32_t rtt_us);	/* HyStart++ */
+void tcp_cubic_loss(struct tcp_cubic *c, uint32_t cwnd, uint32_t mss);
+uint32_t tcp_cubic_avoid(struct tcp_cubic *c, uint32_t cwnd, uint32_t mss, uint32_t acked,
+			 uint64_t now, uint32_t rtt_us);
+void tcp_prr_init(struct tcp_sock *tp);
+void tcp_prr_ack(struct tcp_sock *tp, uint32_t delivered, uint32_t pipe);
+
+/* tcp_recovery.c: the scoreboard, SACK as a sender, RACK-TLP. */
+uint32_t tcp_pipe(const struct tcp_sock *tp);
+void tcp_txq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool rexmit);
+void tcp_txq_free(struct tcp_sock *tp);
+void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_opt *sacks,
+		  uint32_t tsecr);
+void tcp_sack_timeout(struct sock *sk);
+int tcp_sack_retransmit(struct sock *sk, uint32_t *room);
+void tcp_tlp_arm(struct sock *sk);
+void tcp_recovery_init_timers(struct tcp_sock *tp);
+void tcp_recovery_clear_timers(struct tcp_sock *tp);
+int tcp_parse_sack(const struct tcphdr *th, unsigned int hlen, struct tcp_sack_opt *out);
+
+/* tcp_trace: an event of the connection for its trace file readers. */
+void tcp_trace(struct sock *sk, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void tcp_rate_delivered(struct tcp_sock *tp, uint32_t bytes);
 
 /* tcp.c */
 extern const char *const tcp_ca_names[];	/* congestion control, by index; NULL ends */

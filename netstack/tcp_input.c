@@ -435,13 +435,16 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 		tp->retransmits = 0;
 		tp->persist_backoff = 0;
 		del_timer(&net->timers, &tp->persist_timer);
-		if (tp->in_recovery) {
+		if (tp->sack_ok) {
+			/* tcp_sack_ack, below, recovers and grows the window */
+		} else if (tp->in_recovery) {
 			if (!before(ack, tp->recover)) {
 				/* Full ACK: leave recovery (RFC 6582 §3.2 step 3). */
 				uint32_t f = (tcp_flight(tp) > tp->mss ? tcp_flight(tp) : tp->mss) + tp->mss;
 				tp->cwnd = tp->ssthresh < f ? tp->ssthresh : f;
 				tp->in_recovery = false;
 				tp->dupacks = 0;
+				tcp_trace(sk, "recovered", "una %u", ack);
 			} else {
 				/* Partial ACK: the next hole, at once. */
 				tcp_resend_una(sk);
@@ -456,20 +459,20 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 			 * super-frame the peer's GRO or TSO made of 45
 			 * segments, and must count as 45. */
 			tp->dupacks = 0;
-			if (tp->cwnd < tp->ssthresh)
-				tp->cwnd += acked;
-			else
-				tp->cwnd += (uint32_t)((uint64_t)tp->mss * acked / tp->cwnd) + 1;
+			tcp_cong_on_ack(tp, acked);
 		} else {
 			tp->dupacks = 0;
 		}
-		if (tp->cwnd > (64u << 20))
-			tp->cwnd = 64u << 20;
+		if (!tp->sack_ok)
+			tcp_rate_delivered(tp, acked);
 		if (tcp_flight(tp) == 0)
 			del_timer(&net->timers, &tp->rexmit_timer);
 		else
 			tcp_reset_rexmit_timer(sk);
 		sk_wake(sk);	/* room in the send buffer */
+	} else if (tp->sack_ok) {
+		if (ack == tp->snd_una && cb->len == 0 && flight > 0)
+			net->tcpstats.DupAcks++;
 	} else if (ack == tp->snd_una && cb->len == 0 && !(cb->flags & (TH_SYN | TH_FIN)) &&
 		   flight > 0) {
 		/* RFC 5681 also asks for an unchanged window, but a Linux
@@ -485,13 +488,13 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 		net->tcpstats.DupAcks++;
 		if (++tp->dupacks >= thresh && !tp->in_recovery) {
 			/* Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2). */
-			uint32_t half = flight / 2;
 			net->tcpstats.FastRetrans++;
-			tp->ssthresh = half > 2u * tp->mss ? half : 2u * tp->mss;
+			tp->ssthresh = tcp_cong_ssthresh(tp);
 			tp->recover = tp->snd_max;
 			tp->in_recovery = true;
 			tcp_resend_una(sk);
 			tp->cwnd = tp->ssthresh + 3u * tp->mss;
+			tcp_trace(sk, "recovery", "cause dupacks %u", tp->dupacks);
 		} else if (tp->in_recovery) {
 			tp->cwnd += tp->mss;	/* each dup ACK: a segment has left */
 			if (++tp->rexmit_dupacks > tp->rexmit_out + 1) {
@@ -503,9 +506,18 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 			}
 		}
 	}
+	if (tp->sack_ok) {
+		struct tcp_sack_opt sacks;
+		const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+		if (tcp_parse_sack(th, (th->doff_res >> 4) * 4u, &sacks))
+			sacks.n = 0;
+		tcp_sack_ack(sk, flight, &sacks, cb->opt.saw_tstamp ? cb->opt.tsecr : 0);
+	}
 	/* The send window, from the newest segment (RFC 9293 §3.10.7.4). */
 	if (before(tp->snd_wl1, cb->seq) ||
 	    (tp->snd_wl1 == cb->seq && !before(ack, tp->snd_wl2))) {
+		if (tp->trace_readers && (cb->window << tp->snd_wscale) != tp->snd_wnd)
+			tcp_trace(sk, "window", "snd_wnd %u", cb->window << tp->snd_wscale);
 		tp->snd_wnd = cb->window << tp->snd_wscale;
 		if (tp->snd_wnd > tp->max_window)
 			tp->max_window = tp->snd_wnd;

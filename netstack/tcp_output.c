@@ -61,7 +61,7 @@ static uint32_t tcp_gso_max(const struct tcp_sock *tp)
  * device (or dev_queue_xmit) cuts, each with these headers and the flags
  * FIN and PSH on the last only; the peer sees segments of mss.  The
  * checksum is left partial, for the device or dev_queue_xmit to fill. */
-static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
+int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sk->net;
@@ -170,6 +170,8 @@ static int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t fla
 		tp->last_ack_sent = tp->rcv_nxt;
 		del_timer(&net->timers, &tp->delack_timer);
 	}
+	if ((len || (flags & TH_FIN)) && !(flags & (TH_SYN | TH_RST)))
+		tcp_txq_sent(tp, seq, seq + len + ((flags & TH_FIN) ? 1 : 0), before(seq, tp->snd_max));
 	net->tcpstats.OutSegs += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
 	if (flags & TH_RST)
 		net->tcpstats.OutRsts++;
@@ -200,6 +202,25 @@ void tcp_write_xmit(struct sock *sk)
 		uint32_t room = after(win_end, tp->snd_nxt) ? win_end - tp->snd_nxt : 0;
 		uint8_t flags = TH_ACK;
 		uint32_t len;
+
+		if (tp->sack_ok) {
+			/* With a scoreboard the window holds pipe, not
+			 * everything past snd_una (RFC 6675 §5): what is lost
+			 * goes first, then new data. */
+			uint32_t pipe = tcp_pipe(tp);
+			uint32_t croom = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
+			uint32_t rroom = after(tp->snd_una + tp->snd_wnd, tp->snd_nxt) ?
+				tp->snd_una + tp->snd_wnd - tp->snd_nxt : 0;
+			if (tp->lost_out) {
+				int n = tcp_sack_retransmit(sk, &croom);
+				if (n > 0)
+					continue;
+				if (n < 0 && !timer_pending(&tp->rexmit_timer))
+					tcp_reset_rexmit_timer(sk);
+				break;
+			}
+			room = croom < rroom ? croom : rroom;
+		}
 
 		if (!unsent) {
 			/* The FIN goes once everything before it has, and again
@@ -268,6 +289,8 @@ void tcp_write_xmit(struct sock *sk)
 		if (!timer_pending(&tp->rexmit_timer))
 			tcp_reset_rexmit_timer(sk);
 	}
+	if (tp->sack_ok)
+		tcp_tlp_arm(sk);
 	/* Data waits on a closed window with nothing in flight to bring an
 	 * ACK: probe it (RFC 9293 §3.8.6.1). */
 	if (tp->sndq.len && tp->snd_nxt == tp->snd_una && tp->snd_wnd < tp->mss &&

@@ -1,6 +1,7 @@
 /* TCP's supporting parts: the table of connections by port, ISNs, option
  * parsing, byte rings, state changes and the end of a connection. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,54 @@ void tcp_init(struct net *net)
 		net->tcp_syn_retries = 6;
 	if (!net->tcp_retries)
 		net->tcp_retries = 15;
+}
+
+/* tcp_trace formats an event of sk for its trace readers: the time in
+ * seconds, the event, the window and RTT as they stand, then the
+ * event's own fields (imp(4) lists them).  Nothing is formatted while
+ * nobody reads. */
+void tcp_trace(struct sock *sk, const char *event, const char *fmt, ...)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	char line[320];
+	int n;
+	va_list ap;
+
+	if (!tp->trace_readers || !net->tcp_trace_fn)
+		return;
+	n = snprintf(line, sizeof(line), "%llu.%06llu %s cwnd %u ssthresh %u inflight %u srtt %u ",
+		     (unsigned long long)(net->now / 1000000), (unsigned long long)(net->now % 1000000),
+		     event, tp->cwnd, tp->ssthresh == UINT32_MAX ? 0 : tp->ssthresh,
+		     tp->sack_ok ? tcp_pipe(tp) : tcp_flight(tp), tp->srtt);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	net->tcp_trace_fn(net, sk, line, net->tcp_trace_arg);
+}
+
+/* tcp_rate_delivered: bytes reached the peer (acked or SACKed); the
+ * delivery rate is measured over intervals of at least an RTT (and 1
+ * ms), as ss -ti's delivery_rate. */
+void tcp_rate_delivered(struct tcp_sock *tp, uint32_t bytes)
+{
+	uint64_t now = tp->sk.net->now, span;
+
+	if (!bytes)
+		return;
+	tp->delivered += bytes;
+	if (!tp->rate_stamp) {
+		tp->rate_stamp = now;
+		tp->rate_acc = 0;
+		return;
+	}
+	tp->rate_acc += bytes;
+	span = now - tp->rate_stamp;
+	if (span >= 1000 && span >= tp->srtt) {
+		tp->delivery_rate = tp->rate_acc * 1000000 / span;
+		tp->rate_acc = 0;
+		tp->rate_stamp = now;
+	}
 }
 
 /* --- the table --- */
@@ -337,6 +386,7 @@ void tcp_destroy_sock(struct sock *sk)
 	sk->sk_state = TCP_CLOSED;
 	bring_free(&tp->sndq);
 	bring_free(&tp->rcvq);
+	tcp_txq_free(tp);
 	skb_queue_purge(&tp->ofo);
 }
 

@@ -19,6 +19,7 @@ void tcp_init_timers(struct tcp_sock *tp)
 	timer_setup(&tp->persist_timer, tcp_persist_timer);
 	timer_setup(&tp->keepalive_timer, tcp_keepalive_timer);
 	timer_setup(&tp->timewait_timer, tcp_timewait_timer);
+	tcp_recovery_init_timers(tp);
 }
 
 void tcp_clear_timers(struct tcp_sock *tp)
@@ -29,6 +30,7 @@ void tcp_clear_timers(struct tcp_sock *tp)
 	del_timer(b, &tp->delack_timer);
 	del_timer(b, &tp->persist_timer);
 	del_timer(b, &tp->keepalive_timer);
+	tcp_recovery_clear_timers(tp);
 	tcp_ack_dequeue(tp);
 	/* the TIME_WAIT timer may be what frees an orphan: tcp_done keeps it */
 }
@@ -57,6 +59,8 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t r)
 	if (rto > TCP_MAX_RTO_US)
 		rto = TCP_MAX_RTO_US;
 	tp->rto = (uint32_t)rto;
+	tcp_cong_rtt(tp, r);
+	tcp_trace(&tp->sk, "rtt", "sample %u rttvar %u rto %u", r, tp->rttvar, tp->rto);
 }
 
 static uint64_t tcp_current_rto(const struct tcp_sock *tp)
@@ -119,7 +123,7 @@ static void tcp_rexmit_timer(struct timer_list *t)
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, rexmit_timer);
 	struct sock *sk = &tp->sk;
 	struct net *net = sk->net;
-	uint32_t flight = tcp_flight(tp), half = flight / 2;
+	uint32_t flight = tcp_flight(tp);
 
 	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
 		if (tcp_gave_up(tp, net->tcp_syn_retries)) {
@@ -160,8 +164,17 @@ static void tcp_rexmit_timer(struct timer_list *t)
 		tcp_reset_rexmit_timer(sk);
 		return;
 	}
+	tcp_trace(sk, "timeout", "n %u rto %llu", tp->retransmits,
+		  (unsigned long long)((uint64_t)tp->rto << tp->backoff));
+	if (tp->sack_ok) {
+		/* Only what the peer has not SACKed goes again. */
+		tcp_sack_timeout(sk);
+		tcp_reset_rexmit_timer(sk);
+		tcp_write_xmit(sk);
+		return;
+	}
 	/* RFC 5681 §3.1: after a timeout, one segment, and slow start. */
-	tp->ssthresh = half > 2u * tp->mss ? half : 2u * tp->mss;
+	tp->ssthresh = tcp_cong_ssthresh(tp);
 	tp->cwnd = tp->mss;
 	tp->in_recovery = false;
 	tp->dupacks = 0;

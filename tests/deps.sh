@@ -7,7 +7,7 @@ imp_deps() {
 	local pkgs=(
 		meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcmocka-dev
 		iproute2 iputils-ping curl nginx-light socat netcat-openbsd iperf3 valgrind
-		python3-scapy tcpdump nftables util-linux procps wget
+		python3-scapy tcpdump nftables util-linux procps wget gnuplot-nox
 	)
 	local missing=() p
 	for p in "${pkgs[@]}"; do

@@ -310,6 +310,9 @@ static void opts(const struct sockaddr_in *sa)
 
 	/* TCP_CONGESTION: reno is there; a name that is not is ENOENT; an
 	 * empty one EINVAL; reading copies min(len, 16) */
+	l = sizeof(ca);
+	r = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ca, &l) ? errno : 0;
+	say(!r && !strcmp(ca, "cubic"), "getsockopt(TCP_CONGESTION) = \"%.16s\" by default (want \"cubic\")", ca);
 	say(!setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), "setsockopt(TCP_CONGESTION, \"reno\")");
 	r = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "no-such-cc", 10) ? errno : 0;
 	say(r && r == ENOENT,

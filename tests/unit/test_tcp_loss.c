@@ -154,6 +154,7 @@ static void test_fast_retransmit(void **state)
 	uint32_t s;
 
 	conn_connect(e, &c, &PLAIN);
+	assert_int_equal(c.s->ops->setsockopt(c.s, SOCKOPT_CONGESTION, TCP_CA_RENO), 0);
 	fill_pattern(pat, 8000, 10);
 	s = c.iss + 1;
 	assert_int_equal(send_bytes(c.s, pat, 7300), 7300);
@@ -193,6 +194,7 @@ static void test_fast_retransmit(void **state)
 
 	/* Small flight: ssthresh is at least 2 SMSS. */
 	conn_connect(e, &c, &PLAIN);
+	assert_int_equal(c.s->ops->setsockopt(c.s, SOCKOPT_CONGESTION, TCP_CA_RENO), 0);
 	assert_int_equal(c.s->ops->setsockopt(c.s, SOCKOPT_NODELAY, 1), 0);
 	s = c.iss + 1;
 	assert_int_equal(send_bytes(c.s, pat, 4 * 1460 + 100), 4 * 1460 + 100);

@@ -390,12 +390,16 @@ static void test_congestion(void **state)
 	struct conn c;
 	char line[2048];
 
-	assert_int_equal(tcp_ca_find("reno"), 0);
-	assert_int_equal(tcp_ca_find("cubic"), -ENOENT);
+	assert_int_equal(tcp_ca_find("cubic"), TCP_CA_CUBIC);
+	assert_int_equal(tcp_ca_find("reno"), TCP_CA_RENO);
+	assert_int_equal(tcp_ca_find("newreno"), TCP_CA_RENO);
+	assert_int_equal(tcp_ca_find("vegas"), -ENOENT);
 	assert_int_equal(tcp_ca_find(""), -ENOENT);
 	conn_new(e, &c);
-	assert_int_equal(setopt(&c, SOCKOPT_CONGESTION, 0), 0);
-	assert_int_equal(setopt(&c, SOCKOPT_CONGESTION, 1), -ENOENT);
+	c.s->ops->info(c.s, line, sizeof(line));
+	assert_non_null(strstr(line, " congestion cubic "));	/* the default, as Linux's */
+	assert_int_equal(setopt(&c, SOCKOPT_CONGESTION, TCP_CA_RENO), 0);
+	assert_int_equal(setopt(&c, SOCKOPT_CONGESTION, 2), -ENOENT);
 	c.s->ops->info(c.s, line, sizeof(line));
 	assert_non_null(strstr(line, " congestion reno "));
 	conn_free(&c);

@@ -1,0 +1,625 @@
+/* Loss recovery with SACK: the sender's scoreboard (RFC 2018, RFC 6675's
+ * pipe), RACK-TLP loss detection (RFC 8985), and the recovery episodes
+ * they start, with PRR (tcp_cong.c) setting the pace.
+ *
+ * The scoreboard is the list of what was sent: one record per segment or
+ * GSO burst, with the time it last went out, in sequence order.  ACKs
+ * take records off its front; SACK blocks mark them (splitting a record
+ * at a block's edge); RACK marks a record lost when a record sent after
+ * it was delivered and its own ACK is later than a reordering window
+ * allows.  Only connections that negotiated SACK keep one; the others
+ * recover with NewReno in tcp_input.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "tcp.h"
+
+#define TXQ_INIT 64
+#define TLP_WCDELACK_US 200000u		/* RFC 8985 §7.2: a worst-case delayed ACK */
+#define TLP_MIN_US 2000u
+
+static void tcp_rack_timer(struct timer_list *t);
+static void tcp_tlp_timer(struct timer_list *t);
+
+void tcp_recovery_init_timers(struct tcp_sock *tp)
+{
+	timer_setup(&tp->rack_timer, tcp_rack_timer);
+	timer_setup(&tp->tlp_timer, tcp_tlp_timer);
+}
+
+void tcp_recovery_clear_timers(struct tcp_sock *tp)
+{
+	del_timer(&tp->sk.net->timers, &tp->rack_timer);
+	del_timer(&tp->sk.net->timers, &tp->tlp_timer);
+}
+
+/* tcp_pipe: RFC 6675's estimate of the bytes in the network: what is out,
+ * less what the peer SACKed and what is marked lost and not yet resent. */
+uint32_t tcp_pipe(const struct tcp_sock *tp)
+{
+	uint32_t out = tcp_flight(tp), gone = tp->sacked_out + tp->lost_out;
+
+	return out > gone ? out - gone : 0;
+}
+
+/* --- the list of records --- */
+
+static void rec_account(struct tcp_sock *tp, const struct tcp_txrec *r, int sign)
+{
+	uint32_t len = r->end - r->start;
+
+	if (r->flags & TXR_SACKED)
+		tp->sacked_out += (uint32_t)sign * len;
+	else if (r->flags & TXR_LOST)
+		tp->lost_out += (uint32_t)sign * len;
+}
+
+static void rec_set_flags(struct tcp_sock *tp, struct tcp_txrec *r, uint8_t flags)
+{
+	rec_account(tp, r, -1);
+	r->flags = flags;
+	rec_account(tp, r, +1);
+}
+
+void tcp_txq_free(struct tcp_sock *tp)
+{
+	free(tp->txq.rec);
+	tp->txq = (struct tcp_txq){ 0 };
+	tp->sacked_out = tp->lost_out = 0;
+}
+
+/* txq_room makes room for one more record at the end; false at the cap
+ * or out of memory. */
+static bool txq_room(struct tcp_txq *q)
+{
+	struct tcp_txrec *nr;
+	uint32_t cap;
+
+	if (q->n < q->cap)
+		return true;
+	if (q->head) {
+		memmove(q->rec, q->rec + q->head, (q->n - q->head) * sizeof(*q->rec));
+		q->n -= q->head;
+		q->head = 0;
+		return true;
+	}
+	if (q->cap >= TCP_TXQ_MAX)
+		return false;
+	cap = q->cap ? q->cap * 2 : TXQ_INIT;
+	nr = realloc(q->rec, cap * sizeof(*nr));
+	if (!nr)
+		return false;
+	q->rec = nr;
+	q->cap = cap;
+	return true;
+}
+
+/* txq_find: the index of the first record that ends after seq. */
+static uint32_t txq_find(const struct tcp_txq *q, uint32_t seq)
+{
+	uint32_t lo = q->head, hi = q->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (after(q->rec[mid].end, seq))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* txq_split cuts record i at seq (inside it) in two with the same marks;
+ * false when the list is at its cap (the caller then takes the record
+ * whole or not at all). */
+static bool txq_split(struct tcp_txq *q, uint32_t i, uint32_t seq)
+{
+	uint32_t off = i - q->head;
+
+	if (!after(seq, q->rec[i].start) || !before(seq, q->rec[i].end))
+		return true;
+	if (!txq_room(q))
+		return false;
+	i = q->head + off;	/* txq_room may have moved the list */
+	memmove(q->rec + i + 1, q->rec + i, (q->n - i) * sizeof(*q->rec));
+	q->n++;
+	q->rec[i].end = seq;
+	q->rec[i + 1].start = seq;
+	return true;
+}
+
+/* tcp_txq_sent: [seq, end) of sequence space went out (data, and the
+ * FIN as its last number): new records past the last, or the records it
+ * covers sent again. */
+void tcp_txq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool rexmit)
+{
+	struct tcp_txq *q = &tp->txq;
+	uint64_t now = tp->sk.net->now;
+
+	if (!tp->sack_ok || !before(seq, end))
+		return;
+	if (tp->in_recovery)
+		tp->prr_out += end - seq;
+	if (rexmit) {
+		uint32_t i = txq_find(q, seq);
+		if (i < q->n)
+			txq_split(q, i, seq);
+		for (i = txq_find(q, seq); i < q->n && before(q->rec[i].start, end); i++) {
+			struct tcp_txrec *r;
+			if (after(q->rec[i].end, end))
+				txq_split(q, i, end);	/* at the cap, the whole record counts as resent */
+			r = &q->rec[i];
+			if (r->flags & TXR_SACKED)
+				continue;
+			rec_set_flags(tp, r, (uint8_t)((r->flags & ~TXR_LOST) | TXR_RETRANS | TXR_EVER_RETRANS));
+			r->sent = now;
+		}
+		if (!q->n || !after(end, q->rec[q->n - 1].end))
+			return;
+		seq = q->rec[q->n - 1].end;	/* the rest of it is new */
+	}
+	if (q->n > q->head && !after(q->rec[q->n - 1].end, seq) && !txq_room(q)) {
+		/* No room for a record: the last one grows, sent now. */
+		struct tcp_txrec *r = &q->rec[q->n - 1];
+		if (!r->flags) {
+			r->end = end;
+			r->sent = now;
+		}
+		return;
+	}
+	if (!txq_room(q))
+		return;	/* out of memory: the timeout still resends it (go-back) */
+	q->rec[q->n++] = (struct tcp_txrec){ seq, end, now, 0 };
+}
+
+/* --- what the peer said --- */
+
+/* rack_update: record r was delivered (RFC 8985 §6.2 step 2): the
+ * newest send time delivered so far, and its RTT.  A retransmitted
+ * record whose ACK may be for its first transmission is no measure. */
+static void rack_update(struct tcp_sock *tp, const struct tcp_txrec *r, uint32_t tsecr)
+{
+	uint64_t now = tp->sk.net->now;
+	uint32_t rtt = (uint32_t)(now - r->sent);
+
+	if (r->flags & TXR_EVER_RETRANS) {
+		uint32_t sent_ts = (uint32_t)(r->sent / 1000) + tp->ts_offset;
+		if (rtt < tp->min_rtt)
+			return;
+		if (tp->tstamp_ok && tsecr && (int32_t)(tsecr - sent_ts) < 0)
+			return;
+	}
+	tp->rack_rtt = rtt;
+	if (r->sent > tp->rack_xmit_ts ||
+	    (r->sent == tp->rack_xmit_ts && after(r->end, tp->rack_end_seq))) {
+		tp->rack_xmit_ts = r->sent;
+		tp->rack_end_seq = r->end;
+	}
+	/* Delivered below what was SACKed before, never resent: the
+	 * network reorders (step 3). */
+	if (!(r->flags & TXR_EVER_RETRANS) && before(r->end, tp->fack))
+		tp->reordering_seen = true;
+	if (after(r->end, tp->fack))
+		tp->fack = r->end;
+}
+
+/* txq_ack takes the records below the cumulative ACK off; the bytes
+ * newly delivered (not SACKed before) are returned. */
+static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr)
+{
+	struct tcp_txq *q = &tp->txq;
+	uint32_t delivered = 0;
+
+	while (q->head < q->n && before(q->rec[q->head].start, una)) {
+		struct tcp_txrec *r = &q->rec[q->head];
+		bool whole = !before(una, r->end);
+		if (!(r->flags & TXR_SACKED)) {
+			delivered += (whole ? r->end : una) - r->start;
+			rack_update(tp, r, tsecr);
+		}
+		rec_account(tp, r, -1);
+		if (!whole) {
+			r->start = una;
+			rec_account(tp, r, +1);
+			break;
+		}
+		q->head++;
+	}
+	if (q->head == q->n) {
+		/* All acknowledged: give the memory back (10,000 idle
+		 * connections hold none). */
+		free(q->rec);
+		*q = (struct tcp_txq){ 0 };
+		tp->sacked_out = tp->lost_out = 0;
+	}
+	return delivered;
+}
+
+/* sack_mark: the peer holds [start, end); the records it covers are
+ * SACKed, cut at its edges.  Returns the bytes newly SACKed. */
+static uint32_t sack_mark(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t tsecr)
+{
+	struct tcp_txq *q = &tp->txq;
+	uint32_t i = txq_find(q, start), got = 0;
+
+	if (i < q->n)
+		txq_split(q, i, start);	/* at the cap, a record partly covered stays unmarked */
+	for (i = txq_find(q, start); i < q->n && before(q->rec[i].start, end); i++) {
+		struct tcp_txrec *r;
+		if (before(q->rec[i].start, start))
+			continue;	/* the uncut head, at the cap */
+		if (after(q->rec[i].end, end) && !txq_split(q, i, end))
+			break;
+		r = &q->rec[i];
+		if (r->flags & TXR_SACKED)
+			continue;
+		got += r->end - r->start;
+		rack_update(tp, r, tsecr);
+		rec_set_flags(tp, r, (uint8_t)((r->flags & ~(TXR_LOST | TXR_RETRANS)) | TXR_SACKED));
+	}
+	return got;
+}
+
+/* rack_reo_wnd: how late a segment may be before it counts as lost (RFC
+ * 8985 §6.2 step 4): none while no reordering was seen and three
+ * segments' worth are SACKed (the old duplicate ACK threshold) or
+ * recovery is on; else a quarter of the smallest RTT times a multiplier
+ * that D-SACKs (a retransmission that was not needed) raise, at most
+ * SRTT. */
+static uint32_t rack_reo_wnd(const struct tcp_sock *tp)
+{
+	uint32_t w = tp->min_rtt / 4 * (tp->reo_wnd_mult ? tp->reo_wnd_mult : 1u);
+
+	if (!tp->reordering_seen && (tp->in_recovery || tp->in_loss ||
+				     tp->sacked_out >= 3u * tp->mss))
+		return 0;
+	return w < tp->srtt ? w : tp->srtt;
+}
+
+/* rack_detect_loss (RFC 8985 §6.2 step 5): every record sent before the
+ * newest delivered one and not delivered within its RTT and the
+ * reordering window is lost; for the others still in doubt, the timer
+ * looks again when the first one's time is up.  True if any was
+ * marked. */
+static bool rack_detect_loss(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_txq *q = &tp->txq;
+	struct net *net = sk->net;
+	uint64_t now = net->now, wait = 0;
+	uint32_t reo = rack_reo_wnd(tp);
+	bool marked = false;
+
+	if (!tp->rack_xmit_ts)
+		return false;
+	for (uint32_t i = q->head; i < q->n; i++) {
+		struct tcp_txrec *r = &q->rec[i];
+		uint64_t due;
+		if (r->flags & (TXR_SACKED | TXR_LOST))
+			continue;
+		if (!(r->sent < tp->rack_xmit_ts ||
+		      (r->sent == tp->rack_xmit_ts && before(r->end, tp->rack_end_seq)))) {
+			/* Sent after the newest delivered: so are all the
+			 * later ones never resent (new data goes in order). */
+			if (!(r->flags & TXR_EVER_RETRANS))
+				break;
+			continue;
+		}
+		due = r->sent + tp->rack_rtt + reo;
+		if (due <= now) {
+			rec_set_flags(tp, r, (uint8_t)((r->flags & ~TXR_RETRANS) | TXR_LOST));
+			tp->lost_total += r->end - r->start;
+			net->tcpstats.RackLost++;
+			if (r->flags & TXR_EVER_RETRANS)
+				net->tcpstats.LostRetransmits++;
+			marked = true;
+		} else if (!wait || due - now > wait) {
+			wait = due - now;
+		}
+	}
+	if (wait)
+		mod_timer(&net->timers, &tp->rack_timer, now + wait);
+	else
+		del_timer(&net->timers, &tp->rack_timer);
+	return marked;
+}
+
+/* tcp_enter_recovery: a loss found with SACK: ssthresh from the
+ * congestion control, PRR from here until snd_una reaches recover. */
+static void tcp_enter_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->ssthresh = tcp_cong_ssthresh(tp);
+	tp->recover = tp->snd_max;
+	tp->in_recovery = true;
+	tcp_prr_init(tp);
+	if (tp->reo_wnd_persist && !--tp->reo_wnd_persist)
+		tp->reo_wnd_mult = 1;
+	sk->net->tcpstats.SackRecoveries++;
+	sk->net->tcpstats.FastRetrans++;
+	del_timer(&sk->net->timers, &tp->tlp_timer);
+	tcp_trace(sk, "recovery", "cause rack lost %u sacked %u", tp->lost_out, tp->sacked_out);
+}
+
+/* tcp_recovery_step: after new marks: recovery ends once snd_una reaches
+ * recover, and starts when a loss is found outside it. */
+static void tcp_recovery_step(struct sock *sk, bool lost)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if ((tp->in_recovery || tp->in_loss) && !before(tp->snd_una, tp->recover)) {
+		if (tp->in_recovery && tp->cwnd > tp->ssthresh)
+			tp->cwnd = tp->ssthresh;	/* RFC 6937: the reduction completes */
+		tp->in_recovery = tp->in_loss = false;
+		tcp_trace(sk, "recovered", "una %u", tp->snd_una);
+	}
+	if (lost && !tp->in_recovery && !tp->in_loss)
+		tcp_enter_recovery(sk);
+}
+
+/* tcp_sack_ack: an ACK (new or duplicate) on a SACK connection, after
+ * tcp_ack moved snd_una.  prior_flight: what was out before it. */
+void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_opt *sacks,
+		  uint32_t tsecr)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	uint32_t delivered = txq_ack(tp, tp->snd_una, tsecr), newly_sacked = 0;
+	bool lost;
+
+	for (unsigned int i = 0; i < sacks->n; i++) {
+		uint32_t s = sacks->b[i].start, e = sacks->b[i].end;
+		net->tcpstats.SackBlocks++;
+		/* D-SACK (RFC 2883 §4): the first block below the ACK, or
+		 * inside the second.  A probe that was not needed. */
+		if (i == 0 && before(s, e) &&
+		    (!after(e, tp->snd_una) ||
+		     (sacks->n > 1 && !before(s, sacks->b[1].start) && !after(e, sacks->b[1].end)))) {
+			net->tcpstats.DSacks++;
+			tp->dsacks++;
+			/* A retransmission was spurious: the window grows, once
+			 * a round, and stays so for 16 recoveries. */
+			if (!tp->dsack_round || !before(tp->snd_una, tp->dsack_round)) {
+				if (tp->reo_wnd_mult < 255)
+					tp->reo_wnd_mult = (uint8_t)((tp->reo_wnd_mult ? tp->reo_wnd_mult : 1) + 1);
+				tp->reo_wnd_persist = 16;
+				tp->dsack_round = tp->snd_max;
+			}
+			if (tp->tlp_outstanding && !before(s, tp->tlp_high_seq - tp->mss) &&
+			    !after(e, tp->tlp_high_seq))
+				tp->tlp_retrans = false;
+			tcp_trace(sk, "dsack", "start %u end %u", s, e);
+			continue;
+		}
+		if (!before(s, e) || before(s, tp->snd_una) || after(e, tp->snd_max) ||
+		    e - s > tp->snd_max - tp->snd_una) {
+			net->tcpstats.SackBlocksBad++;	/* nothing we sent, or a lie */
+			continue;
+		}
+		newly_sacked += sack_mark(tp, s, e, tsecr);
+	}
+	delivered += newly_sacked;
+	if (newly_sacked)
+		tcp_trace(sk, "sack", "sacked %u lost %u fack %u", tp->sacked_out, tp->lost_out, tp->fack);
+	tcp_rate_delivered(tp, delivered);
+	/* The tail loss probe's episode ends with the ACK of what it
+	 * covered: if it was a retransmission and no D-SACK said the
+	 * first copy arrived too, it repaired a loss, and the window is
+	 * cut as for one (RFC 8985 §7.4). */
+	if (tp->tlp_outstanding && !before(tp->snd_una, tp->tlp_high_seq)) {
+		tp->tlp_outstanding = false;
+		if (tp->tlp_retrans && !tp->in_recovery && !tp->in_loss) {
+			net->tcpstats.TlpRecoveries++;
+			tp->ssthresh = tcp_cong_ssthresh(tp);
+			tp->cwnd = tp->ssthresh;
+			tcp_trace(sk, "cwnd", "cause tlp-repaired-loss");
+		}
+	}
+	lost = rack_detect_loss(sk);
+	tcp_recovery_step(sk, lost);
+	if (tp->in_recovery) {
+		tcp_prr_ack(tp, delivered, tcp_pipe(tp));
+	} else if (delivered && prior_flight + tp->mss >= tp->cwnd) {
+		/* Grow only a window that was in use (RFC 7661). */
+		uint32_t c = tp->cwnd;
+		tcp_cong_on_ack(tp, delivered);
+		if (c != tp->cwnd && tp->trace_readers)
+			tcp_trace(sk, "cwnd", "cause %s", tp->cwnd < tp->ssthresh ? "slow-start" : "avoidance");
+	}
+}
+
+/* tcp_sack_timeout: the retransmission timer fired on a SACK connection
+ * (RFC 6675 §5.1, RFC 8985 §6.3): everything not SACKed is lost, one
+ * segment of window, slow start from there; the SACKs stay. */
+void tcp_sack_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_txq *q = &tp->txq;
+
+	tp->ssthresh = tcp_cong_ssthresh(tp);
+	tp->cwnd = tp->mss;
+	tp->in_recovery = false;
+	tp->in_loss = true;
+	tp->recover = tp->snd_max;
+	tp->tlp_outstanding = false;
+	tcp_recovery_clear_timers(tp);
+	if (q->head == q->n) {
+		tp->snd_nxt = tp->snd_una;	/* no scoreboard (no memory): go back */
+		return;
+	}
+	for (uint32_t i = q->head; i < q->n; i++)
+		if (!(q->rec[i].flags & TXR_SACKED)) {
+			if (!(q->rec[i].flags & TXR_LOST))
+				tp->lost_total += q->rec[i].end - q->rec[i].start;
+			rec_set_flags(tp, &q->rec[i], (uint8_t)((q->rec[i].flags & ~TXR_RETRANS) | TXR_LOST));
+		}
+}
+
+/* tcp_resend_range sends [start, end) of sequence space again. */
+static int tcp_resend_range(struct sock *sk, uint32_t start, uint32_t end)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t data_end = tp->snd_una + tp->sndq.len, len;
+	uint8_t flags = TH_ACK;
+
+	len = (after(end, data_end) ? data_end : end) - start;
+	if (tp->fin_sent && end == tp->fin_seq + 1)
+		flags |= TH_FIN;
+	if (len)
+		flags |= TH_PSH;
+	if (!len && !(flags & TH_FIN))
+		return 0;
+	sk->net->tcpstats.RetransSegs += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
+	tp->total_retrans += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
+	return tcp_transmit(sk, start, len, flags);
+}
+
+/* tcp_sack_retransmit sends again the records marked lost, oldest first,
+ * within *room bytes (the window less pipe), in whole segments; the
+ * number sent, or -1 when sending failed. */
+int tcp_sack_retransmit(struct sock *sk, uint32_t *room)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_txq *q = &tp->txq;
+	int sent = 0;
+
+	while (tp->lost_out && *room >= tp->mss) {
+		uint32_t i, start, end, max = *room - *room % tp->mss;
+		for (i = q->head; i < q->n && !(q->rec[i].flags & TXR_LOST); i++)
+			;
+		if (i == q->n)
+			break;
+		start = q->rec[i].start;
+		end = q->rec[i].end;
+		if (end - start > max) {
+			txq_split(q, i, start + max);
+			end = start + max;
+		}
+		if (tcp_resend_range(sk, start, end) < 0)
+			return -1;
+		*room -= end - start < *room ? end - start : *room;
+		sent++;
+	}
+	return sent;
+}
+
+/* --- timers --- */
+
+/* The reordering window of a segment in doubt is over. */
+static void tcp_rack_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, rack_timer);
+	struct sock *sk = &tp->sk;
+	bool lost;
+
+	if (!tp->sack_ok || sk->sk_state == TCP_CLOSED)
+		return;
+	sk->net->tcpstats.RackReoTimeouts++;
+	lost = rack_detect_loss(sk);
+	tcp_recovery_step(sk, lost);
+	if (lost && tp->in_recovery)
+		tcp_prr_ack(tp, 0, tcp_pipe(tp));
+	tcp_write_xmit(sk);
+}
+
+/* tcp_tlp_arm: new data went out or an ACK came; a tail loss probe is
+ * due in two RTTs (RFC 8985 §7.2) unless the retransmission timer comes
+ * first, recovery is on, or a probe is already out. */
+void tcp_tlp_arm(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sk->net;
+	uint64_t pto;
+
+	if (!tp->sack_ok || !tp->srtt || tp->in_recovery || tp->in_loss || tp->tlp_outstanding ||
+	    !tcp_flight(tp) || tp->retransmits) {
+		del_timer(&net->timers, &tp->tlp_timer);
+		return;
+	}
+	pto = 2ull * tp->srtt + (tcp_flight(tp) <= tp->mss ? TLP_WCDELACK_US : TLP_MIN_US);
+	if (timer_pending(&tp->rexmit_timer) && net->now + pto >= tp->rexmit_timer.expires) {
+		del_timer(&net->timers, &tp->tlp_timer);
+		return;
+	}
+	mod_timer(&net->timers, &tp->tlp_timer, net->now + pto);
+}
+
+/* The probe (RFC 8985 §7.3): a new segment if the windows let one out,
+ * else the last segment sent again; either draws an ACK whose SACKs let
+ * RACK find a lost tail. */
+static void tcp_tlp_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, tlp_timer);
+	struct sock *sk = &tp->sk;
+	struct tcp_txq *q = &tp->txq;
+	uint32_t max_before = tp->snd_max;
+
+	if (!tp->sack_ok || tp->in_recovery || tp->in_loss || !tcp_flight(tp) ||
+	    sk->sk_state == TCP_CLOSED)
+		return;
+	tp->tlp_high_seq = 0;
+	tp->cwnd += tp->mss;		/* room for exactly one more */
+	tp->tlp_outstanding = true;	/* so that write_xmit does not re-arm it */
+	tcp_write_xmit(sk);
+	tp->cwnd -= tp->mss;
+	if (tp->snd_max != max_before) {
+		tp->tlp_retrans = false;
+	} else {
+		uint32_t i = q->n;
+		while (i > q->head && (q->rec[i - 1].flags & TXR_SACKED))
+			i--;
+		if (i == q->head) {
+			tp->tlp_outstanding = false;
+			return;
+		}
+		i--;
+		if (q->rec[i].end - q->rec[i].start > tp->mss)
+			txq_split(q, i, q->rec[i].end - tp->mss);
+		i = q->n - 1;
+		while (i > q->head && (q->rec[i].flags & TXR_SACKED))
+			i--;
+		tp->tlp_retrans = true;
+		tcp_resend_range(sk, q->rec[i].start, q->rec[i].end);
+	}
+	tp->tlp_high_seq = tp->snd_max;
+	sk->net->tcpstats.TlpProbes++;
+	tcp_trace(sk, "tlp", "%s high %u", tp->tlp_retrans ? "retransmit" : "new", tp->tlp_high_seq);
+	tcp_reset_rexmit_timer(sk);
+}
+
+/* tcp_parse_sack reads the SACK option of a segment (RFC 2018 §3): at
+ * most four blocks, each 8 bytes; a wrong length is no option. */
+int tcp_parse_sack(const struct tcphdr *th, unsigned int hlen, struct tcp_sack_opt *out)
+{
+	const unsigned char *p = (const unsigned char *)(th + 1);
+	unsigned int left = hlen - (unsigned int)sizeof(*th);
+
+	out->n = 0;
+	while (left > 0) {
+		unsigned int kind = p[0], len;
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			p++;
+			left--;
+			continue;
+		}
+		if (left < 2 || (len = p[1]) < 2 || len > left)
+			return -1;
+		if (kind == 5 && len >= 10 && (len - 2) % 8 == 0 && (len - 2) / 8 <= TCP_MAX_SACKS) {
+			for (unsigned int i = 0; i < (len - 2) / 8; i++) {
+				const unsigned char *b = p + 2 + 8 * i;
+				out->b[i].start = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+						  (uint32_t)b[2] << 8 | b[3];
+				out->b[i].end = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+						(uint32_t)b[6] << 8 | b[7];
+			}
+			out->n = (len - 2) / 8;
+		}
+		p += len;
+		left -= len;
+	}
+	return 0;
+}
