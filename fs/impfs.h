@@ -53,6 +53,7 @@ enum {
 	Qproto, Qnewdir, Qnewctl, Qpstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 	Qinfo,				/* tcp only: TCP_INFO's numbers */
+	Qtrace,				/* tcp only: the connection's events */
 	Qmax
 };
 
@@ -170,6 +171,7 @@ int conv_ctl(fuse_req_t req, struct conv *c, struct ofile *of, const char *buf, 
 /* pcap.c and log.c: streams read through a ring per reader. */
 void pcap_open(struct impfs *fs, struct ofile *of);
 void log_open(struct impfs *fs, struct ofile *of);
+void trace_open(struct impfs *fs, struct ofile *of, struct sock *sk);
 void ring_release(struct impfs *fs, struct ofile *of);
 void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, int flags);
 void ring_flush(struct impfs *fs);

@@ -1,4 +1,5 @@
-/* Streams that never end: /imp/ipifc/0/pcap and /imp/log.
+/* Streams: /imp/ipifc/0/pcap and /imp/log, which never end, and
+ * /imp/tcp/N/trace, which ends (EOF) with its connection.
  *
  * Each reader has a ring of its own, filled as frames or events happen and
  * drained by its reads.  A reader that falls behind loses whole records,
@@ -16,10 +17,11 @@
 
 #define PCAP_RING (4u << 20)
 #define LOG_RING (256u << 10)
+#define TRACE_RING (1u << 20)
 /* tcpdump's default: a 64 KB IP super-frame plus its Ethernet header fits. */
 #define PCAP_SNAPLEN 262144u
 
-enum { RING_PCAP, RING_LOG };
+enum { RING_PCAP, RING_LOG, RING_TRACE };
 
 struct ring_reader {
 	struct ring_reader *next;
@@ -27,6 +29,8 @@ struct ring_reader {
 	char *buf;
 	size_t cap, head, len;		/* data is [head, head+len) mod cap */
 	uint64_t drops;
+	uint64_t lost_lines;		/* trace: lines not yet reported lost */
+	struct sock *sk;		/* trace: the connection; NULL once it is gone */
 	struct preq *waiters;
 	struct fuse_pollhandle *ph;	/* a poll waiting for data */
 };
@@ -104,6 +108,39 @@ static void log_sink(struct net *net, const char *line, void *arg)
 			ring_put(r, iov, 2);
 }
 
+/* trace_sink: a trace line of sk for its readers; line NULL: sk is being
+ * destroyed, its readers get EOF once drained.  A reader that had to
+ * lose lines is told how many first, when room comes back. */
+static void trace_sink(struct net *net, struct sock *sk, const char *line, void *arg)
+{
+	struct rings *rs = arg;
+
+	for (struct ring_reader *r = rs->readers; r; r = r->next) {
+		if (r->kind != RING_TRACE || r->sk != sk)
+			continue;
+		if (!line) {
+			r->sk = NULL;
+			continue;
+		}
+		if (r->lost_lines) {
+			char lost[96];
+			int n = snprintf(lost, sizeof(lost), "%llu.%06llu lost lines %llu\n",
+					 (unsigned long long)(net->now / 1000000),
+					 (unsigned long long)(net->now % 1000000),
+					 (unsigned long long)r->lost_lines);
+			struct iovec liov = { lost, (size_t)n };
+			if (!ring_put(r, &liov, 1)) {
+				r->lost_lines++;
+				continue;
+			}
+			r->lost_lines = 0;
+		}
+		struct iovec iov[2] = { { (void *)line, strlen(line) }, { "\n", 1 } };
+		if (!ring_put(r, iov, 2))
+			r->lost_lines++;
+	}
+}
+
 /* The stack formats events only when someone will see them. */
 static void log_update_mask(struct impfs *fs)
 {
@@ -126,6 +163,8 @@ void ring_init(struct impfs *fs)
 	fs->rings = rs;
 	fs->net.log_fn = log_sink;
 	fs->net.log_arg = rs;
+	fs->net.tcp_trace_fn = trace_sink;
+	fs->net.tcp_trace_arg = rs;
 	log_update_mask(fs);
 }
 
@@ -171,6 +210,24 @@ void log_open(struct impfs *fs, struct ofile *of)
 	}
 }
 
+/* trace_open: a reader of sk's events from now on; the first line says
+ * where the connection stands. */
+void trace_open(struct impfs *fs, struct ofile *of, struct sock *sk)
+{
+	struct ring_reader *r = reader_new(fs, of, RING_TRACE, TRACE_RING);
+
+	if (!r)
+		return;
+	r->sk = sk;
+	tcp_sk(sk)->trace_readers++;
+	tcp_trace(sk, "start", "state %s", tcp_state_name(sk->sk_state));
+	if (sk->sk_state == TCP_CLOSED && tcp_sk(sk)->iss) {
+		/* Its connection is over already: that one line, then EOF. */
+		tcp_sk(sk)->trace_readers--;
+		r->sk = NULL;
+	}
+}
+
 void ring_release(struct impfs *fs, struct ofile *of)
 {
 	struct rings *rs = fs->rings;
@@ -195,6 +252,8 @@ void ring_release(struct impfs *fs, struct ofile *of)
 		rs->nlog--;
 		log_update_mask(fs);
 	}
+	if (r->kind == RING_TRACE && r->sk)
+		tcp_sk(r->sk)->trace_readers--;
 	free(r->buf);
 	free(r);
 	of->ring = NULL;
@@ -226,6 +285,10 @@ void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, 
 
 	if (ring_take(req, r, size))
 		return;
+	if (r->kind == RING_TRACE && !r->sk) {
+		fuse_reply_buf(req, NULL, 0);	/* the connection is gone: EOF */
+		return;
+	}
 	if (flags & O_NONBLOCK) {
 		fuse_reply_err(req, EAGAIN);
 		return;
@@ -249,20 +312,22 @@ void ring_poll(fuse_req_t req, struct ofile *of, struct fuse_pollhandle *ph)
 			fuse_pollhandle_destroy(r->ph);
 		r->ph = ph;
 	}
-	fuse_reply_poll(req, r->len ? POLLIN | POLLRDNORM : 0);
+	fuse_reply_poll(req, r->len || (r->kind == RING_TRACE && !r->sk) ? POLLIN | POLLRDNORM : 0);
 }
 
 /* ring_flush answers the parked reads and polls whose rings got data. */
 void ring_flush(struct impfs *fs)
 {
 	for (struct ring_reader *r = fs->rings->readers; r; r = r->next) {
-		while (r->waiters && r->len) {
+		bool ended = r->kind == RING_TRACE && !r->sk;
+		while (r->waiters && (r->len || ended)) {
 			struct preq *pr = r->waiters;
 			preq_unlink(pr);
-			ring_take(pr->req, r, pr->size);
+			if (!ring_take(pr->req, r, pr->size))
+				fuse_reply_buf(pr->req, NULL, 0);
 			preq_free(pr);
 		}
-		if (r->ph && r->len) {
+		if (r->ph && (r->len || ended)) {
 			fuse_lowlevel_notify_poll(r->ph);
 			fuse_pollhandle_destroy(r->ph);
 			r->ph = NULL;
@@ -322,6 +387,7 @@ void ring_shutdown(struct impfs *fs)
 	}
 	if (rs->npcap)
 		dev_remove_tap(&fs->net, &rs->tap);
+	fs->net.tcp_trace_fn = NULL;
 	free(rs);
 	fs->rings = NULL;
 }

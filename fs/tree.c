@@ -60,15 +60,16 @@ static const struct qinfo qtab[Qmax] = {
 	[Qstatus] = { "status", S_IFREG | 0440, Qconv },
 	[Qerr] = { "err", S_IFREG | 0440, Qconv },
 	[Qinfo] = { "info", S_IFREG | 0440, Qconv },
+	[Qtrace] = { "trace", S_IFREG | 0440, Qconv },
 };
 
 /* node_here: does a socket directory of protocol proto (an index) have a
- * file of this type?  info is TCP's alone. */
+ * file of this type?  info and trace are TCP's alone. */
 static bool node_here(struct impfs *fs, int type, int proto)
 {
 	struct protodir *p = proto_by_index(fs, proto);
 
-	return type != Qinfo || (p && p->protocol == IPPROTO_TCP);
+	return (type != Qinfo && type != Qtrace) || (p && p->protocol == IPPROTO_TCP);
 }
 
 static struct impfs *fs_of(fuse_req_t req)
@@ -403,8 +404,21 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (c) {
 		conv_attach(c, of);
-		if (type != Qctl && type != Qdata)
+		if (type == Qtrace) {
+			if (!c->sock) {
+				ofile_free(fs, of);
+				fuse_reply_err(req, ECONNRESET);	/* closed: nothing to trace */
+				return;
+			}
+			trace_open(fs, of, c->sock->sk);
+			if (!of->ring) {
+				ofile_free(fs, of);
+				fuse_reply_err(req, ENOMEM);
+				return;
+			}
+		} else if (type != Qctl && type != Qdata) {
 			show_conv_file(&of->text, c, type);
+		}
 	} else if (acc != O_WRONLY || type == Qifcpcap || type == Qlog) {
 		struct net_device *dev = of->num < fs->net.ndevs ? fs->net.devs[of->num] : NULL;
 		switch (type) {

@@ -321,6 +321,7 @@ int tcp_parse_sack(const struct tcphdr *th, unsigned int hlen, struct tcp_sack_o
 /* tcp_trace: an event of the connection for its trace file readers. */
 void tcp_trace(struct sock *sk, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void tcp_trace_end(struct sock *sk);
 void tcp_rate_delivered(struct tcp_sock *tp, uint32_t bytes);
 
 /* tcp.c */

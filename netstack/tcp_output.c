@@ -170,8 +170,13 @@ int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 		tp->last_ack_sent = tp->rcv_nxt;
 		del_timer(&net->timers, &tp->delack_timer);
 	}
-	if ((len || (flags & TH_FIN)) && !(flags & (TH_SYN | TH_RST)))
-		tcp_txq_sent(tp, seq, seq + len + ((flags & TH_FIN) ? 1 : 0), before(seq, tp->snd_max));
+	if ((len || (flags & TH_FIN)) && !(flags & (TH_SYN | TH_RST))) {
+		bool rexmit = before(seq, tp->snd_max);
+		tcp_txq_sent(tp, seq, seq + len + ((flags & TH_FIN) ? 1 : 0), rexmit);
+		if (rexmit && tp->trace_readers)
+			tcp_trace(sk, "retransmit", "seq %u len %u%s", seq - tp->iss, len,
+				  (flags & TH_FIN) ? " fin" : "");
+	}
 	net->tcpstats.OutSegs += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
 	if (flags & TH_RST)
 		net->tcpstats.OutRsts++;

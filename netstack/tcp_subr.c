@@ -49,6 +49,19 @@ void tcp_trace(struct sock *sk, const char *event, const char *fmt, ...)
 	net->tcp_trace_fn(net, sk, line, net->tcp_trace_arg);
 }
 
+/* tcp_trace_end: the connection is over (closed, or its sock freed): a
+ * last line, then its readers get end of file. */
+void tcp_trace_end(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->trace_readers || !sk->net->tcp_trace_fn)
+		return;
+	tcp_trace(sk, "end", "state %s", tcp_state_name(sk->sk_state));
+	sk->net->tcp_trace_fn(sk->net, sk, NULL, sk->net->tcp_trace_arg);
+	tp->trace_readers = 0;
+}
+
 /* tcp_rate_delivered: bytes reached the peer (acked or SACKed); the
  * delivery rate is measured over intervals of at least an RTT (and 1
  * ms), as ss -ti's delivery_rate. */
@@ -350,6 +363,9 @@ void tcp_set_state(struct sock *sk, int state)
 	    old != TCP_ESTABLISHED && old != TCP_CLOSE_WAIT)
 		net->tcpstats.CurrEstab++;
 	sk->sk_state = state;
+	tcp_trace(sk, "state", "from %s to %s", tcp_state_name(old), tcp_state_name(state));
+	if (state == TCP_CLOSED)
+		tcp_trace_end(sk);
 	net_log(net, NETLOG_TCP, "tcp %s!%u %s!%u %s -> %s",
 		inet_ntoa_r(sk->inet_saddr, a), ntohs(sk->inet_sport),
 		inet_ntoa_r(sk->inet_daddr, b), ntohs(sk->inet_dport),
@@ -381,6 +397,7 @@ void tcp_destroy_sock(struct sock *sk)
 
 	tcp_clear_timers(tp);
 	tcp_unhash(sk);
+	tcp_trace_end(sk);
 	if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)
 		sk->net->tcpstats.CurrEstab--;
 	sk->sk_state = TCP_CLOSED;
