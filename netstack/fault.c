@@ -152,7 +152,7 @@ static void fault_release(struct fault_state *f, int dir)
 
 	f->held[dir] = NULL;
 	if (skb)
-		(dir == TAP_RX ? netif_receive_skb_core : dev_xmit_core)(skb);
+		f->deliver[dir](skb);
 }
 
 static void fault_release_rx(struct timer_list *t)
@@ -190,6 +190,7 @@ void fault_apply(struct net_device *dev, struct sk_buff *skb, int dir,
 	if (!f->held[dir] && roll(rng, f->spec.reorder)) {
 		dev->stats.FaultReorders++;
 		f->held[dir] = skb;
+		f->deliver[dir] = deliver;
 		mod_timer(&dev->net->timers, &f->release[dir], dev->net->now + FAULT_HOLD_US);
 		return;
 	}

@@ -23,6 +23,7 @@ struct fault_state {
 	struct fault_spec spec;
 	uint64_t rng[2];		/* one stream per direction */
 	struct sk_buff *held[2];	/* a frame held back, per direction */
+	void (*deliver[2])(struct sk_buff *skb);	/* where it goes then */
 	struct timer_list release[2];
 	struct net_device *dev;
 };
