@@ -77,7 +77,8 @@ imp_send() {
 	read -r n <&3
 	t0=$EPOCHREALTIME
 	echo "connect $PEER $port" >&3
-	timeout "$T" cat "$FILE" >"$MNT/tcp/$n/data" || bench_die "imp send: cat into data failed"
+	timeout "$T" cat "$FILE" >"$MNT/tcp/$n/data" ||
+		bench_die "imp send: cat into data failed ($spec): $(cat "$MNT/tcp/$n/err" "$MNT/tcp/$n/status" 2>&1)"
 	echo close >&3
 	wait "$BG_PID" || rc=$?
 	echo "$(elapsed "$t0" "$EPOCHREALTIME")"

@@ -307,6 +307,7 @@ void tcp_prr_ack(struct tcp_sock *tp, uint32_t delivered, uint32_t pipe);
 
 /* tcp_recovery.c: the scoreboard, SACK as a sender, RACK-TLP. */
 uint32_t tcp_pipe(const struct tcp_sock *tp);
+int tcp_txq_check(const struct tcp_sock *tp);
 void tcp_txq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool rexmit);
 void tcp_txq_free(struct tcp_sock *tp);
 void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_opt *sacks,

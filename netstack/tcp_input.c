@@ -425,7 +425,9 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 		tp->snd_una = ack;
 		if (before(tp->snd_nxt, tp->snd_una))
 			tp->snd_nxt = tp->snd_una;
-		if (tp->tstamp_ok && cb->opt.saw_tstamp && cb->opt.tsecr)
+		if (tp->sack_ok) {
+			/* tcp_sack_ack times it from the scoreboard, in µs */
+		} else if (tp->tstamp_ok && cb->opt.saw_tstamp && cb->opt.tsecr)
 			tcp_rtt_sample(tp, ((uint32_t)(net->now / 1000) + tp->ts_offset - cb->opt.tsecr) * 1000u);
 		else if (tp->rtt_timing && after(ack, tp->rtt_seq)) {
 			tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));

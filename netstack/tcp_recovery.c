@@ -34,6 +34,35 @@ void tcp_recovery_clear_timers(struct tcp_sock *tp)
 	del_timer(&tp->sk.net->timers, &tp->tlp_timer);
 }
 
+/* tcp_txq_check recounts the scoreboard: records in order, inside
+ * [snd_una, snd_max), the SACKed and lost bytes as counted.  0, or the
+ * number of the first rule broken (for the unit tests). */
+int tcp_txq_check(const struct tcp_sock *tp)
+{
+	const struct tcp_txq *q = &tp->txq;
+	uint32_t sacked = 0, lost = 0, prev = tp->snd_una;
+
+	for (uint32_t i = q->head; i < q->n; i++) {
+		const struct tcp_txrec *r = &q->rec[i];
+		if (!before(r->start, r->end))
+			return 1;
+		if (i > q->head ? r->start != prev : before(r->start, tp->snd_una))
+			return 2;
+		if (after(r->end, tp->snd_max))
+			return 3;
+		prev = r->end;
+		if (r->flags & TXR_SACKED)
+			sacked += r->end - r->start;
+		else if (r->flags & TXR_LOST)
+			lost += r->end - r->start;
+	}
+	if (sacked != tp->sacked_out)
+		return 4;
+	if (lost != tp->lost_out)
+		return 5;
+	return 0;
+}
+
 /* tcp_pipe: RFC 6675's estimate of the bytes in the network: what is out,
  * less what the peer SACKed and what is marked lost and not yet resent. */
 uint32_t tcp_pipe(const struct tcp_sock *tp)
@@ -70,7 +99,8 @@ void tcp_txq_free(struct tcp_sock *tp)
 }
 
 /* txq_room makes room for one more record at the end; false at the cap
- * or out of memory. */
+ * or out of memory.  It may move the records down to the start of the
+ * array, which changes every index (txq_split keeps its caller's). */
 static bool txq_room(struct tcp_txq *q)
 {
 	struct tcp_txrec *nr;
@@ -110,18 +140,19 @@ static uint32_t txq_find(const struct tcp_txq *q, uint32_t seq)
 	return lo;
 }
 
-/* txq_split cuts record i at seq (inside it) in two with the same marks;
- * false when the list is at its cap (the caller then takes the record
- * whole or not at all). */
-static bool txq_split(struct tcp_txq *q, uint32_t i, uint32_t seq)
+/* txq_split cuts record *ip at seq (inside it) in two with the same
+ * marks; *ip is still the first of them after, though the list may have
+ * moved.  False when the list is at its cap (the caller then takes the
+ * record whole or not at all). */
+static bool txq_split(struct tcp_txq *q, uint32_t *ip, uint32_t seq)
 {
-	uint32_t off = i - q->head;
+	uint32_t off = *ip - q->head, i;
 
-	if (!after(seq, q->rec[i].start) || !before(seq, q->rec[i].end))
+	if (!after(seq, q->rec[*ip].start) || !before(seq, q->rec[*ip].end))
 		return true;
 	if (!txq_room(q))
 		return false;
-	i = q->head + off;	/* txq_room may have moved the list */
+	*ip = i = q->head + off;
 	memmove(q->rec + i + 1, q->rec + i, (q->n - i) * sizeof(*q->rec));
 	q->n++;
 	q->rec[i].end = seq;
@@ -144,11 +175,11 @@ void tcp_txq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool rexmit)
 	if (rexmit) {
 		uint32_t i = txq_find(q, seq);
 		if (i < q->n)
-			txq_split(q, i, seq);
+			txq_split(q, &i, seq);
 		for (i = txq_find(q, seq); i < q->n && before(q->rec[i].start, end); i++) {
 			struct tcp_txrec *r;
 			if (after(q->rec[i].end, end))
-				txq_split(q, i, end);	/* at the cap, the whole record counts as resent */
+				txq_split(q, &i, end);	/* at the cap, the whole record counts as resent */
 			r = &q->rec[i];
 			if (r->flags & TXR_SACKED)
 				continue;
@@ -204,9 +235,26 @@ static void rack_update(struct tcp_sock *tp, const struct tcp_txrec *r, uint32_t
 		tp->fack = r->end;
 }
 
+/* What one ACK delivered that was sent once only (Karn): the oldest and
+ * the newest send times, for RTT samples to the microsecond (timestamps
+ * count milliseconds, longer than a LAN's round trip). */
+struct rtt_acc {
+	uint64_t first, last;		/* 0: none */
+};
+
+static void rtt_note(struct rtt_acc *a, const struct tcp_txrec *r)
+{
+	if (r->flags & TXR_EVER_RETRANS)
+		return;
+	if (!a->first || r->sent < a->first)
+		a->first = r->sent;
+	if (r->sent > a->last)
+		a->last = r->sent;
+}
+
 /* txq_ack takes the records below the cumulative ACK off; the bytes
  * newly delivered (not SACKed before) are returned. */
-static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr)
+static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr, struct rtt_acc *acc)
 {
 	struct tcp_txq *q = &tp->txq;
 	uint32_t delivered = 0;
@@ -217,6 +265,7 @@ static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr)
 		if (!(r->flags & TXR_SACKED)) {
 			delivered += (whole ? r->end : una) - r->start;
 			rack_update(tp, r, tsecr);
+			rtt_note(acc, r);
 		}
 		rec_account(tp, r, -1);
 		if (!whole) {
@@ -226,6 +275,8 @@ static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr)
 		}
 		q->head++;
 	}
+	if (before(tp->fack, una))
+		tp->fack = una;
 	if (q->head == q->n) {
 		/* All acknowledged: give the memory back (10,000 idle
 		 * connections hold none). */
@@ -238,24 +289,26 @@ static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr)
 
 /* sack_mark: the peer holds [start, end); the records it covers are
  * SACKed, cut at its edges.  Returns the bytes newly SACKed. */
-static uint32_t sack_mark(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t tsecr)
+static uint32_t sack_mark(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t tsecr,
+			  struct rtt_acc *acc)
 {
 	struct tcp_txq *q = &tp->txq;
 	uint32_t i = txq_find(q, start), got = 0;
 
 	if (i < q->n)
-		txq_split(q, i, start);	/* at the cap, a record partly covered stays unmarked */
+		txq_split(q, &i, start);	/* at the cap, a record partly covered stays unmarked */
 	for (i = txq_find(q, start); i < q->n && before(q->rec[i].start, end); i++) {
 		struct tcp_txrec *r;
 		if (before(q->rec[i].start, start))
 			continue;	/* the uncut head, at the cap */
-		if (after(q->rec[i].end, end) && !txq_split(q, i, end))
+		if (after(q->rec[i].end, end) && !txq_split(q, &i, end))
 			break;
 		r = &q->rec[i];
 		if (r->flags & TXR_SACKED)
 			continue;
 		got += r->end - r->start;
 		rack_update(tp, r, tsecr);
+		rtt_note(acc, r);
 		rec_set_flags(tp, r, (uint8_t)((r->flags & ~(TXR_LOST | TXR_RETRANS)) | TXR_SACKED));
 	}
 	return got;
@@ -366,7 +419,8 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sk->net;
-	uint32_t delivered = txq_ack(tp, tp->snd_una, tsecr), newly_sacked = 0;
+	struct rtt_acc acc = { 0, 0 }, sacc = { 0, 0 };
+	uint32_t delivered = txq_ack(tp, tp->snd_una, tsecr, &acc), newly_sacked = 0;
 	bool lost;
 
 	for (unsigned int i = 0; i < sacks->n; i++) {
@@ -398,7 +452,18 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 			net->tcpstats.SackBlocksBad++;	/* nothing we sent, or a lie */
 			continue;
 		}
-		newly_sacked += sack_mark(tp, s, e, tsecr);
+		newly_sacked += sack_mark(tp, s, e, tsecr, &sacc);
+	}
+	/* RFC 6298 times the oldest segment the ACK covers; the smallest
+	 * RTT (RACK's and HyStart's) is the newest's.  SACKed segments
+	 * count when nothing was acknowledged cumulatively, as Linux does. */
+	if (!acc.first)
+		acc = sacc;
+	if (acc.first) {
+		uint32_t newest = (uint32_t)(net->now - acc.last);
+		tcp_rtt_sample(tp, (uint32_t)(net->now - acc.first));
+		if (!tp->min_rtt || newest < tp->min_rtt)
+			tp->min_rtt = newest ? newest : 1;
 	}
 	delivered += newly_sacked;
 	if (newly_sacked)
@@ -494,7 +559,7 @@ int tcp_sack_retransmit(struct sock *sk, uint32_t *room)
 		start = q->rec[i].start;
 		end = q->rec[i].end;
 		if (end - start > max) {
-			txq_split(q, i, start + max);
+			txq_split(q, &i, start + max);
 			end = start + max;
 		}
 		if (tcp_resend_range(sk, start, end) < 0)
@@ -576,7 +641,7 @@ static void tcp_tlp_timer(struct timer_list *t)
 		}
 		i--;
 		if (q->rec[i].end - q->rec[i].start > tp->mss)
-			txq_split(q, i, q->rec[i].end - tp->mss);
+			txq_split(q, &i, q->rec[i].end - tp->mss);
 		i = q->n - 1;
 		while (i > q->head && (q->rec[i].flags & TXR_SACKED))
 			i--;
