@@ -27,7 +27,8 @@
 	X(last_ack_recv) X(pmtu) X(rcv_ssthresh) X(rtt) X(rttvar) X(snd_ssthresh) X(snd_cwnd) \
 	X(advmss) X(reordering) X(rcv_rtt) X(rcv_space) X(total_retrans) X(pacing_rate) \
 	X(max_pacing_rate) X(bytes_acked) X(bytes_received) X(user_mss) X(keepalive) \
-	X(keepidle) X(keepintvl) X(keepcnt) X(user_timeout) X(rcvlowat)
+	X(keepidle) X(keepintvl) X(keepcnt) X(user_timeout) X(rcvlowat) X(segs_out) X(segs_in) \
+	X(notsent_bytes) X(min_rtt) X(data_segs_in) X(data_segs_out) X(delivery_rate)
 enum {
 #define X(n) I_##n,
 	INFO_KEYS(X)
@@ -68,16 +69,19 @@ static int info_read(struct sk *sk, struct info *in)
 	return 0;
 }
 
-/* Linux's struct tcp_info as far as tcpi_bytes_received (the layout of
- * Linux 4.1): glibc's struct, then the four 64-bit fields that came next.
- * imp answers with this much, as an older kernel would: what follows
- * (segment counts, delivery rate, ...) the stack does not count. */
+/* Linux's struct tcp_info as far as tcpi_delivery_rate (the layout of
+ * Linux 4.9): glibc's struct, the four 64-bit fields that came next, the
+ * segment counts, min_rtt and the delivery rate.  imp answers with this
+ * much, as that kernel would: what follows (busy and limited times,
+ * delivered counts, ...) the stack does not count. */
 struct imp_tcp_info {
 	struct tcp_info base;
 	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+	uint64_t delivery_rate;
 };
 _Static_assert(sizeof(struct tcp_info) == 104, "glibc's struct tcp_info is Linux's first 104 bytes");
-_Static_assert(sizeof(struct imp_tcp_info) == 136, "as far as tcpi_bytes_received");
+_Static_assert(sizeof(struct imp_tcp_info) == 168, "as far as tcpi_delivery_rate");
 
 static void info_fill(const struct info *in, struct imp_tcp_info *t)
 {
@@ -102,6 +106,13 @@ static void info_fill(const struct info *in, struct imp_tcp_info *t)
 	t->max_pacing_rate = v[I_max_pacing_rate];
 	t->bytes_acked = v[I_bytes_acked];
 	t->bytes_received = v[I_bytes_received];
+	t->segs_out = (uint32_t)v[I_segs_out];
+	t->segs_in = (uint32_t)v[I_segs_in];
+	t->notsent_bytes = (uint32_t)v[I_notsent_bytes];
+	t->min_rtt = (uint32_t)v[I_min_rtt];
+	t->data_segs_in = (uint32_t)v[I_data_segs_in];
+	t->data_segs_out = (uint32_t)v[I_data_segs_out];
+	t->delivery_rate = v[I_delivery_rate];
 }
 
 /* put_bytes: copy min(*len, n) bytes out, as Linux's getsockopt does for

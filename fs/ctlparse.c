@@ -391,6 +391,7 @@ static const struct {
 	{ "maxseg", CMD_MAXSEG, 1, 1, "maxseg N" },
 	{ "rcvlowat", CMD_RCVLOWAT, 1, 1, "rcvlowat N" },
 	{ "congestion", CMD_CONGESTION, 1, 1, "congestion NAME" },
+	{ "cc", CMD_CONGESTION, 1, 1, "cc cubic|newreno" },
 	{ "nodelay", CMD_NODELAY, 1, 1, "nodelay on|off" },
 	{ "sndbuf", CMD_SNDBUF, 1, 1, "sndbuf N" },
 	{ "rcvbuf", CMD_RCVBUF, 1, 1, "rcvbuf N" },

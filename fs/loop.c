@@ -85,9 +85,9 @@ void ev_run(struct ev_loop *loop)
 			perror("impfs: epoll_wait");
 			break;
 		}
-		loop->net->now = now_us();
 		for (int i = 0; i < n && !loop->stop; i++) {
 			struct ev_source *src = evs[i].data.ptr;
+			loop->net->now = now_us();	/* each source its own time: sends are timed */
 			src->fn(src, evs[i].events);
 		}
 		net_advance(loop->net, now_us());

@@ -27,6 +27,7 @@
 struct options {
 	bool foreground, debug, no_offload;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
+	int cc;				/* TCP_CA_* of new sockets */
 	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
 	struct fault_spec fault_spec;
@@ -53,6 +54,7 @@ static void usage(FILE *f)
 	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
+	      "             [--cc cubic|newreno]\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -71,7 +73,7 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
-	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_HELP };
+	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -84,6 +86,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "fault", required_argument, 0, OPT_FAULT },
 		{ "syn-retries", required_argument, 0, OPT_SYNRETRIES },
 		{ "no-offload", no_argument, 0, OPT_NOOFFLOAD },
+		{ "cc", required_argument, 0, OPT_CC },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0 }
 	};
@@ -116,6 +119,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FAULT: o->fault = optarg; break;
 		case OPT_SYNRETRIES: o->syn_retries = (unsigned int)parse_num("--syn-retries", optarg, 1, 20); break;
 		case OPT_NOOFFLOAD: o->no_offload = true; break;
+		case OPT_CC:
+			if ((o->cc = tcp_ca_find(optarg)) < 0)
+				die("--cc: no congestion control \"%s\" (cubic, newreno)", optarg);
+			break;
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
 		default:
@@ -171,6 +178,7 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	net_init(&fs->net, now_us(), seed);
 	fs->net.tcp_msl = o->msl_ms * 1000;
 	fs->net.tcp_syn_retries = o->syn_retries;
+	fs->net.tcp_ca_default = (uint8_t)o->cc;
 	if (o->mac) {
 		if (eth_parse_addr(o->mac, mac) || is_multicast_ether_addr(mac) || is_zero_ether_addr(mac))
 			die("--mac: \"%s\" is not a unicast MAC address like 02:00:00:00:00:01", o->mac);

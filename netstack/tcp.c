@@ -556,11 +556,20 @@ static void tcp_status(struct sock *sk, char *buf, size_t len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	struct tcp_sack_counts n = { 0, 0, 0 };
+
+	if (tp->sack_ok)
+		n = tcp_sack_counts(tp);
+	/* Then what ss -ti adds: the scoreboard (segments), the delivery
+	 * rate (bit/s) and the congestion control. */
 	snprintf(buf, len, "%s rcvq %u sndq %u srtt %.3f rttvar %.3f rto %.3f cwnd %u "
-		 "ssthresh %u snd_wnd %u rcv_wnd %u mss %u retransmits %u\n",
+		 "ssthresh %u snd_wnd %u rcv_wnd %u mss %u retransmits %u "
+		 "sacked %u lost %u retrans %u delivery_rate %llu cc %s\n",
 		 tcp_state_name(sk->sk_state), tp->rcvq.len, tp->sndq.len,
 		 tp->srtt / 1000.0, tp->rttvar / 1000.0, tp->rto / 1000.0, tp->cwnd,
-		 tp->ssthresh, tp->snd_wnd, tp->rcv_wnd, tp->mss, tp->total_retrans);
+		 tp->ssthresh, tp->snd_wnd, tp->rcv_wnd, tp->mss, tp->total_retrans,
+		 n.sacked, n.lost, n.retrans, (unsigned long long)tp->delivery_rate * 8,
+		 tcp_ca_names[tp->ca] ? tcp_ca_names[tp->ca] : "?");
 }
 
 /* Linux's numbers for the states, as tcpi_state has them. */
@@ -588,7 +597,7 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	bool open = st != TCP_LISTEN && st != TCP_SYN_SENT && !(st == TCP_CLOSED && !tp->irs);
 	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS, ts = open && tp->tstamp_ok ? 12 : 0;
 	uint32_t flight = tcp_flight(tp), unacked = (flight + mss - 1) / mss;
-	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0;
+	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0, sacked;
 	uint64_t rto = (uint64_t)tp->rto << (tp->backoff < 16 ? tp->backoff : 16);
 	uint64_t acked, rcvd;
 	struct rtable rt;
@@ -604,7 +613,15 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	 * on duplicate ACKs, else Open; lost and retrans as Linux counts
 	 * them in each: after a timeout every segment out is lost and is
 	 * sent again, in recovery the one at snd_una. */
-	if (tp->backoff && flight && st != TCP_SYN_SENT && st != TCP_SYN_RECV) {
+	if (tp->sack_ok && open) {
+		/* From the scoreboard: Linux's lost counts what was marked
+		 * lost, resent or not; retrans what is resent and out. */
+		struct tcp_sack_counts n = tcp_sack_counts(tp);
+		ca_state = tp->in_loss ? 4 : tp->in_recovery ? 3 : tp->sacked_out ? 1 : 0;
+		sacked = n.sacked;
+		lost = n.lost;
+		retrans = n.retrans;
+	} else if (tp->backoff && flight && st != TCP_SYN_SENT && st != TCP_SYN_RECV) {
 		ca_state = 4;
 		lost = unacked;
 		retrans = (tp->snd_nxt - tp->snd_una + mss - 1) / mss;
@@ -616,6 +633,8 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	} else {
 		ca_state = tp->dupacks ? 1 : 0;
 	}
+	if (!(tp->sack_ok && open))
+		sacked = tp->dupacks < unacked ? tp->dupacks : (unacked ? unacked - 1 : 0);
 	if (sk->inet_daddr && ip_route_output(net, sk->inet_daddr, &rt) == 0 && rt.dev)
 		pmtu = rt.dev->mtu;
 	if (tp->last_rcv && net->now > tp->last_rcv)
@@ -629,13 +648,13 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 		 "reordering 3 rcv_rtt 0 rcv_space %u total_retrans %u "
 		 "pacing_rate %llu max_pacing_rate %llu bytes_acked %llu bytes_received %llu "
 		 "congestion %s user_mss %u keepalive %d keepidle %llu keepintvl %llu keepcnt %u "
-		 "user_timeout %llu rcvlowat %u\n",
+		 "user_timeout %llu rcvlowat %u segs_out %u segs_in %u notsent_bytes %u min_rtt %u "
+		 "data_segs_in %u data_segs_out %u delivery_rate %llu\n",
 		 tcp_linux_state(st), ca_state, tp->retransmits, tp->keepalive_sent, tp->backoff,
 		 (open && tp->tstamp_ok ? 1u : 0u) | (open && tp->wscale_ok ? 4u : 0u),
 		 open && tp->wscale_ok ? tp->snd_wscale : 0u, open && tp->wscale_ok ? tp->rcv_wscale : 0u,
 		 (unsigned long long)rto, TCP_DELACK_US, mss,
-		 open ? tp->advmss - ts : TCP_DEFAULT_MSS, unacked,
-		 tp->dupacks < unacked ? tp->dupacks : (unacked ? unacked - 1 : 0), lost, retrans,
+		 open ? tp->advmss - ts : TCP_DEFAULT_MSS, unacked, sacked, lost, retrans,
 		 last_recv, last_recv, pmtu, tp->rcvq.cap, tp->srtt, tp->rttvar,
 		 tp->ssthresh >= 0x7fffffffu ? 0x7fffffffu : tp->ssthresh / mss,
 		 tp->cwnd ? (tp->cwnd / mss ? tp->cwnd / mss : 1) : TCP_INIT_CWND,
@@ -647,7 +666,27 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 			tp->keepalive_idle < TCP_KEEPALIVE_INTVL_US ? tp->keepalive_idle :
 			TCP_KEEPALIVE_INTVL_US) / 1000),
 		 tp->keepalive_probes ? tp->keepalive_probes : TCP_KEEPALIVE_PROBES,
-		 (unsigned long long)(tp->user_timeout / 1000), tcp_lowat(tp));
+		 (unsigned long long)(tp->user_timeout / 1000), tcp_lowat(tp),
+		 tp->segs_out, tp->segs_in, tp->sndq.len > flight ? tp->sndq.len - flight : 0,
+		 tp->min_rtt ? tp->min_rtt : ~0u, tp->data_segs_in, tp->data_segs_out,
+		 (unsigned long long)tp->delivery_rate);
+}
+
+/* tcp_sack_counts: the scoreboard in segments, as ss -ti and TCP_INFO
+ * give it: SACKed, marked lost (resent or not), resent and still out. */
+struct tcp_sack_counts tcp_sack_counts(const struct tcp_sock *tp)
+{
+	const struct tcp_txq *q = &tp->txq;
+	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS, rexmit = 0;
+	struct tcp_sack_counts n;
+
+	for (uint32_t i = q->head; i < q->n; i++)
+		if ((q->rec[i].flags & (TXR_RETRANS | TXR_SACKED)) == TXR_RETRANS)
+			rexmit += q->rec[i].end - q->rec[i].start;
+	n.sacked = (tp->sacked_out + mss - 1) / mss;
+	n.lost = (tp->lost_out + rexmit + mss - 1) / mss;
+	n.retrans = (rexmit + mss - 1) / mss;
+	return n;
 }
 
 const struct proto tcp_prot = {

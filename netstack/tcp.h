@@ -176,6 +176,7 @@ struct tcp_sock {
 	uint64_t delivered, rate_acc, rate_stamp, delivery_rate;	/* rate: bytes/s */
 	uint64_t lost_total, dsacks;	/* bytes RACK marked lost; D-SACKs heard */
 	uint16_t trace_readers;		/* open trace files: events formatted only then */
+	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;	/* TCP_INFO's, wire segments */
 	struct timer_list rack_timer, tlp_timer;
 	/* Lost retransmission detection: duplicate ACKs since snd_una was last
 	 * resent, and how many segments were out beyond it then. */
@@ -326,6 +327,8 @@ void tcp_trace_end(struct sock *sk);
 void tcp_rate_delivered(struct tcp_sock *tp, uint32_t bytes);
 
 /* tcp.c */
+struct tcp_sack_counts { uint32_t sacked, lost, retrans; };
+struct tcp_sack_counts tcp_sack_counts(const struct tcp_sock *tp);
 extern const char *const tcp_ca_names[];	/* congestion control, by index; NULL ends */
 int tcp_ca_find(const char *name);		/* its index, or -ENOENT */
 extern const struct proto tcp_prot;

@@ -551,7 +551,6 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct net *net = sk->net;
-
 	/* A listener's child hears its peer's SYN again: our SYN-ACK was lost. */
 	if (sk->sk_state == TCP_SYN_RECV && (cb->flags & TH_SYN) && !(cb->flags & TH_ACK) &&
 	    cb->seq == tp->irs) {
@@ -720,6 +719,13 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		goto drop;
 	}
 	skb_pull(skb, hlen);
+	{
+		uint32_t segs = skb->gso_size && cb->len > skb->gso_size ?
+			(cb->len - 1) / skb->gso_size + 1 : 1;
+		tcp_sk(sk)->segs_in += segs;
+		if (cb->len)
+			tcp_sk(sk)->data_segs_in += segs;
+	}
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		tcp_listen_rcv(sk, skb);

@@ -177,7 +177,13 @@ int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 			tcp_trace(sk, "retransmit", "seq %u len %u%s", seq - tp->iss, len,
 				  (flags & TH_FIN) ? " fin" : "");
 	}
-	net->tcpstats.OutSegs += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
+	{
+		uint32_t segs = len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
+		net->tcpstats.OutSegs += segs;
+		tp->segs_out += segs;
+		if (len)
+			tp->data_segs_out += segs;
+	}
 	if (flags & TH_RST)
 		net->tcpstats.OutRsts++;
 	return ip_build_xmit(net, skb, sk->inet_saddr, sk->inet_daddr, IPPROTO_TCP,

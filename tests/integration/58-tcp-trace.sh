@@ -8,7 +8,9 @@
 # examples/tcp-plot.sh draws it to a PNG (gnuplot exits 0, the file is a
 # PNG).  (3) A reader that never reads during a 20 MiB upload loses lines,
 # is told how many ("lost lines N"), and the upload is not slowed to its
-# pace: it completes intact.  (4) trace is TCP's alone, and read-only.
+# pace: it completes intact.  (4) status gains what ss -ti shows (sacked,
+# lost, retrans, delivery_rate, cc); the ctl command cc and impfs --cc
+# choose the congestion control.  (5) trace is TCP's alone, and read-only.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -104,7 +106,46 @@ exec {TRACE_FD}<&-
 check_match "the unread trace says how many lines it lost" ' lost lines [1-9][0-9]*' "$rest"
 check_match "and goes on to the end of the connection" ' end cwnd .* state ' "$(tail -n 1 <<<"$rest")"
 
-# ---- (4) TCP's alone, read-only ------------------------------------------------------------
+# ---- (4) status: what ss -ti shows ------------------------------------------------------
+# upload's socket is gone; a fresh one, connected, with a lossy 4 MiB upload
+# still in flight when status is read.
+TRACE_READ=0
+head -c $((4 * 1048576)) /dev/urandom >"$src"
+tcp_bg "$rout" socat -u "TCP-LISTEN:9304,bind=$IMP_PEER,reuseaddr" OPEN:/dev/null
+wait_listening 9304 || fail "socat did not listen on 9304"
+sock_new tcp || die "no socket"
+fd=$SOCK_FD n=$SOCK_N
+check_ctl_ok "connect $IMP_PEER 9304" "$fd" connect "$IMP_PEER" 9304
+timeout 30 cat "$src" >"$MNT/tcp/$n/data" || fail "4 MiB into data"
+st=$(sock_file tcp "$n" status)
+note "status: $st"
+check_match "status: sacked, lost, retrans (segments), delivery_rate (bit/s), cc" \
+	' retransmits [0-9]+ sacked [0-9]+ lost [0-9]+ retrans [0-9]+ delivery_rate [1-9][0-9]* cc cubic$' "$st"
+info=$(sock_file tcp "$n" info)
+check_match "info: delivery_rate and min_rtt from the stack" ' min_rtt [1-9][0-9]* .*delivery_rate [1-9][0-9]*$' "$info"
+# cc: per socket, by name; Linux's "reno" and the RFC's "newreno" are one
+check_ctl_ok "ctl: cc newreno" "$fd" cc newreno
+check_match "status: cc reno after cc newreno" ' cc reno$' "$(sock_file tcp "$n" status)"
+check_ctl_ok "ctl: cc cubic" "$fd" cc cubic
+check_match "status: cc cubic again" ' cc cubic$' "$(sock_file tcp "$n" status)"
+check_ctl_fails "ctl: cc vegas: ENOENT" "No such file or directory" "$fd" cc vegas
+check_match "err says which there are" 'no such algorithm \(imp has: cubic reno\)' "$(sock_file tcp "$n" err)"
+ctl_try "$fd" close
+sock_close_fd "$fd"
+tcp_kill_groups
+imp_stop
+imp_start --cc newreno
+sock_new tcp || die "no socket"
+check_match "impfs --cc newreno: a new socket's cc is reno" ' cc reno$' "$(sock_file tcp "$SOCK_N" status)"
+sock_close_fd "$SOCK_FD"
+imp_stop
+rc=0
+out=$(timeout 10 "$IMPFS" --cc vegas "$W/x" 2>&1) || rc=$?
+check_eq "impfs --cc vegas: exit status 2 ($out)" "$rc" 2
+check_match "impfs --cc vegas: one line saying why" '^impfs: --cc: no congestion control "vegas" \(cubic, newreno\)$' "$out"
+imp_start
+
+# ---- (5) TCP's alone, read-only ------------------------------------------------------------
 sock_new udp || die "no udp socket"
 check "udp/N has no trace file" eval "[[ ! -e $MNT/udp/$SOCK_N/trace ]]"
 sock_close_fd "$SOCK_FD"

@@ -92,7 +92,7 @@ pcap_lines() { timeout 20 tcpdump -n -r "$W/cap.pcap" "$@" 2>/dev/null || true; 
 rc=0
 timeout -k 5 30 "$P" opts "$K" 7400 >"$W/kopts.out" 2>&1 </dev/null || rc=$?
 prog_checks "$W/kopts.out" "$rc" "the kernel's own stack (the reference)"
-imp 30 "$W/opts.out" opts "$K" 7400
+SOCKOPT_DEFAULT_CC=cubic imp 30 "$W/opts.out" opts "$K" 7400
 prog_checks "$W/opts.out" "$RC" "imp-run"
 port=$(awk '$1 == "port" { print $2 }' "$W/opts.out")
 check_match "imp-run: the SYN of the connection (port $port) offers TCP_MAXSEG's 1100" \

@@ -312,7 +312,11 @@ static void opts(const struct sockaddr_in *sa)
 	 * empty one EINVAL; reading copies min(len, 16) */
 	l = sizeof(ca);
 	r = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ca, &l) ? errno : 0;
-	say(!r && !strcmp(ca, "cubic"), "getsockopt(TCP_CONGESTION) = \"%.16s\" by default (want \"cubic\")", ca);
+	/* The default: the kernel's is its own setting (net.ipv4.tcp_congestion_control);
+	 * imp's is cubic, which the script says in SOCKOPT_DEFAULT_CC. */
+	say(!r && ca[0] && (!getenv("SOCKOPT_DEFAULT_CC") || !strcmp(ca, getenv("SOCKOPT_DEFAULT_CC"))),
+	    "getsockopt(TCP_CONGESTION) = \"%.16s\" by default (want \"%s\")", ca,
+	    getenv("SOCKOPT_DEFAULT_CC") ? getenv("SOCKOPT_DEFAULT_CC") : "any");
 	say(!setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), "setsockopt(TCP_CONGESTION, \"reno\")");
 	r = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "no-such-cc", 10) ? errno : 0;
 	say(r && r == ENOENT,
@@ -399,6 +403,19 @@ static void opts(const struct sockaddr_in *sa)
 		memcpy(&rcvd, big + 128, 8);
 		say(acked == 6, "tcpi_bytes_acked %llu (the SYN and 5 bytes)", (unsigned long long)acked);
 		say(rcvd == 0, "tcpi_bytes_received %llu", (unsigned long long)rcvd);
+	}
+	/* Linux 4.9's tail: segment counts and min_rtt (offsets 136 to 167) */
+	say(l >= 168, "getsockopt(TCP_INFO): %u bytes, as far as tcpi_delivery_rate (168)", (unsigned)l);
+	if (l >= 168) {
+		uint32_t segs_out, segs_in, min_rtt, data_out;
+		memcpy(&segs_out, big + 136, 4);
+		memcpy(&segs_in, big + 140, 4);
+		memcpy(&min_rtt, big + 148, 4);
+		memcpy(&data_out, big + 156, 4);
+		say(segs_out >= 3 && data_out >= 1 && data_out < segs_out,
+		    "tcpi_segs_out %u (SYN, ACK, data), tcpi_data_segs_out %u", segs_out, data_out);
+		say(segs_in >= 2, "tcpi_segs_in %u (SYN-ACK, ACK)", segs_in);
+		say(min_rtt > 0 && min_rtt < 1000000, "tcpi_min_rtt %u us", min_rtt);
 	}
 	/* TCP_MAXSEG still reads the connection's after a new set */
 	want_set(fd, IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG while connected", 600, 0);
