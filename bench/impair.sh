@@ -45,7 +45,7 @@ KA=10.8.0.1 KB=10.8.0.2
 # the kernels, joined through the bridge
 ip netns add $NSA
 ip netns add $NSB
-trap 'r=$?; ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; (exit $r); bench__cleanup' EXIT
+trap 'r=$?; set +e; ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null; (exit $r); bench__cleanup' EXIT
 
 # elapsed T0 T1: seconds between two $EPOCHREALTIME values.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -110,6 +110,9 @@ kernel_xfer() {
 	local from=$1 to=$2 addr=$3 port=$4 t0 rc=0
 	sink_in "$to" "$port"
 	t0=$EPOCHREALTIME
+	if [[ -n ${IMP_BENCH_DEBUG:-} ]]; then
+		(for i in 1 2 3 4 5 6 7 8; do sleep 0.015; ip netns exec "$from" ss -tin "dport = :$port" | grep -o 'cwnd:[0-9]*\|ssthresh:[0-9]*\|rtt:[0-9./]*\|reordering:[0-9]*' | tr '\n' ' '; echo; done) >&2 &
+	fi
 	ip netns exec "$from" timeout "$T" socat -u "OPEN:$FILE" TCP4:$addr:$port ||
 		bench_die "kernel $from -> $to: socat failed"
 	wait "$BG_PID" || rc=$?
@@ -141,6 +144,9 @@ for ((run = 1; run <= RUNS; run++)); do
 	ip netns exec $NSA ping -c 1 -W 2 $KB >/dev/null 2>&1 ||
 		ip netns exec $NSA ping -c 1 -W 2 $KB >/dev/null 2>&1 || true
 	kernel_xfer $NSA $NSB $KB $((PORT += 2)) >>"$W/k_send"
+	if [[ -n ${IMP_BENCH_DEBUG:-} ]]; then
+		echo "kernel sender: $(ip netns exec $NSA nstat -az 2>/dev/null | awk '$2 != 0 && $1 ~ /Retrans|Recovery|LossProbe|Undo|Timeout|Reorder|DSACK|SACK/ { printf "%s=%s ", $1, $2 }')"
+	fi
 	kernel_xfer $NSB $NSA $KA $((PORT += 2)) >>"$W/k_recv"
 	kill -TERM "$bpid"
 	wait "$bpid" || true

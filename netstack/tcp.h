@@ -81,7 +81,7 @@ struct byte_ring {
 	X(KeepaliveProbes) X(OfoQueued) X(OfoDrops) X(ListenOverflows) \
 	X(DelayedAcks) X(BadOptions) X(LostRetransmits) X(SackBlocks) \
 	X(SackBlocksBad) X(DSacks) X(RackLost) X(RackReoTimeouts) X(TlpProbes) \
-	X(TlpRecoveries) X(SackRecoveries) X(HystartExits)
+	X(TlpRecoveries) X(SackRecoveries) X(HystartExits) X(SpuriousUndos)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -160,6 +160,13 @@ struct tcp_sock {
 	struct tcp_cubic cubic;
 	struct tcp_hystart hystart;
 	uint32_t prr_delivered, prr_out, recover_fs;	/* PRR (RFC 6937), bytes */
+	/* Undo (RFC 3708's idea, as Linux's tcp_try_undo_dsack): the window
+	 * before a reduction, given back if D-SACKs show that every
+	 * retransmission of the episode was needless. */
+	uint32_t undo_marker;		/* snd_una when the episode began; 0 none */
+	int32_t undo_retrans;		/* its retransmissions not D-SACKed yet */
+	uint32_t prior_cwnd, prior_ssthresh;
+	struct tcp_cubic prior_cubic;
 	/* The sender's scoreboard (tcp_recovery.c): what is out, with the
 	 * peer's SACKs, RACK's clock (RFC 8985) and the tail loss probe. */
 	struct tcp_txq txq;

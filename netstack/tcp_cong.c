@@ -114,7 +114,9 @@ static void hystart_round(struct tcp_sock *tp)
 {
 	struct tcp_hystart *h = &tp->hystart;
 
-	if (before(tp->snd_una, h->window_end))
+	/* window_end past snd_max is none: tcp_cong_init set it at 0,
+	 * before the ISN, which before() may put ahead of any. */
+	if (before(tp->snd_una, h->window_end) && !after(h->window_end, tp->snd_max))
 		return;
 	if (h->css_rounds) {
 		if (++h->css_rounds > HS_CSS_ROUNDS) {

@@ -185,6 +185,8 @@ void tcp_txq_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool rexmit)
 				continue;
 			rec_set_flags(tp, r, (uint8_t)((r->flags & ~TXR_LOST) | TXR_RETRANS | TXR_EVER_RETRANS));
 			r->sent = now;
+			if (tp->undo_marker)
+				tp->undo_retrans += (int32_t)((r->end - r->start + tp->mss - 1) / tp->mss);
 		}
 		if (!q->n || !after(end, q->rec[q->n - 1].end))
 			return;
@@ -257,14 +259,23 @@ static void rtt_note(struct rtt_acc *a, const struct tcp_txrec *r)
 static uint32_t txq_ack(struct tcp_sock *tp, uint32_t una, uint32_t tsecr, struct rtt_acc *acc)
 {
 	struct tcp_txq *q = &tp->txq;
-	uint32_t delivered = 0;
+	uint32_t delivered = 0, lo = q->head < q->n ? q->rec[q->head].start : una;
 
+	/* fack is in what is out: not 0 before the first ACK, which
+	 * before() may place past any ISN of the upper half. */
+	if (!between(lo, tp->fack, tp->snd_max))
+		tp->fack = lo;
 	while (q->head < q->n && before(q->rec[q->head].start, una)) {
 		struct tcp_txrec *r = &q->rec[q->head];
 		bool whole = !before(una, r->end);
 		if (!(r->flags & TXR_SACKED)) {
-			delivered += (whole ? r->end : una) - r->start;
-			rack_update(tp, r, tsecr);
+			/* Of a record acked in part, only that part was
+			 * delivered: RACK's end and fack stop at una. */
+			struct tcp_txrec d = *r;
+			if (!whole)
+				d.end = una;
+			delivered += d.end - r->start;
+			rack_update(tp, &d, tsecr);
 			rtt_note(acc, r);
 		}
 		rec_account(tp, r, -1);
@@ -378,12 +389,50 @@ static bool rack_detect_loss(struct sock *sk)
 	return marked;
 }
 
+/* tcp_undo_init: a reduction is about to be made; remember what the
+ * window was, unless an episode is still on (its window is the one to
+ * give back).  The marker outlives the episode: the D-SACKs that show it
+ * was needless come a round trip after it ended. */
+static void tcp_undo_init(struct tcp_sock *tp)
+{
+	if (tp->undo_marker && (tp->in_recovery || tp->in_loss))
+		return;
+	tp->undo_marker = tp->snd_una ? tp->snd_una : 1;
+	tp->undo_retrans = 0;
+	tp->prior_cwnd = tp->cwnd;
+	tp->prior_ssthresh = tp->ssthresh;
+	tp->prior_cubic = tp->cubic;
+}
+
+/* tcp_try_undo: every retransmission since undo_marker was D-SACKed, so
+ * no segment was lost: the reordering (or a late ACK) was taken for
+ * loss.  The window comes back, and recovery or the timeout's slow start
+ * ends. */
+static void tcp_try_undo(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->undo_marker || tp->undo_retrans > 0)
+		return;
+	if (tp->prior_cwnd > tp->cwnd)
+		tp->cwnd = tp->prior_cwnd;
+	if (tp->prior_ssthresh > tp->ssthresh)
+		tp->ssthresh = tp->prior_ssthresh;
+	tp->cubic = tp->prior_cubic;
+	tp->in_recovery = tp->in_loss = false;
+	tp->undo_marker = 0;
+	tp->reordering_seen = true;
+	sk->net->tcpstats.SpuriousUndos++;
+	tcp_trace(sk, "cwnd", "cause undo");
+}
+
 /* tcp_enter_recovery: a loss found with SACK: ssthresh from the
  * congestion control, PRR from here until snd_una reaches recover. */
 static void tcp_enter_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	tcp_undo_init(tp);
 	tp->ssthresh = tcp_cong_ssthresh(tp);
 	tp->recover = tp->snd_max;
 	tp->in_recovery = true;
@@ -392,7 +441,6 @@ static void tcp_enter_recovery(struct sock *sk)
 		tp->reo_wnd_mult = 1;
 	sk->net->tcpstats.SackRecoveries++;
 	sk->net->tcpstats.FastRetrans++;
-	del_timer(&sk->net->timers, &tp->tlp_timer);
 	tcp_trace(sk, "recovery", "cause rack lost %u sacked %u", tp->lost_out, tp->sacked_out);
 }
 
@@ -421,18 +469,33 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 	struct net *net = sk->net;
 	struct rtt_acc acc = { 0, 0 }, sacc = { 0, 0 };
 	uint32_t delivered = txq_ack(tp, tp->snd_una, tsecr, &acc), newly_sacked = 0;
-	bool lost;
+	bool lost, was_recovering;
 
-	for (unsigned int i = 0; i < sacks->n; i++) {
+	/* The blocks in sequence order, as Linux takes them: the peer lists
+	 * the newest first, and a lower block marked after a higher one
+	 * of the same ACK would look like reordering to rack_update. */
+	unsigned int order[TCP_MAX_SACKS];
+	for (unsigned int k = 0; k < sacks->n; k++) {
+		unsigned int j = k;
+		for (; j > 0 && before(sacks->b[k].start, sacks->b[order[j - 1]].start); j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
+	for (unsigned int k = 0; k < sacks->n; k++) {
+		unsigned int i = order[k];
 		uint32_t s = sacks->b[i].start, e = sacks->b[i].end;
 		net->tcpstats.SackBlocks++;
 		/* D-SACK (RFC 2883 §4): the first block below the ACK, or
 		 * inside the second.  A probe that was not needed. */
-		if (i == 0 && before(s, e) &&
-		    (!after(e, tp->snd_una) ||
+		if (i == 0 && before(s, e) && !before(s, tp->snd_una - tp->max_window) &&
+		    !after(e, tp->snd_max) && (!after(e, tp->snd_una) ||
 		     (sacks->n > 1 && !before(s, sacks->b[1].start) && !after(e, sacks->b[1].end)))) {
 			net->tcpstats.DSacks++;
 			tp->dsacks++;
+			if (tp->undo_marker && !before(s, tp->undo_marker) && tp->undo_retrans > 0) {
+				tp->undo_retrans -= (int32_t)((e - s + tp->mss - 1) / tp->mss);
+				tcp_try_undo(sk);
+			}
 			/* A retransmission was spurious: the window grows, once
 			 * a round, and stays so for 16 recoveries. */
 			if (!tp->dsack_round || !before(tp->snd_una, tp->dsack_round)) {
@@ -483,9 +546,13 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 		}
 	}
 	lost = rack_detect_loss(sk);
+	was_recovering = tp->in_recovery;
 	tcp_recovery_step(sk, lost);
 	if (tp->in_recovery) {
 		tcp_prr_ack(tp, delivered, tcp_pipe(tp));
+	} else if (was_recovering) {
+		/* The ACK that ends recovery leaves cwnd at ssthresh (RFC
+		 * 6937): what it delivered was sent before the cut. */
 	} else if (delivered && prior_flight + tp->mss >= tp->cwnd) {
 		/* Grow only a window that was in use (RFC 7661). */
 		uint32_t c = tp->cwnd;
@@ -503,6 +570,7 @@ void tcp_sack_timeout(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_txq *q = &tp->txq;
 
+	tcp_undo_init(tp);
 	tp->ssthresh = tcp_cong_ssthresh(tp);
 	tp->cwnd = tp->mss;
 	tp->in_recovery = false;
@@ -591,14 +659,17 @@ static void tcp_rack_timer(struct timer_list *t)
 
 /* tcp_tlp_arm: new data went out or an ACK came; a tail loss probe is
  * due in two RTTs (RFC 8985 §7.2) unless the retransmission timer comes
- * first, recovery is on, or a probe is already out. */
+ * first, a timeout's slow start is on, or a probe is already out.
+ * Unlike RFC 8985, the probe is armed in fast recovery too (as QUIC's
+ * PTO is): when the ACK that would end an episode is lost, nothing else
+ * brings one, and a LAN's round trip is a thousandth of the 200 ms RTO. */
 void tcp_tlp_arm(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sk->net;
 	uint64_t pto;
 
-	if (!tp->sack_ok || !tp->srtt || tp->in_recovery || tp->in_loss || tp->tlp_outstanding ||
+	if (!tp->sack_ok || !tp->srtt || tp->in_loss || tp->tlp_outstanding ||
 	    !tcp_flight(tp) || tp->retransmits) {
 		del_timer(&net->timers, &tp->tlp_timer);
 		return;
@@ -621,8 +692,7 @@ static void tcp_tlp_timer(struct timer_list *t)
 	struct tcp_txq *q = &tp->txq;
 	uint32_t max_before = tp->snd_max;
 
-	if (!tp->sack_ok || tp->in_recovery || tp->in_loss || !tcp_flight(tp) ||
-	    sk->sk_state == TCP_CLOSED)
+	if (!tp->sack_ok || tp->in_loss || !tcp_flight(tp) || sk->sk_state == TCP_CLOSED)
 		return;
 	tp->tlp_high_seq = 0;
 	tp->cwnd += tp->mss;		/* room for exactly one more */

@@ -44,6 +44,7 @@ int tcp_teardown(void **state)
 {
 	struct env *e = *state;
 
+	psh_loose = false;	/* a check that failed inside expect_rexmit left it set */
 	for (int i = 0; i < MAXSOCKS; i++)
 		if (held[i]) {
 			if (held[i]->sk)
