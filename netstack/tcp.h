@@ -179,6 +179,7 @@ struct tcp_sock {
 	uint32_t dsack_round;		/* snd_max at the last widening: once per round */
 	uint32_t tlp_high_seq;		/* snd_max when the probe went; 0 none out */
 	bool tlp_outstanding, tlp_retrans;
+	uint8_t tlp_probes;		/* probes since the last ACK that delivered something */
 	/* Delivery rate: bytes acked or SACKed over at least an RTT. */
 	uint64_t delivered, rate_acc, rate_stamp, delivery_rate;	/* rate: bytes/s */
 	uint64_t lost_total, dsacks;	/* bytes RACK marked lost; D-SACKs heard */

@@ -17,7 +17,8 @@
 
 #define TXQ_INIT 64
 #define TLP_WCDELACK_US 200000u		/* RFC 8985 §7.2: a worst-case delayed ACK */
-#define TLP_MIN_US 2000u
+#define TLP_MIN_US 500u
+#define TLP_MAX_PROBES 3			/* probes before the RTO's turn */
 
 static void tcp_rack_timer(struct timer_list *t);
 static void tcp_tlp_timer(struct timer_list *t);
@@ -536,6 +537,8 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 	 * covered: if it was a retransmission and no D-SACK said the
 	 * first copy arrived too, it repaired a loss, and the window is
 	 * cut as for one (RFC 8985 §7.4). */
+	if (delivered)
+		tp->tlp_probes = 0;	/* an answer: the next probe waits two RTTs again */
 	if (tp->tlp_outstanding && !before(tp->snd_una, tp->tlp_high_seq)) {
 		tp->tlp_outstanding = false;
 		if (tp->tlp_retrans && !tp->in_recovery && !tp->in_loss) {
@@ -659,22 +662,24 @@ static void tcp_rack_timer(struct timer_list *t)
 
 /* tcp_tlp_arm: new data went out or an ACK came; a tail loss probe is
  * due in two RTTs (RFC 8985 §7.2) unless the retransmission timer comes
- * first, a timeout's slow start is on, or a probe is already out.
- * Unlike RFC 8985, the probe is armed in fast recovery too (as QUIC's
- * PTO is): when the ACK that would end an episode is lost, nothing else
- * brings one, and a LAN's round trip is a thousandth of the 200 ms RTO. */
+ * first or a timeout's slow start is on.  Two departures from RFC 8985,
+ * both for a LAN, where the round trip is a thousandth of the 200 ms
+ * RTO: the probe is armed in fast recovery too (as QUIC's PTO is), since
+ * when the ACK that would end an episode is lost nothing else brings
+ * one; and an unanswered probe is followed by up to TLP_MAX_PROBES - 1
+ * more, each after twice the wait, before the RTO has its turn. */
 void tcp_tlp_arm(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sk->net;
 	uint64_t pto;
 
-	if (!tp->sack_ok || !tp->srtt || tp->in_loss || tp->tlp_outstanding ||
-	    !tcp_flight(tp) || tp->retransmits) {
+	if (!tp->sack_ok || !tp->srtt || tp->in_loss || !tcp_flight(tp) || tp->retransmits ||
+	    tp->tlp_probes >= TLP_MAX_PROBES) {
 		del_timer(&net->timers, &tp->tlp_timer);
 		return;
 	}
-	pto = 2ull * tp->srtt + (tcp_flight(tp) <= tp->mss ? TLP_WCDELACK_US : TLP_MIN_US);
+	pto = (2ull * tp->srtt + (tcp_flight(tp) <= tp->mss ? TLP_WCDELACK_US : TLP_MIN_US)) << tp->tlp_probes;
 	if (timer_pending(&tp->rexmit_timer) && net->now + pto >= tp->rexmit_timer.expires) {
 		del_timer(&net->timers, &tp->tlp_timer);
 		return;
@@ -682,46 +687,42 @@ void tcp_tlp_arm(struct sock *sk)
 	mod_timer(&net->timers, &tp->tlp_timer, net->now + pto);
 }
 
-/* The probe (RFC 8985 §7.3): a new segment if the windows let one out,
- * else the last segment sent again; either draws an ACK whose SACKs let
- * RACK find a lost tail. */
+/* The probe (RFC 8985 §7.3): the last segment not SACKed, sent again.
+ * RFC 8985 would rather send a new segment when there is one, but a
+ * Linux receiver holds its ACK of new data (up to its delayed ACK time,
+ * 40 ms or more) while its reader has not caught up, where a segment it
+ * has already must be answered at once (RFC 9293 §3.10.7.4) and puts it
+ * in quick-ACK mode: the answer, with its SACKs, is what the probe is
+ * for. */
 static void tcp_tlp_timer(struct timer_list *t)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, tlp_timer);
 	struct sock *sk = &tp->sk;
 	struct tcp_txq *q = &tp->txq;
-	uint32_t max_before = tp->snd_max;
+	uint32_t i = q->n;
 
 	if (!tp->sack_ok || tp->in_loss || !tcp_flight(tp) || sk->sk_state == TCP_CLOSED)
 		return;
-	tp->tlp_high_seq = 0;
-	tp->cwnd += tp->mss;		/* room for exactly one more */
-	tp->tlp_outstanding = true;	/* so that write_xmit does not re-arm it */
-	tcp_write_xmit(sk);
-	tp->cwnd -= tp->mss;
-	if (tp->snd_max != max_before) {
-		tp->tlp_retrans = false;
-	} else {
-		uint32_t i = q->n;
-		while (i > q->head && (q->rec[i - 1].flags & TXR_SACKED))
-			i--;
-		if (i == q->head) {
-			tp->tlp_outstanding = false;
-			return;
-		}
+	while (i > q->head && (q->rec[i - 1].flags & TXR_SACKED))
 		i--;
-		if (q->rec[i].end - q->rec[i].start > tp->mss)
-			txq_split(q, &i, q->rec[i].end - tp->mss);
-		i = q->n - 1;
-		while (i > q->head && (q->rec[i].flags & TXR_SACKED))
-			i--;
-		tp->tlp_retrans = true;
-		tcp_resend_range(sk, q->rec[i].start, q->rec[i].end);
-	}
+	if (i == q->head)
+		return;		/* everything out is SACKed: the RTO will sort it out */
+	i--;
+	if (q->rec[i].end - q->rec[i].start > tp->mss)
+		txq_split(q, &i, q->rec[i].end - tp->mss);
+	i = q->n - 1;
+	while (i > q->head && (q->rec[i].flags & TXR_SACKED))
+		i--;
+	tp->tlp_outstanding = true;
+	tp->tlp_retrans = true;
 	tp->tlp_high_seq = tp->snd_max;
+	tp->tlp_probes++;
+	tcp_resend_range(sk, q->rec[i].start, q->rec[i].end);
 	sk->net->tcpstats.TlpProbes++;
-	tcp_trace(sk, "tlp", "%s high %u", tp->tlp_retrans ? "retransmit" : "new", tp->tlp_high_seq);
+	tcp_trace(sk, "tlp", "probe %u seq %u high %u", tp->tlp_probes, q->rec[i].start - tp->iss,
+		  tp->tlp_high_seq - tp->iss);
 	tcp_reset_rexmit_timer(sk);
+	tcp_tlp_arm(sk);
 }
 
 /* tcp_parse_sack reads the SACK option of a segment (RFC 2018 §3): at

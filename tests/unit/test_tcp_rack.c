@@ -513,9 +513,10 @@ static void test_dsack_widens(void **state)
 /* the tail loss probe */
 
 /* RFC 8985 §7.2-7.4: with the last segments unacknowledged and nothing
- * more to send, at PTO = 2 SRTT + 2 ms (+ the worst-case delayed ACK,
+ * more to send, at PTO = 2 SRTT + 0.5 ms (+ the worst-case delayed ACK,
  * 200 ms, when one segment is out) after the last ACK the last segment
- * goes again; its ACK without a D-SACK says it repaired a loss: the
+ * goes again; unanswered, another follows at twice the PTO (imp's, not
+ * RFC 8985's); its ACK without a D-SACK says it repaired a loss: the
  * window is cut as for one (ssthresh = 0.7 cwnd, cwnd = ssthresh). */
 static void test_tlp_retransmit(void **state)
 {
@@ -530,8 +531,8 @@ static void test_tlp_retransmit(void **state)
 	s = c.iss + 1;
 	fill_pattern(pat, 20 * m, 27);
 	send_segs(&c, s, 0, 10);
-	/* no ACK at all for 2 SRTT + 2 ms: the probe is the last segment */
-	assert_int_equal(tpof(&c)->tlp_timer.expires, e->net.now + 2 * 10000 + 2000);
+	/* no ACK at all for 2 SRTT + 0.5 ms: the probe is the last segment */
+	assert_int_equal(tpof(&c)->tlp_timer.expires, e->net.now + 2 * 10000 + 500);
 	net_advance(&e->net, e->net.now + 10 * MS);
 	/* 0-7 acknowledged, 8 and 9 lost */
 	sack_ack(&c, s + 8 * m, 0);
@@ -539,7 +540,7 @@ static void test_tlp_retransmit(void **state)
 	assert_int_equal(tpof(&c)->srtt, 10000);
 	cw = tpof(&c)->cwnd;
 	assert_int_equal(cw, 18 * m);
-	t2 = e->net.now + 2 * 10000 + 2000;
+	t2 = e->net.now + 2 * 10000 + 500;
 	assert_int_equal(tpof(&c)->tlp_timer.expires, t2);
 	tsnap_take(&t, &e->net, e->dev);
 	quiet_until(&c, t2);
@@ -550,7 +551,8 @@ static void test_tlp_retransmit(void **state)
 	assert_true(tpof(&c)->tlp_retrans);
 	assert_int_equal(tpof(&c)->tlp_high_seq, s + 10 * m);
 	assert_int_equal(tpof(&c)->rexmit_timer.expires, t2 + tpof(&c)->rto);
-	assert_false(timer_pending(&tpof(&c)->tlp_timer));	/* one probe */
+	/* unanswered, a second probe would follow at twice the PTO */
+	assert_int_equal(tpof(&c)->tlp_timer.expires, t2 + 2 * (2 * 10000 + 500));
 	/* the probe's ACK SACKs 9: 8 is lost, found by RACK at once */
 	net_advance(&e->net, t2 + 10 * MS);
 	sack_ack(&c, s + 8 * m, 1, s + 9 * m, s + 10 * m);
@@ -566,7 +568,7 @@ static void test_tlp_retransmit(void **state)
 	send_segs(&c, s, 0, 10);
 	net_advance(&e->net, e->net.now + 10 * MS);
 	sack_ack(&c, s + 8 * m, 0);
-	t2 = e->net.now + 22 * MS;
+	t2 = e->net.now + 20 * MS + 500;
 	quiet_until(&c, t2);
 	rexmit_seg(&c, s, 9);
 	expect_none(&c);
@@ -591,7 +593,7 @@ static void test_tlp_retransmit(void **state)
 	send_segs(&c, s, 0, 10);
 	net_advance(&e->net, e->net.now + 10 * MS);
 	sack_ack(&c, s + 8 * m, 0);
-	t2 = e->net.now + 22 * MS;
+	t2 = e->net.now + 20 * MS + 500;
 	quiet_until(&c, t2);
 	rexmit_seg(&c, s, 9);
 	cw = tpof(&c)->cwnd;
@@ -648,9 +650,10 @@ static void test_tlp_one_segment(void **state)
 	conn_free(&c);
 }
 
-/* RFC 8985 §7.3: with new data waiting and the peer's window open, the
- * probe is one new segment (cwnd let it out), not a retransmission; its
- * ACK is no sign of loss. */
+/* The probe is the last segment sent even when new data waits (imp's
+ * choice, not RFC 8985 §7.3's): a Linux receiver may hold its ACK of new
+ * data, and must answer a duplicate at once.  The D-SACK of it says no
+ * loss: no cut, and the rest goes. */
 static void test_tlp_new_data(void **state)
 {
 	struct env *e = *state;
@@ -670,18 +673,19 @@ static void test_tlp_new_data(void **state)
 	expect_none(&c);
 	cw = tpof(&c)->cwnd;
 	tsnap_take(&t, &e->net, e->dev);
-	expect_at(&c, t1 + 22 * MS, TH_ACK, s + 10 * m, pat + 10 * m, m);
+	quiet_until(&c, t1 + 20 * MS + 500);
+	rexmit_seg(&c, s, 9);
 	expect_none(&c);
-	tsnap_expect_tcp(&t, &e->net, "tcp.OutSegs=1 tcp.TlpProbes=1");
+	tsnap_expect_tcp(&t, &e->net, "tcp.OutSegs=1 tcp.RetransSegs=1 tcp.TlpProbes=1");
 	assert_true(tpof(&c)->tlp_outstanding);
-	assert_false(tpof(&c)->tlp_retrans);
-	assert_int_equal(tpof(&c)->tlp_high_seq, s + 11 * m);
+	assert_true(tpof(&c)->tlp_retrans);
+	assert_int_equal(tpof(&c)->tlp_high_seq, s + 10 * m);
 	assert_int_equal(tpof(&c)->cwnd, cw);
-	/* all 11 acknowledged: no TLP recovery; the rest goes */
+	/* all 10 acknowledged, 9 D-SACKed: no TLP recovery; the rest goes */
 	net_advance(&e->net, t1 + 32 * MS);
 	tsnap_take(&t, &e->net, e->dev);
-	sack_ack(&c, s + 11 * m, 0);
-	for (unsigned int i = 11; i < 15; i++)
+	sack_ack(&c, s + 10 * m, 1, s + 9 * m, s + 10 * m);
+	for (unsigned int i = 10; i < 15; i++)
 		expect(&c, i == 14 ? TH_ACK | TH_PSH : TH_ACK, s + i * m, c.snd, pat + i * m, m);
 	expect_none(&c);
 	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 0);
@@ -721,15 +725,20 @@ static void test_rto_keeps_sacks(void **state)
 	/* (this stack arms the probe in recovery too, unlike RFC 8985
 	 * §7.2: if it does, the last un-SACKed segment goes at PTO, and
 	 * is lost too; the RTO counts from it) */
-	if (timer_pending(&tpof(&c)->tlp_timer)) {
-		assert_int_equal(tpof(&c)->tlp_timer.expires, t1 + 10 * MS + 22 * MS);
+	/* (this stack probes in recovery too, three times at PTO, 2 PTO and
+	 * 4 PTO, unlike RFC 8985 §7.2; each probe is lost too, and the RTO
+	 * counts from the last) */
+	assert_int_equal(tpof(&c)->tlp_timer.expires, t1 + 10 * MS + 20 * MS + 500);
+	for (unsigned int k = 0; k < 3; k++) {
+		assert_true(timer_pending(&tpof(&c)->tlp_timer));
+		if (k)
+			assert_int_equal(tpof(&c)->tlp_timer.expires, e->net.now + ((20 * MS + 500) << k));
 		quiet_until(&c, tpof(&c)->tlp_timer.expires);
 		rexmit_seg(&c, s, 1);
 		expect_none(&c);
 		assert_int_equal(tpof(&c)->rexmit_timer.expires, e->net.now + 200 * MS);
-	} else {
-		assert_int_equal(tpof(&c)->rexmit_timer.expires, t1 + 200 * MS);
 	}
+	assert_false(timer_pending(&tpof(&c)->tlp_timer));
 	/* the RTO */
 	tsnap_take(&t, &e->net, e->dev);
 	t1 = tpof(&c)->rexmit_timer.expires - 200 * MS;	/* what follows is relative to it */
