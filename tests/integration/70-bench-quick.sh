@@ -44,5 +44,7 @@ row "iperf3 -c -R" "iperf3 -c -R, imp receives" "$NUM" "$NUM"
 row "conns: memory" "100 conns: memory" "$NUM" "-"
 row "conns: ls" "100 conns: ls" "$NUM" "-"
 row "cost" "instructions/byte" "n/a" "-"
-check_eq "the table has 9 rows and nothing else" "$(($(wc -l <<<"$table") - 2))" 9
+row "impair from imp" "impair [0-9]+ MiB from imp" "$NUM" "$NUM"
+row "impair to imp" "impair [0-9]+ MiB to imp" "$NUM" "$NUM"
+check_eq "the table has 11 rows and nothing else" "$(($(wc -l <<<"$table") - 2))" 11
 check "cost.sh wrote the top functions" grep -q 'csum\|tcp_\|memcpy\|malloc' "$COST"
