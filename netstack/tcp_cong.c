@@ -178,6 +178,8 @@ void tcp_cong_rtt(struct tcp_sock *tp, uint32_t rtt)
 void tcp_cong_on_ack(struct tcp_sock *tp, uint32_t acked)
 {
 	struct net *net = tp->sk.net;
+	uint32_t before_cwnd = tp->cwnd;
+	bool slow = tp->cwnd < tp->ssthresh;
 
 	hystart_round(tp);
 	if (tp->cwnd < tp->ssthresh) {
@@ -190,6 +192,8 @@ void tcp_cong_on_ack(struct tcp_sock *tp, uint32_t acked)
 	}
 	if (tp->cwnd > (64u << 20))
 		tp->cwnd = 64u << 20;
+	if (tp->cwnd != before_cwnd)
+		tcp_trace(&tp->sk, "cwnd", "cause %s", slow ? "slow-start" : "avoidance");
 }
 
 /* PRR (RFC 6937): in recovery the window falls to ssthresh in step with

@@ -446,7 +446,7 @@ static bool tcp_ack(struct sock *sk, struct sk_buff *skb)
 				tp->cwnd = tp->ssthresh < f ? tp->ssthresh : f;
 				tp->in_recovery = false;
 				tp->dupacks = 0;
-				tcp_trace(sk, "recovered", "una %u", ack);
+				tcp_trace(sk, "recovered", "una %u", ack - tp->iss);
 			} else {
 				/* Partial ACK: the next hole, at once. */
 				tcp_resend_una(sk);

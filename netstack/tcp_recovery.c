@@ -455,7 +455,7 @@ static void tcp_recovery_step(struct sock *sk, bool lost)
 		if (tp->in_recovery && tp->cwnd > tp->ssthresh)
 			tp->cwnd = tp->ssthresh;	/* RFC 6937: the reduction completes */
 		tp->in_recovery = tp->in_loss = false;
-		tcp_trace(sk, "recovered", "una %u", tp->snd_una);
+		tcp_trace(sk, "recovered", "una %u", tp->snd_una - tp->iss);
 	}
 	if (lost && !tp->in_recovery && !tp->in_loss)
 		tcp_enter_recovery(sk);
@@ -508,7 +508,7 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 			if (tp->tlp_outstanding && !before(s, tp->tlp_high_seq - tp->mss) &&
 			    !after(e, tp->tlp_high_seq))
 				tp->tlp_retrans = false;
-			tcp_trace(sk, "dsack", "start %u end %u", s, e);
+			tcp_trace(sk, "dsack", "start %u end %u", s - tp->iss, e - tp->iss);
 			continue;
 		}
 		if (!before(s, e) || before(s, tp->snd_una) || after(e, tp->snd_max) ||
@@ -531,7 +531,8 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 	}
 	delivered += newly_sacked;
 	if (newly_sacked)
-		tcp_trace(sk, "sack", "sacked %u lost %u fack %u", tp->sacked_out, tp->lost_out, tp->fack);
+		tcp_trace(sk, "sack", "sacked %u lost %u fack %u", tp->sacked_out, tp->lost_out,
+			  tp->fack - tp->iss);
 	tcp_rate_delivered(tp, delivered);
 	/* The tail loss probe's episode ends with the ACK of what it
 	 * covered: if it was a retransmission and no D-SACK said the
@@ -558,10 +559,7 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 		 * 6937): what it delivered was sent before the cut. */
 	} else if (delivered && prior_flight + tp->mss >= tp->cwnd) {
 		/* Grow only a window that was in use (RFC 7661). */
-		uint32_t c = tp->cwnd;
 		tcp_cong_on_ack(tp, delivered);
-		if (c != tp->cwnd && tp->trace_readers)
-			tcp_trace(sk, "cwnd", "cause %s", tp->cwnd < tp->ssthresh ? "slow-start" : "avoidance");
 	}
 }
 
