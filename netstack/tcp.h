@@ -116,7 +116,7 @@ struct tcp_txrec {
 #define TXR_LOST 2			/* marked lost, not yet sent again */
 #define TXR_RETRANS 4			/* sent again (and again in flight) */
 #define TXR_EVER_RETRANS 8
-#define TCP_TXQ_MAX 8192		/* records; past it, no SACK splits one */
+#define TCP_TXQ_MAX 4096		/* records (96 KiB); past it, no SACK splits one */
 
 struct tcp_txq {
 	struct tcp_txrec *rec;		/* [head, n) in sequence order */

@@ -43,6 +43,8 @@ void tcp_trace(struct sock *sk, const char *event, const char *fmt, ...)
 		     (unsigned long long)(net->now / 1000000), (unsigned long long)(net->now % 1000000),
 		     event, tp->cwnd, tp->ssthresh == UINT32_MAX ? 0 : tp->ssthresh,
 		     tp->sack_ok ? tcp_pipe(tp) : tcp_flight(tp), tp->srtt);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
