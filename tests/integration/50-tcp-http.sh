@@ -44,7 +44,7 @@ check_ctl_ok "connect $IMP_PEER 80" "$cfd" connect "$IMP_PEER" 80
 st=$(timeout 5 cat "$MNT"/tcp/*/status 2>&1 || true)
 check_match "cat $MNT/tcp/*/status: Established while the connection is open" '^Established ' "$st"
 check_match "status: state word, then the key value pairs of SPEC" \
-	'^Established rcvq [0-9]+ sndq [0-9]+ srtt [0-9.]+ rttvar [0-9.]+ rto [0-9.]+ cwnd [0-9]+ ssthresh [0-9]+ snd_wnd [0-9]+ rcv_wnd [0-9]+ mss [0-9]+ retransmits [0-9]+$' \
+	'^Established rcvq [0-9]+ sndq [0-9]+ srtt [0-9.]+ rttvar [0-9.]+ rto [0-9.]+ cwnd [0-9]+ ssthresh [0-9]+ snd_wnd [0-9]+ rcv_wnd [0-9]+ mss [0-9]+ retransmits [0-9]+ sacked [0-9]+ lost [0-9]+ retrans [0-9]+ delivery_rate [0-9]+ cc [a-z]+$' \
 	"$(timeout 5 cat "$MNT/tcp/$n/status" 2>&1 || true)"
 check_eq "remote: $IMP_PEER 80" "$(sock_file tcp "$n" remote)" "$IMP_PEER 80"
 check_match "local: $IMP_ADDR and an ephemeral port" "^$IMP_ADDR ([1-9][0-9]{3,4})\$" "$(sock_file tcp "$n" local)"
