@@ -210,10 +210,14 @@ class Conn:
         self.iss = None                          # the stack's ISN
         self.ack = None
 
-    def seg(self, flags, seq=None, ack=None, window=65535, data=b""):
+    def seg(self, flags, seq=None, ack=None, window=65535, data=b"", sack=None):
         t = TCP(sport=self.sport, dport=self.port, flags=flags, window=window,
                 seq=self.snd if seq is None else seq & 0xFFFFFFFF,
-                ack=(self.ack if ack is None else ack) if "A" in flags else 0)
+                ack=((self.ack if ack is None else ack) & 0xFFFFFFFF) if "A" in flags else 0)
+        if sack:
+            # SACK blocks (RFC 2018 §3), as (left, right) pairs
+            t.options = [("NOP", None), ("NOP", None),
+                         ("SAck", tuple(x & 0xFFFFFFFF for b in sack for x in b))]
         p = self.w.ip() / t
         if data:
             p = p / data
@@ -225,9 +229,12 @@ class Conn:
     def recv(self, timeout):
         return self.w.recv(timeout, sport=self.port, dport=self.sport)
 
-    def handshake(self, sack=False):
+    def handshake(self, sack=False, mss=1460, ack_delay=0):
+        """The three-way handshake, our side offering mss (and SACK); the
+        third segment ack_delay seconds after the SYN-ACK, which sets the
+        stack's first RTT sample (and so its SRTT) to about that."""
         self.w.flush()
-        opts = [("MSS", 1460)] + ([("NOP", None), ("NOP", None), ("SAckOK", b"")] if sack else [])
+        opts = [("MSS", mss)] + ([("NOP", None), ("NOP", None), ("SAckOK", b"")] if sack else [])
         self.w.send(self.w.ip() / TCP(sport=self.sport, dport=self.port, seq=self.irs, flags="S",
                                       window=65535, options=opts))
         r = self.recv(3)
@@ -248,6 +255,8 @@ class Conn:
                   "SYN-ACK options: MSS 1460 only (nothing we did not offer)", str(t.options))
         self.iss = t.seq
         self.ack = (t.seq + 1) & 0xFFFFFFFF
+        if ack_delay:
+            time.sleep(ack_delay)
         self.send("A")
         r = self.recv(0.5)
         check(r is None, "the handshake's ACK: no answer", seg_str(r[1]) if r else "")
@@ -435,6 +444,223 @@ def zero_window(w, a, c, files, data_n):
         c.ack = (c.ack + len(bytes(r[1].payload))) & 0xFFFFFFFF
 
 
+# ---- the stack as a SACK sender ------------------------------------------------------
+
+def conn_status(a, m):
+    """MNT/tcp/M/status as a dict of its numeric fields (the state word
+    under "state")."""
+    d = {}
+    try:
+        with open(os.path.join(a.mnt, "tcp", m, "status")) as fh:
+            f = fh.read().split()
+    except OSError as e:
+        say("note: cannot read tcp/%s/status: %s" % (m, e))
+        return d
+    if f:
+        d["state"] = f[0]
+    for k, v in zip(f[1::2], f[2::2]):
+        try:
+            d[k] = float(v)
+        except ValueError:
+            d[k] = v
+    return d
+
+
+def stats_delta(s0, s1, *keys):
+    return dict((k, s1.get(k, 0) - s0.get(k, 0)) for k in keys)
+
+
+def collect(c, base, data, timeout, what):
+    """Receive the stack's segments until all of data, sent from sequence
+    number base, has come (GSO super-frames, if the TAP passes them whole,
+    count for the segments they carry); checks that it came as written,
+    once, no segment larger than the MSS.  Returns the segments as
+    (time, offset, length) or None."""
+    have = bytearray(len(data))
+    seen = [False] * len(data)
+    segs, bad = [], []
+    end = time.monotonic() + timeout
+    while not all(seen):
+        r = c.recv(end - time.monotonic())
+        if r is None:
+            break
+        t, seg = r
+        pl = bytes(seg.payload)
+        off = (seg.seq - base) & 0xFFFFFFFF
+        if not pl:
+            bad.append("no data: " + seg_str(seg))
+            continue
+        if off + len(pl) > len(data) or any(seen[off:off + len(pl)]) or \
+                data[off:off + len(pl)] != pl or seg.ack != c.snd:
+            bad.append("offset %d: %s" % (off, seg_str(seg)))
+            continue
+        seen[off:off + len(pl)] = [True] * len(pl)
+        have[off:off + len(pl)] = pl
+        segs.append((t, off, len(pl)))
+    say("note: %s: %d bytes came in %d wire segments (%s)" % (
+        what, sum(seen), len(segs), ", ".join("%d+%d" % (o, n) for _, o, n in segs)))
+    ok = all(seen) and not bad
+    check(ok, "%s: the %d bytes written came, as written and once" % (what, len(data)),
+          "%d of %d bytes; %s" % (sum(seen), len(data), "; ".join(bad)))
+    return segs if ok else None
+
+
+def sack_retransmit(w, a, c, files, m):
+    """On a SACK connection with 6 segments out, an ACK of the first and a
+    SACK of the 3rd to 6th (one hole): RACK (RFC 8985) finds the 2nd lost
+    at once (3 segments SACKed, no reordering seen: no reordering window),
+    and the stack sends exactly it again, nothing else.  Without SACK a
+    single ACK that moves snd_una is no duplicate ACK: NewReno would wait
+    for the timeout (>= 200 ms, here about 500) and then go back to the
+    2nd and send everything after it too."""
+    w.flush()
+    mss = 1000
+    st = conn_status(a, m)
+    check(st.get("mss") == mss and st.get("state") == "Established",
+          "SACK sender: the connection by hand is Established with MSS %d" % mss,
+          "status %s" % st)
+    say("note: SACK sender: srtt %s ms rto %s ms cwnd %s" % (st.get("srtt"), st.get("rto"),
+                                                            st.get("cwnd")))
+    fd = files.open(os.path.join(a.mnt, "tcp", m, "data"), os.O_WRONLY)
+    base = c.ack
+    data = bytes(random.randrange(256) for _ in range(6 * mss))
+    s0 = tcp_stats(a.mnt)
+    n = os.write(fd, data)
+    check(n == len(data), "SACK sender: write of %d bytes to the data file" % len(data),
+          "wrote %d" % n)
+    if collect(c, base, data, 2, "SACK sender, 6 segments") is None:
+        return False
+    # ACK the 1st, SACK the 3rd to the 6th
+    t_ack = time.monotonic()
+    c.send("A", ack=base + mss, sack=[(base + 2 * mss, base + 6 * mss)])
+    r = c.recv(0.15)
+    if r is None:
+        check(False, "SACK sender: ACK of segment 1 and SACK of 3-6: segment 2 sent again",
+              "nothing within 150 ms")
+    else:
+        t, seg = r
+        pl = bytes(seg.payload)
+        say("note: SACK sender: the retransmission %.1f ms after the ACK" % ((t - t_ack) * 1000))
+        check(seg.seq == (base + mss) & 0xFFFFFFFF and pl == data[mss:2 * mss]
+              and int(seg.flags) & A and seg.ack == c.snd,
+              "SACK sender: ACK of segment 1 and SACK of 3-6: exactly segment 2 sent again "
+              "(seq base+%d, %d bytes, the same data) within 150 ms" % (mss, mss),
+              "%s at base+%d" % (seg_str(seg), (seg.seq - base) & 0xFFFFFFFF))
+    # Nothing else until a tail loss probe could be due: the stack arms
+    # one in recovery too (2 SRTT + 2 ms after the ACK, the last segment
+    # not SACKed: the 2nd again), and its RTO is later still.
+    st = conn_status(a, m)
+    srtt = st.get("srtt") if isinstance(st.get("srtt"), float) else 100.0
+    quiet = min(2 * srtt - 20, 300) / 1000
+    extra = []
+    end = t_ack + quiet
+    while True:
+        r2 = c.recv(end - time.monotonic())
+        if r2 is None:
+            break
+        extra.append("%s at base+%d, %.0f ms" % (seg_str(r2[1]), (r2[1].seq - base) & 0xFFFFFFFF,
+                                                 (r2[0] - t_ack) * 1000))
+    check(not extra, "SACK sender: nothing else for %.0f ms after the ACK (2 SRTT - 20 ms: "
+          "no SACKed segment, no go-back)" % (quiet * 1000), "; ".join(extra))
+    s1 = tcp_stats(a.mnt)
+    d = stats_delta(s0, s1, "RetransSegs", "SackRecoveries", "RackLost", "SackBlocks")
+    check(d == {"RetransSegs": 1, "SackRecoveries": 1, "RackLost": 1, "SackBlocks": 1},
+          "SACK sender: tcp/stats RetransSegs, SackRecoveries, RackLost, SackBlocks +1 each",
+          str(d))
+    # everything ACKed
+    c.send("A", ack=base + 6 * mss)
+    c.ack = (base + 6 * mss) & 0xFFFFFFFF
+    c.expect_none("SACK sender: all ACKed: nothing more", timeout=0.3)
+    st = conn_status(a, m)
+    check(st.get("sacked") == 0 and st.get("lost") == 0 and st.get("sndq") == 0,
+          "SACK sender: all ACKed: sndq, sacked and lost 0 in the status",
+          "status %s" % st)
+
+    # SACK blocks for nothing it sent, or lies: counted, ignored
+    w.flush()
+    base = c.ack
+    data = bytes(random.randrange(256) for _ in range(4 * mss))
+    os.write(fd, data)
+    if collect(c, base, data, 2, "bad SACK blocks, 4 segments") is None:
+        return False
+    top = base + 4 * mss
+    s0 = tcp_stats(a.mnt)
+    # a duplicate ACK with a block from segment 2 to past snd_max (taken,
+    # it would SACK 3 segments and make the 1st lost at once), one wholly
+    # past snd_max, one with its edges the wrong way round
+    c.send("A", ack=base, sack=[(base + mss, top + mss), (top + mss, top + 3 * mss),
+                                (base + 3 * mss, base + 2 * mss)])
+    c.expect_none("bad SACK blocks (past snd_max, reversed): nothing sent in 150 ms",
+                  timeout=0.15)
+    s1 = tcp_stats(a.mnt)
+    d = stats_delta(s0, s1, "SackBlocks", "SackBlocksBad", "DSacks", "RetransSegs")
+    check(d == {"SackBlocks": 3, "SackBlocksBad": 3, "DSacks": 0, "RetransSegs": 0},
+          "bad SACK blocks: tcp/stats SackBlocks +3, SackBlocksBad +3, DSacks and RetransSegs +0",
+          str(d))
+    st = conn_status(a, m)
+    check(st.get("sacked") == 0 and st.get("lost") == 0,
+          "bad SACK blocks: the scoreboard has nothing SACKed or lost", "status %s" % st)
+    c.send("A", ack=top)
+    c.ack = top & 0xFFFFFFFF
+    c.expect_none("bad SACK blocks: all ACKed: nothing more", timeout=0.3)
+    return True
+
+
+def tail_loss_probe(w, a, c, files, m):
+    """4 segments out, an ACK of the first 2 (no SACK), then silence: a tail
+    loss probe (RFC 8985 §7), the last segment again, 2 SRTT + 2 ms after
+    the ACK, long before the retransmission timeout (>= 200 ms, which
+    would send the 3rd first)."""
+    w.flush()
+    mss = 1000
+    fd = files.open(os.path.join(a.mnt, "tcp", m, "data"), os.O_WRONLY)
+    base = c.ack
+    data = bytes(random.randrange(256) for _ in range(4 * mss))
+    os.write(fd, data)
+    if collect(c, base, data, 2, "TLP, 4 segments") is None:
+        return False
+    s0 = tcp_stats(a.mnt)
+    t_ack = time.monotonic()
+    c.send("A", ack=base + 2 * mss)
+    r = c.recv(0.5)
+    st = conn_status(a, m)
+    srtt = st.get("srtt")
+    pto = 2 * srtt + 2 if isinstance(srtt, float) else None
+    say("note: TLP: srtt %s ms rto %s ms: the probe due %s ms after the ACK" % (
+        srtt, st.get("rto"), "%.1f" % pto if pto is not None else "?"))
+    if r is None:
+        check(False, "TLP: the last segment again after 2 SRTT + 2 ms", "nothing within 500 ms")
+    else:
+        t, seg = r
+        dt = (t - t_ack) * 1000
+        say("note: TLP: a segment %.1f ms after the ACK: %s at base+%d" % (
+            dt, seg_str(seg), (seg.seq - base) & 0xFFFFFFFF))
+        check(seg.seq == (base + 3 * mss) & 0xFFFFFFFF and bytes(seg.payload) == data[3 * mss:],
+              "TLP: the probe is the last segment again (seq base+%d, %d bytes, the same data)"
+              % (3 * mss, mss), "%s at base+%d" % (seg_str(seg), (seg.seq - base) & 0xFFFFFFFF))
+        check(pto is not None and pto - 2 <= dt <= min(pto + 40, 150),
+              "TLP: the probe %.0f ms after the ACK: 2 SRTT + 2 ms (%s ms) and well before "
+              "the 200 ms minimum RTO" % (dt, "%.0f" % pto if pto is not None else "?"),
+              "srtt %s" % srtt)
+    # a second probe would wait twice as long (from the first)
+    quiet = min(100, 1.5 * pto if pto is not None else 50)
+    c.expect_none("TLP: one probe, then nothing for %.0f ms (1.5 PTO)" % quiet,
+                  timeout=quiet / 1000)
+    s1 = tcp_stats(a.mnt)
+    d = stats_delta(s0, s1, "TlpProbes", "RetransSegs")
+    check(d == {"TlpProbes": 1, "RetransSegs": 1}, "TLP: tcp/stats TlpProbes +1, RetransSegs +1",
+          str(d))
+    # All ACKed, without a D-SACK: the probe repaired a loss.
+    c.send("A", ack=base + 4 * mss)
+    c.ack = (base + 4 * mss) & 0xFFFFFFFF
+    c.expect_none("TLP: all ACKed: nothing more", timeout=0.3)
+    s2 = tcp_stats(a.mnt)
+    d = stats_delta(s1, s2, "TlpRecoveries")
+    check(d == {"TlpRecoveries": 1},
+          "TLP: all ACKed with no D-SACK: tcp/stats TlpRecoveries +1 (it repaired a loss)", str(d))
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iface", required=True)
@@ -483,6 +709,28 @@ def main():
         except OSError as e:
             check(False, "accept the SACK connection through tcp/%s/listen" % n, str(e))
         d.send("R", seq=d.snd)
+
+    # the stack as a SACK sender: SRTT about 150 ms (the handshake's ACK
+    # that late), so that neither a tail loss probe nor the RTO comes
+    # while the test reads the segments and answers
+    e = Conn(w, a.port)
+    if e.handshake(sack=True, mss=1000, ack_delay=0.15):
+        try:
+            _, em = files.accept(n, 5)
+            sack_retransmit(w, a, e, files, em)
+        except OSError as ex:
+            check(False, "SACK sender: accept or data file", str(ex))
+        e.send("R", seq=e.snd)
+    # a tail loss probe: SRTT about 30 ms, so that the probe (2 SRTT +
+    # 2 ms) comes long before the 200 ms minimum RTO
+    g = Conn(w, a.port)
+    if g.handshake(sack=True, mss=1000, ack_delay=0.03):
+        try:
+            _, gm = files.accept(n, 5)
+            tail_loss_probe(w, a, g, files, gm)
+        except OSError as ex:
+            check(False, "TLP: accept or data file", str(ex))
+        g.send("R", seq=g.snd)
 
     # done: reset the connection at exactly rcv_nxt (no answer), let go
     c.send("R", seq=c.snd)
