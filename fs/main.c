@@ -28,6 +28,7 @@ struct options {
 	bool foreground, debug, no_offload;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
 	int cc;				/* TCP_CA_* of new sockets */
+	int syncookies;			/* 0, 1, 2: as Linux's net.ipv4.tcp_syncookies */
 	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
 	struct fault_spec fault_spec;
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
-	      "             [--cc cubic|newreno]\n"
+	      "             [--cc cubic|newreno] [--syncookies 0|1|2]\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -73,7 +74,8 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
-	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_HELP };
+	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
+	       OPT_HELP };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -87,6 +89,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "syn-retries", required_argument, 0, OPT_SYNRETRIES },
 		{ "no-offload", no_argument, 0, OPT_NOOFFLOAD },
 		{ "cc", required_argument, 0, OPT_CC },
+		{ "syncookies", required_argument, 0, OPT_SYNCOOKIES },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ 0 }
 	};
@@ -98,6 +101,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_sockets = 1024;
 	o->msl_ms = 30000;
 	o->syn_retries = 6;
+	o->syncookies = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fdho:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -122,6 +126,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_CC:
 			if ((o->cc = tcp_ca_find(optarg)) < 0)
 				die("--cc: no congestion control \"%s\" (cubic, newreno)", optarg);
+			break;
+		case OPT_SYNCOOKIES:
+			o->syncookies = (int)parse_num("--syncookies", optarg, 0, 2);
 			break;
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
@@ -179,6 +186,7 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	fs->net.tcp_msl = o->msl_ms * 1000;
 	fs->net.tcp_syn_retries = o->syn_retries;
 	fs->net.tcp_ca_default = (uint8_t)o->cc;
+	fs->net.syncookies.mode = (uint8_t)o->syncookies;
 	if (o->mac) {
 		if (eth_parse_addr(o->mac, mac) || is_multicast_ether_addr(mac) || is_zero_ether_addr(mac))
 			die("--mac: \"%s\" is not a unicast MAC address like 02:00:00:00:00:01", o->mac);

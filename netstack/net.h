@@ -56,6 +56,7 @@ struct net {
 	struct sock *tcp_hash[UDP_HTABLE];
 	struct tcpstats tcpstats;
 	uint64_t isn_key[2];
+	struct tcp_syncookies syncookies;
 	uint64_t tcp_challenge_tokens, tcp_challenge_last;
 	uint64_t tcp_msl;		/* µs; TIME_WAIT is twice this */
 	unsigned int tcp_syn_retries, tcp_retries;

@@ -8,6 +8,7 @@
  *   tcp_output.c  segments out: data, ACKs, SYNs, RSTs, the window we offer
  *   tcp_timer.c   retransmission, delayed ACK, persist, keepalive, TIME_WAIT
  *   tcp_subr.c    tables of connections, ports, ISNs, options, the byte rings
+ *   tcp_syncookie.c  SYN cookies (RFC 4987 §3.6): the stateless SYN-ACK
  */
 #ifndef IMP_TCP_H
 #define IMP_TCP_H
@@ -81,7 +82,8 @@ struct byte_ring {
 	X(KeepaliveProbes) X(OfoQueued) X(OfoDrops) X(ListenOverflows) \
 	X(DelayedAcks) X(BadOptions) X(LostRetransmits) X(SackBlocks) \
 	X(SackBlocksBad) X(DSacks) X(RackLost) X(RackReoTimeouts) X(TlpProbes) \
-	X(TlpRecoveries) X(SackRecoveries) X(HystartExits) X(SpuriousUndos)
+	X(TlpRecoveries) X(SackRecoveries) X(HystartExits) X(SpuriousUndos) \
+	X(ListenDrops) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -89,6 +91,30 @@ struct tcpstats {
 };
 
 #define TCP_MAX_SACKS 4		/* blocks an option can carry without timestamps */
+
+/* SYN cookies (tcp_syncookie.c), as Linux's net.ipv4.tcp_syncookies:
+ * mode 0 never (a SYN past a full SYN queue is dropped), 1 when a
+ * listener's SYN queue is full (the default), 2 for every SYN.  The key
+ * comes from getrandom at start-up, apart from the ISN key, so that
+ * nothing the stack prints or sends is derived from it. */
+struct tcp_syncookies {
+	uint8_t mode;
+	uint64_t key[2];
+};
+#define TCP_COOKIE_PERIOD_US 64000000ull	/* the cookie's clock ticks once a period */
+#define TCP_COOKIE_MAX_AGE 1		/* periods a cookie outlives its own: 64-128 s */
+#define TCP_COOKIE_TSBITS 5		/* low TSval bits that carry the SYN's options */
+
+/* What a cookie SYN-ACK says, built from the SYN alone (no sock). */
+struct tcp_cookie_req {
+	uint32_t saddr, daddr;		/* ours, the peer's (network order) */
+	uint16_t sport, dport;		/* network order */
+	uint32_t iss, rcv_nxt;		/* the cookie; the peer's ISN + 1 */
+	uint16_t advmss, window;
+	uint8_t rcv_wscale, ttl, tos;
+	bool wscale_ok, sack_ok, tstamp_ok;
+	uint32_t tsval, tsecr;
+};
 
 /* CUBIC's state (RFC 9438 §4), windows in bytes. */
 struct tcp_cubic {
@@ -231,6 +257,13 @@ struct tcp_sock {
 	bool eof_seen;			/* the user read the peer's FIN as end of file */
 	bool user_closed;		/* close was asked: FIN_WAIT2 does not wait forever */
 	unsigned int syn_pending;	/* a listener's children still in SYN_RECV */
+	/* A listener: when it last answered with a SYN cookie.  Only then is
+	 * a bare ACK to it checked as one (Linux's "recent overflow"). */
+	bool cookies_out;
+	uint64_t cookie_stamp;		/* µs */
+	/* A child made from a cookie: its SYN-ACK's send time is unknown, so
+	 * the handshake gives no RTT sample. */
+	bool synack_untimed;
 	uint64_t msl;			/* µs */
 	/* Socket options (TCP_MAXSEG, TCP_KEEPINTVL, TCP_KEEPCNT,
 	 * TCP_USER_TIMEOUT, SO_RCVLOWAT, TCP_CONGESTION) and what TCP_INFO
@@ -259,6 +292,7 @@ struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
 			uint32_t daddr, uint16_t dport);
 uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport);
 uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr);
+uint64_t tcp_siphash(const uint64_t *m, unsigned int n, const uint64_t key[2]);
 int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
 int bring_init(struct byte_ring *r, uint32_t cap);
 void bring_free(struct byte_ring *r);
@@ -293,6 +327,22 @@ uint32_t tcp_flight(const struct tcp_sock *tp);
 /* tcp_input.c */
 void tcp_v4_rcv(struct sk_buff *skb);
 void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info);
+
+/* tcp_syncookie.c */
+void tcp_syncookie_init(struct net *net);
+/* The cookie for a SYN (addresses and ports network order, as the SYN
+ * has them: saddr the peer's), encoding the peer's MSS; *mss gets the
+ * MSS it stands for (the table's value at or below the peer's). */
+uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			 uint16_t dport, uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss);
+/* 0 and the MSS the cookie stands for, or -1: forged, or expired. */
+int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		     uint16_t dport, uint32_t peer_isn, uint32_t cookie, uint16_t *mss);
+/* The SYN's window scale (-1: none) and SACK-permitted in a TSval, and
+ * back from the TSecr that echoes it. */
+uint32_t tcp_cookie_tsval(uint32_t tsval, int wscale, bool sack_ok);
+void tcp_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack_ok);
+int tcp_cookie_synack(struct net *net, const struct tcp_cookie_req *req);
 
 /* tcp_timer.c */
 void tcp_init_timers(struct tcp_sock *tp);

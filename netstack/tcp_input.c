@@ -66,8 +66,26 @@ static void tcp_negotiate(struct tcp_sock *tp, const struct tcp_options *opt, bo
 	tcp_set_mss(tp, opt);
 }
 
-/* tcp_listen_rcv: a segment for a listener (RFC 9293 §3.10.7.2). */
-static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
+static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+
+/* The SYN queue (children in SYN_RECV) holds as many as the backlog, as
+ * Linux's since 4.4 (somaxconn and the announce limit are both 4096), and
+ * so does the accept queue. */
+static unsigned int tcp_synq_max(const struct sock *parent)
+{
+	return (unsigned int)parent->sk_max_ack_backlog;
+}
+
+static bool tcp_acceptq_full(const struct sock *parent)
+{
+	return (unsigned int)parent->sk_ack_backlog >= (unsigned int)parent->sk_max_ack_backlog;
+}
+
+/* tcp_child_new: a child of parent for the peer of skb, in SYN_RECV with
+ * the peer's ISN irs, ours iss and the handshake options opt; NULL when
+ * there is no route or no memory (the segment is then dropped). */
+static struct tcp_sock *tcp_child_new(struct sock *parent, struct sk_buff *skb, uint32_t irs,
+				      uint32_t iss, const struct tcp_options *opt)
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -77,22 +95,9 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	struct sock *sk;
 	struct rtable rt;
 
-	if (cb->flags & TH_RST)
-		return;
-	if (cb->flags & TH_ACK) {
-		tcp_send_reset(net, skb);
-		return;
-	}
-	if (!(cb->flags & TH_SYN))
-		return;
-	if ((unsigned int)parent->sk_ack_backlog + tcp_sk(parent)->syn_pending >=
-	    (unsigned int)parent->sk_max_ack_backlog) {
-		net->tcpstats.ListenOverflows++;
-		return;		/* the peer will send its SYN again */
-	}
 	tp = tcp_create_child(parent);
 	if (!tp)
-		return;
+		return NULL;
 	sk = &tp->sk;
 	sk->inet_saddr = iph->daddr;
 	sk->inet_daddr = iph->saddr;
@@ -101,14 +106,14 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	    bring_init(&tp->rcvq, sk->sk_rcvbuf)) {
 		tcp_destroy_sock(sk);
 		sk_free(sk);
-		return;
+		return NULL;
 	}
 	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
 	if (tp->user_mss && tp->user_mss < tp->advmss)
 		tp->advmss = tp->user_mss;	/* TCP_MAXSEG on the listener: the SYN-ACK says it */
-	tp->irs = cb->seq;
-	tp->rcv_nxt = cb->seq + 1;
-	tp->iss = tcp_isn(net, sk->inet_saddr, sk->inet_sport, sk->inet_daddr, sk->inet_dport);
+	tp->irs = irs;
+	tp->rcv_nxt = irs + 1;
+	tp->iss = iss;
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->snd_max = tp->iss + 1;
 	tp->snd_wnd = cb->window;
@@ -118,14 +123,179 @@ static void tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	tp->ts_offset = tcp_ts_off(net, sk->inet_saddr, sk->inet_daddr);
 	tp->rtt_start = net->now;	/* the SYN-ACK's round trip is the first sample */
 	tp->rcv_wscale = 0;
-	tcp_negotiate(tp, &cb->opt, true);
+	tcp_negotiate(tp, opt, true);
 	sk->parent = parent;
 	tcp_sk(parent)->syn_pending++;
 	sk->sk_state = TCP_SYN_RECV;
 	tcp_hash(sk);
 	net->tcpstats.PassiveOpens++;
-	tcp_send_synack(sk);
-	tcp_reset_rexmit_timer(sk);
+	return tp;
+}
+
+/* tcp_cookie_send answers a SYN with a cookie SYN-ACK and keeps nothing. */
+static void tcp_cookie_send(struct sock *parent, struct sk_buff *skb)
+{
+	struct net *net = parent->net;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_sock *ltp = tcp_sk(parent);
+	struct tcp_cookie_req r;
+	struct rtable rt;
+	uint16_t mss;
+
+	if (ip_route_output(net, iph->saddr, &rt))
+		return;		/* nowhere to send it: as a child would, drop */
+	memset(&r, 0, sizeof(r));
+	r.saddr = iph->daddr;
+	r.daddr = iph->saddr;
+	r.sport = th->dest;
+	r.dport = th->source;
+	r.rcv_nxt = cb->seq + 1;
+	r.advmss = (uint16_t)(rt.dev->mtu - 40);
+	if (ltp->user_mss && ltp->user_mss < r.advmss)
+		r.advmss = ltp->user_mss;
+	r.iss = tcp_cookie_make(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq,
+				cb->opt.saw_mss && cb->opt.mss ? cb->opt.mss : TCP_DEFAULT_MSS, &mss);
+	/* Without timestamps nothing but the MSS can come back. */
+	r.tstamp_ok = cb->opt.saw_tstamp;
+	r.wscale_ok = r.tstamp_ok && cb->opt.saw_wscale;
+	r.sack_ok = r.tstamp_ok && cb->opt.saw_sackok;
+	r.rcv_wscale = r.wscale_ok ? tcp_wscale_for(parent->sk_rcvbuf) : 0;
+	if (r.tstamp_ok) {
+		uint32_t tsval = (uint32_t)(net->now / 1000) + tcp_ts_off(net, r.saddr, r.daddr);
+		r.tsval = tcp_cookie_tsval(tsval, r.wscale_ok ? cb->opt.wscale : -1, r.sack_ok);
+		r.tsecr = cb->opt.tsval;
+	}
+	r.window = (uint16_t)(parent->sk_rcvbuf > 65535 ? 65535 : parent->sk_rcvbuf);
+	r.ttl = parent->ttl;
+	r.tos = parent->tos;
+	if (tcp_cookie_synack(net, &r))
+		return;
+	net->tcpstats.SyncookiesSent++;
+	ltp->cookies_out = true;
+	ltp->cookie_stamp = net->now;
+}
+
+/* tcp_cookie_recent: cookies of parent may be out, so that an ACK to it is
+ * worth checking as one: sent within a cookie's life and a little more (so
+ * that one just expired still counts as a failure). */
+static bool tcp_cookie_recent(const struct sock *parent)
+{
+	const struct tcp_sock *ltp = tcp_sk((struct sock *)parent);
+	uint64_t life = (TCP_COOKIE_MAX_AGE + 3) * TCP_COOKIE_PERIOD_US;
+
+	return parent->net->syncookies.mode == 2 ||
+	       (ltp->cookies_out && parent->net->now - ltp->cookie_stamp < life);
+}
+
+/* tcp_cookie_ack: a bare ACK to a listener that sent cookies.  A good
+ * cookie makes the connection it stands for, and the ACK (with any data)
+ * goes on to it; true then (skb taken).  False: the ACK is not a cookie
+ * or the accept queue has no room (the caller decides what to answer;
+ * *bad tells which). */
+static bool tcp_cookie_ack(struct sock *parent, struct sk_buff *skb, bool *bad)
+{
+	struct net *net = parent->net;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_options opt;
+	struct tcp_sock *tp;
+	uint16_t mss;
+
+	*bad = true;
+	if (tcp_cookie_check(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq - 1,
+			     cb->ack_seq - 1, &mss)) {
+		net->tcpstats.SyncookiesFailed++;
+		return false;
+	}
+	/* What the SYN offered, as far as the cookie and the TSecr say. */
+	memset(&opt, 0, sizeof(opt));
+	opt.saw_mss = true;
+	opt.mss = mss;
+	/* (A TSecr of 0 echoes nothing: the SYN-ACK had no timestamps.) */
+	if (cb->opt.saw_tstamp && cb->opt.tsecr) {
+		int ws;
+		bool sack;
+		tcp_cookie_ts_decode(cb->opt.tsecr, &ws, &sack);
+		opt.saw_tstamp = true;
+		opt.tsval = cb->opt.tsval;
+		opt.tsecr = cb->opt.tsecr;
+		opt.saw_wscale = ws >= 0;
+		opt.wscale = (uint8_t)(ws >= 0 ? ws : 0);
+		opt.saw_sackok = sack;
+	}
+	net->tcpstats.SyncookiesRecv++;
+	*bad = false;
+	if (tcp_acceptq_full(parent)) {
+		/* As Linux: the ACK is dropped; the peer's next segment
+		 * (data, or its retransmission) brings the cookie again. */
+		net->tcpstats.ListenOverflows++;
+		net->tcpstats.ListenDrops++;
+		return false;
+	}
+	tp = tcp_child_new(parent, skb, cb->seq - 1, cb->ack_seq - 1, &opt);
+	if (!tp) {
+		net->tcpstats.ListenDrops++;
+		return false;
+	}
+	/* The window our SYN-ACK offered (tcp_cookie_send), unscaled. */
+	tp->rcv_wnd = tp->rcvq.cap > 65535 ? 65535 : tp->rcvq.cap;
+	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->synack_untimed = true;
+	tcp_rcv_state_process(&tp->sk, skb);
+	return true;
+}
+
+/* tcp_listen_rcv: a segment for a listener (RFC 9293 §3.10.7.2).  True
+ * when skb was taken. */
+static bool tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
+{
+	struct net *net = parent->net;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct tcp_sock *tp;
+	int mode = net->syncookies.mode;
+	uint32_t iss;
+
+	if (cb->flags & TH_RST)
+		return false;
+	if (cb->flags & TH_ACK) {
+		bool bad = true;
+		if (!(cb->flags & TH_SYN) && tcp_cookie_recent(parent)) {
+			if (tcp_cookie_ack(parent, skb, &bad))
+				return true;
+		}
+		if (bad)
+			tcp_send_reset(net, skb);
+		return false;
+	}
+	if (!(cb->flags & TH_SYN))
+		return false;
+	if (tcp_acceptq_full(parent)) {
+		net->tcpstats.ListenOverflows++;
+		net->tcpstats.ListenDrops++;
+		return false;		/* the peer will send its SYN again */
+	}
+	if (mode == 2 || tcp_sk(parent)->syn_pending >= tcp_synq_max(parent)) {
+		if (mode == 0) {
+			net->tcpstats.ListenDrops++;
+			return false;
+		}
+		tcp_cookie_send(parent, skb);
+		return false;
+	}
+	iss = tcp_isn(net, ip_hdr(skb)->daddr, parent->inet_sport, ip_hdr(skb)->saddr,
+		      ((const struct tcphdr *)skb_transport_header(skb))->source);
+	tp = tcp_child_new(parent, skb, cb->seq, iss, &cb->opt);
+	if (!tp) {
+		net->tcpstats.ListenDrops++;
+		return false;
+	}
+	tcp_send_synack(&tp->sk);
+	tcp_reset_rexmit_timer(&tp->sk);
+	return false;
 }
 
 /* tcp_established: the handshake is over, from either side.  The ACK of
@@ -140,7 +310,9 @@ static void tcp_established(struct sock *sk, const struct tcp_skb_cb *cb, uint32
 	tp->snd_wnd = tp->max_window = wnd;
 	tp->snd_wl1 = cb->seq;
 	tp->snd_wl2 = cb->ack_seq;
-	if (tp->retransmits == 0)
+	if (tp->synack_untimed)
+		;	/* a cookie's: when the SYN-ACK went is not known */
+	else if (tp->retransmits == 0)
 		tcp_rtt_sample(tp, (uint32_t)(net->now - tp->rtt_start));
 	else
 		tp->rto = TCP_SYN_LOST_RTO_US;	/* RFC 6298 §5.7 */
@@ -625,6 +797,14 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			tcp_send_reset(net, skb);
 			goto drop;
 		}
+		if (sk->parent && tcp_acceptq_full(sk->parent)) {
+			/* As Linux: the ACK is dropped and the child stays
+			 * half open; its SYN-ACK goes again on the timer, and
+			 * the peer's ACK of that may find room. */
+			net->tcpstats.ListenOverflows++;
+			net->tcpstats.ListenDrops++;
+			goto drop;
+		}
 		tcp_established(sk, cb, cb->window << tp->snd_wscale);
 		if (sk->parent) {
 			struct sock *parent = sk->parent;
@@ -728,7 +908,8 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	}
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
-		tcp_listen_rcv(sk, skb);
+		if (tcp_listen_rcv(sk, skb))
+			return;
 		break;
 	case TCP_SYN_SENT:
 		tcp_synsent_rcv(sk, skb);

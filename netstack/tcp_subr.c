@@ -17,6 +17,7 @@ void tcp_init(struct net *net)
 	inet_add_protocol(net, &tcp_protocol, IPPROTO_TCP);
 	net->isn_key[0] = ((uint64_t)net_random(net) << 32) | net_random(net);
 	net->isn_key[1] = ((uint64_t)net_random(net) << 32) | net_random(net);
+	tcp_syncookie_init(net);
 	if (!net->tcp_msl)
 		net->tcp_msl = 30000000ull;
 	if (!net->tcp_syn_retries)
@@ -197,22 +198,32 @@ struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
 	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
 
-/* SipHash-2-4 of two 64-bit words: enough for a 4-tuple. */
-static uint64_t siphash_2u64(uint64_t a, uint64_t b, const uint64_t key[2])
+/* tcp_siphash: SipHash-2-4 of n 64-bit words (a message of 8n bytes). */
+uint64_t tcp_siphash(const uint64_t *m, unsigned int n, const uint64_t key[2])
 {
 	uint64_t v0 = 0x736f6d6570736575ull ^ key[0], v1 = 0x646f72616e646f6dull ^ key[1];
 	uint64_t v2 = 0x6c7967656e657261ull ^ key[0], v3 = 0x7465646279746573ull ^ key[1];
-	uint64_t m[3] = { a, b, (uint64_t)16 << 56 };
+	uint64_t w;
 
-	for (int i = 0; i < 3; i++) {
-		v3 ^= m[i];
+	for (unsigned int i = 0; i <= n; i++) {
+		/* the last block: no bytes left over, the length in its top byte */
+		w = i < n ? m[i] : (uint64_t)((8u * n) & 0xff) << 56;
+		v3 ^= w;
 		SIPROUND;
 		SIPROUND;
-		v0 ^= m[i];
+		v0 ^= w;
 	}
 	v2 ^= 0xff;
 	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* SipHash-2-4 of two 64-bit words: enough for a 4-tuple. */
+static uint64_t siphash_2u64(uint64_t a, uint64_t b, const uint64_t key[2])
+{
+	const uint64_t m[2] = { a, b };
+
+	return tcp_siphash(m, 2, key);
 }
 
 uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
