@@ -570,6 +570,15 @@ static void tcp_status(struct sock *sk, char *buf, size_t len)
 		 tp->ssthresh, tp->snd_wnd, tp->rcv_wnd, tp->mss, tp->total_retrans,
 		 n.sacked, n.lost, n.retrans, (unsigned long long)tp->delivery_rate * 8,
 		 tcp_ca_names[tp->ca] ? tcp_ca_names[tp->ca] : "?");
+	/* A listener's queues, as ss -lt shows them (Recv-Q, Send-Q), with
+	 * the half-open ones its SYN queue holds. */
+	if (sk->sk_state == TCP_LISTEN) {
+		size_t used = strlen(buf);
+		if (used && used < len) {
+			snprintf(buf + used - 1, len - used + 1, " synq %u acceptq %d backlog %d\n",
+				 tp->syn_pending, sk->sk_ack_backlog, sk->sk_max_ack_backlog);
+		}
+	}
 }
 
 /* Linux's numbers for the states, as tcpi_state has them. */
