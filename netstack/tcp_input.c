@@ -144,8 +144,10 @@ static void tcp_cookie_send(struct sock *parent, struct sk_buff *skb)
 	struct rtable rt;
 	uint16_t mss;
 
-	if (ip_route_output(net, iph->saddr, &rt))
-		return;		/* nowhere to send it: as a child would, drop */
+	if (ip_route_output(net, iph->saddr, &rt)) {
+		net->tcpstats.ListenDrops++;	/* nowhere to send it: as a child would, drop */
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.saddr = iph->daddr;
 	r.daddr = iph->saddr;

@@ -6,6 +6,9 @@
 # the listener's SYN queue stays at its backlog and the rest of the flood is
 # answered with SYN cookies (tcp/stats SyncookiesSent), the fetches made in
 # the flood came in through cookies (SyncookiesRecv), and the daemon lives.
+# Then the same with --syncookies 0: the SYN queue still holds only 5, the
+# rest is dropped (ListenDrops), and a fetch gets no answer; and a bad
+# --syncookies value is refused.
 #
 # The flood's SYN-ACKs go to addresses nobody has: the stack's default
 # gateway is the kernel (--gateway 10.0.0.1), so they leave as frames to
@@ -130,3 +133,30 @@ check_eq "... byte for byte" "$(sha256_of "$W/post.out")" "$big_sum"
 
 tcp_kill_groups
 imp_stop
+
+# ---- the same without cookies: the SYN queue still holds 5, and the flood
+# locks the server out (what the cookies are for) --------------------------------
+imp_start --gateway "$IMP_PEER" --syncookies 0
+export IMP_ROOT=$MNT
+tcp_bg "$W/hs0.log" env --default-signal=INT "$IMP_RUN" python3 -m http.server -b "$IMP_ADDR" \
+	-d "$W/www" "$PORT"
+check "--syncookies 0: http.server listens again" wait_until 10 listening
+rm -f "$W/pre0.out"
+check "--syncookies 0: before the flood, a fetch works" fetch small "$W/pre0.out"
+tcp_bg "$W/flood0.log" "$IMP_PY" "$FLOOD" "$IMP_TAP" "$(status_field mac)" "$IMP_ADDR" "$PORT" 2000 \
+	"$RATE" "$SRCNET"
+check "--syncookies 0: a flood of 2000 SYNs is sent" wait_until 20 file_has "$W/flood0.log" '^sent '
+rc=0
+timeout 10 curl -sS --http1.0 --max-time 3 -o /dev/null "$url/small" 2>/dev/null || rc=$?
+check_eq "--syncookies 0: in the flood's wake a fetch gets no answer (curl exit 28, timeout)" "$rc" 28
+ls=$(listener_status || true)
+check_eq "--syncookies 0: the SYN queue holds the backlog, no more" "$(field synq "$ls")" 5
+check_eq "--syncookies 0: no cookie was sent" "$(tcp_stat SyncookiesSent)" 0
+check_ge "--syncookies 0: the SYNs past it were dropped (ListenDrops)" "$(tcp_stat ListenDrops)" 1000
+check "--syncookies 0: the daemon is alive" imp_alive
+tcp_kill_groups
+imp_stop
+
+out=$("$IMPFS" --syncookies 3 "$W" 2>&1) && rc=0 || rc=$?
+check_eq "impfs --syncookies 3: exit status 2" "$rc" 2
+check_match "... and one line that says why" '^impfs: --syncookies: "3" is not a number from 0 to 2$' "$out"
