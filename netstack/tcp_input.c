@@ -247,6 +247,9 @@ static bool tcp_cookie_ack(struct sock *parent, struct sk_buff *skb, bool *bad)
 	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
 	tp->last_ack_sent = tp->rcv_nxt;
 	tp->synack_untimed = true;
+	/* As any child's ACK: it passes every check there (the child's
+	 * numbers were made from it), so the child is established and
+	 * queued, and data or a FIN on the ACK is taken. */
 	tcp_rcv_state_process(&tp->sk, skb);
 	return true;
 }
