@@ -5,6 +5,8 @@
  * (and, with timestamps, the window scale and SACK-permitted) the SYN
  * offered; a forged or expired one draws a RST and counts
  * SyncookiesFailed; the accept queue stays bounded by the backlog. */
+#include <stdio.h>
+
 #include "tcptest.h"
 
 #define PORT 80
@@ -86,6 +88,20 @@ static void cookie_synack(struct conn *c, const struct open_opts *o, struct sock
 	assert_int_equal(sa->seq >> 27, (c->e->net.now / TCP_COOKIE_PERIOD_US) & 31);
 }
 
+/* listener_queues: the listener's status line ends with want. */
+static void listener_queues(struct socket *l, const char *want)
+{
+	char st[512], w[128];
+	size_t n, wl;
+
+	l->ops->status(l, st, sizeof(st));
+	snprintf(w, sizeof(w), " %s\n", want);
+	n = strlen(st);
+	wl = strlen(w);
+	if (strncmp(st, "Listen ", 7) || n < wl || strcmp(st + n - wl, w))
+		fail_msg("status \"%s\", want Listen ... %s", st, want);
+}
+
 static struct socket *accept_one(struct socket *l)
 {
 	struct socket *a = NULL;
@@ -109,6 +125,7 @@ static void test_cookie_when_synq_full(void **state)
 
 	half_open(e, &h1, 1001, l);
 	half_open(e, &h2, 1002, l);
+	listener_queues(l, "synq 2 acceptq 0 backlog 2");
 	peer(e, &c, 1003, &FULL);
 	cookie_synack(&c, &FULL, l, &sa);
 	/* MSS 1460 (MTU 1500), our window scale for the 2 MB buffer, SACK,
@@ -131,6 +148,7 @@ static void test_cookie_when_synq_full(void **state)
 			 "tcp.CurrEstab=1");
 	assert_int_equal(tcp_sk(l->sk)->syn_pending, 2);	/* the two half-open ones */
 	assert_int_equal(l->sk->sk_ack_backlog, 1);
+	listener_queues(l, "synq 2 acceptq 1 backlog 2");
 	c.s = accept_one(l);
 	sock_count_wakeups(c.s, &c.wakes);
 	status_is(c.s, "Established");
