@@ -416,6 +416,30 @@ static void test_cookie_always(void **state)
 	rel(l);
 }
 
+/* On a 9000-byte MTU a jumbo peer's MSS comes back whole (the table's
+ * 8960), less the timestamps. */
+static void test_cookie_jumbo(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = tcp_listener(e, PORT, 4);
+	struct open_opts o = FULL;
+	struct conn c;
+	struct tcp_seen sa;
+
+	e->net.syncookies.mode = 2;
+	o.mss = 8960;
+	peer(e, &c, 7001, &o);
+	cookie_synack(&c, &o, l, &sa);
+	assert_int_equal(sa.mss, 8960);
+	assert_int_equal((sa.seq >> 24) & 7, 7);
+	tcp_seen_free(&sa);
+	inject(&c, c.snd, c.ack, TH_ACK, NULL, 0);
+	c.s = accept_one(l);
+	assert_int_equal(tpof(&c)->mss, 8960 - 12);
+	conn_free(&c);
+	rel(l);
+}
+
 /* The cookie's parts, directly: the same inputs make the same cookie,
  * which checks; any other input does not. */
 static void test_cookie_function(void **state)
@@ -466,6 +490,7 @@ int main(void)
 		TCP_TEST(test_acceptq_overflow),
 		TCP_TEST(test_cookie_always),
 		TCP_TEST(test_cookie_function),
+		cmocka_unit_test_setup_teardown(test_cookie_jumbo, env_setup_jumbo, tcp_teardown),
 	};
 	return cmocka_run_group_tests_name("tcp_syncookies", tests, NULL, NULL);
 }
