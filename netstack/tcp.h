@@ -257,10 +257,11 @@ struct tcp_sock {
 	bool eof_seen;			/* the user read the peer's FIN as end of file */
 	bool user_closed;		/* close was asked: FIN_WAIT2 does not wait forever */
 	unsigned int syn_pending;	/* a listener's children still in SYN_RECV */
-	/* A listener: when it last answered with a SYN cookie.  Only then is
-	 * a bare ACK to it checked as one (Linux's "recent overflow"). */
-	bool cookies_out;
-	uint64_t cookie_stamp;		/* µs */
+	/* A listener: when its SYN queue last overflowed (and, with cookies
+	 * on, it answered with one).  Only for a while after that is a bare
+	 * ACK to it checked as a cookie (Linux's "recent overflow"). */
+	bool synq_overflowed;
+	uint64_t synq_overflow_stamp;	/* µs */
 	/* A child made from a cookie: its SYN-ACK's send time is unknown, so
 	 * the handshake gives no RTT sample. */
 	bool synack_untimed;

@@ -172,23 +172,45 @@ static void tcp_cookie_send(struct sock *parent, struct sk_buff *skb)
 	r.window = (uint16_t)(parent->sk_rcvbuf > 65535 ? 65535 : parent->sk_rcvbuf);
 	r.ttl = parent->ttl;
 	r.tos = parent->tos;
-	if (tcp_cookie_synack(net, &r))
-		return;
-	net->tcpstats.SyncookiesSent++;
-	ltp->cookies_out = true;
-	ltp->cookie_stamp = net->now;
+	if (tcp_cookie_synack(net, &r) == 0)
+		net->tcpstats.SyncookiesSent++;
+}
+
+/* How long after its SYN queue overflowed a listener checks ACKs as
+ * cookies: a cookie's life and a little more (so that one just expired
+ * still counts as a failure). */
+#define TCP_SYNQ_OVERFLOW_US ((TCP_COOKIE_MAX_AGE + 3) * TCP_COOKIE_PERIOD_US)
+
+static bool tcp_synq_overflow_recent(const struct sock *parent)
+{
+	const struct tcp_sock *ltp = tcp_sk((struct sock *)parent);
+
+	return ltp->synq_overflowed && parent->net->now - ltp->synq_overflow_stamp < TCP_SYNQ_OVERFLOW_US;
 }
 
 /* tcp_cookie_recent: cookies of parent may be out, so that an ACK to it is
- * worth checking as one: sent within a cookie's life and a little more (so
- * that one just expired still counts as a failure). */
+ * worth checking as one. */
 static bool tcp_cookie_recent(const struct sock *parent)
 {
-	const struct tcp_sock *ltp = tcp_sk((struct sock *)parent);
-	uint64_t life = (TCP_COOKIE_MAX_AGE + 3) * TCP_COOKIE_PERIOD_US;
+	int mode = parent->net->syncookies.mode;
 
-	return parent->net->syncookies.mode == 2 ||
-	       (ltp->cookies_out && parent->net->now - ltp->cookie_stamp < life);
+	return mode == 2 || (mode == 1 && tcp_synq_overflow_recent(parent));
+}
+
+/* tcp_synq_overflow: parent's SYN queue is full.  When that begins (not
+ * within TCP_SYNQ_OVERFLOW_US of the last time), one line on the log, as
+ * Linux's "Possible SYN flooding on port". */
+static void tcp_synq_overflow(struct sock *parent)
+{
+	struct net *net = parent->net;
+	struct tcp_sock *ltp = tcp_sk(parent);
+
+	if (!tcp_synq_overflow_recent(parent))
+		net_log(net, NETLOG_TCP, "tcp port %u: SYN queue full (%u half open): %s",
+			ntohs(parent->inet_sport), ltp->syn_pending,
+			net->syncookies.mode ? "sending SYN cookies" : "dropping SYNs");
+	ltp->synq_overflowed = true;
+	ltp->synq_overflow_stamp = net->now;
 }
 
 /* tcp_cookie_ack: a bare ACK to a listener that sent cookies.  A good
@@ -283,12 +305,16 @@ static bool tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 		net->tcpstats.ListenDrops++;
 		return false;		/* the peer will send its SYN again */
 	}
-	if (mode == 2 || tcp_sk(parent)->syn_pending >= tcp_synq_max(parent)) {
-		if (mode == 0) {
-			net->tcpstats.ListenDrops++;
-			return false;
-		}
+	if (mode == 2) {
 		tcp_cookie_send(parent, skb);
+		return false;
+	}
+	if (tcp_sk(parent)->syn_pending >= tcp_synq_max(parent)) {
+		tcp_synq_overflow(parent);
+		if (mode == 0)
+			net->tcpstats.ListenDrops++;
+		else
+			tcp_cookie_send(parent, skb);
 		return false;
 	}
 	iss = tcp_isn(net, ip_hdr(skb)->daddr, parent->inet_sport, ip_hdr(skb)->saddr,

@@ -74,6 +74,9 @@ mac=$(status_field mac)
 [[ $mac =~ ^[0-9a-f:]{17}$ ]] || die "no mac in ipifc/0/status"
 sent0=$(tcp_stat SyncookiesSent)
 recv0=$(tcp_stat SyncookiesRecv)
+tcp_bg "$W/log.out" timeout 60 cat "$MNT/log"
+logpid=$BG_PID
+sleep 0.2
 t0=$(now_ms)
 tcp_bg "$W/flood.log" "$IMP_PY" "$FLOOD" "$IMP_TAP" "$mac" "$IMP_ADDR" "$PORT" "$NSYN" "$RATE" "$SRCNET"
 flood=$BG_PID
@@ -127,6 +130,9 @@ note "listener: $ls"
 check_ge "the SYN queue is full of the flood's half-open connections" "$(field synq "$ls")" 5
 check_eq "... and holds no more than the backlog" "$(field synq "$ls")" 5
 check "the daemon is alive and answers" imp_alive
+tcp_kill_group "$logpid"
+check_eq "/imp/log said once that the SYN queue overflowed" \
+	"$(grep -c "tcp port $PORT: SYN queue full (5 half open): sending SYN cookies" "$W/log.out" || true)" 1
 rm -f "$W/post.out"
 check "after the flood: a fetch works" fetch big "$W/post.out"
 check_eq "... byte for byte" "$(sha256_of "$W/post.out")" "$big_sum"
@@ -143,6 +149,9 @@ tcp_bg "$W/hs0.log" env --default-signal=INT "$IMP_RUN" python3 -m http.server -
 check "--syncookies 0: http.server listens again" wait_until 10 listening
 rm -f "$W/pre0.out"
 check "--syncookies 0: before the flood, a fetch works" fetch small "$W/pre0.out"
+tcp_bg "$W/log0.out" timeout 60 cat "$MNT/log"
+logpid=$BG_PID
+sleep 0.2
 tcp_bg "$W/flood0.log" "$IMP_PY" "$FLOOD" "$IMP_TAP" "$(status_field mac)" "$IMP_ADDR" "$PORT" 2000 \
 	"$RATE" "$SRCNET"
 check "--syncookies 0: a flood of 2000 SYNs is sent" wait_until 20 file_has "$W/flood0.log" '^sent '
@@ -154,6 +163,9 @@ check_eq "--syncookies 0: the SYN queue holds the backlog, no more" "$(field syn
 check_eq "--syncookies 0: no cookie was sent" "$(tcp_stat SyncookiesSent)" 0
 check_ge "--syncookies 0: the SYNs past it were dropped (ListenDrops)" "$(tcp_stat ListenDrops)" 1000
 check "--syncookies 0: the daemon is alive" imp_alive
+tcp_kill_group "$logpid"
+check_eq "--syncookies 0: /imp/log said once that it drops SYNs" \
+	"$(grep -c "tcp port $PORT: SYN queue full (5 half open): dropping SYNs" "$W/log0.out" || true)" 1
 tcp_kill_groups
 imp_stop
 
