@@ -95,8 +95,8 @@ struct tcpstats {
 /* SYN cookies (tcp_syncookie.c), as Linux's net.ipv4.tcp_syncookies:
  * mode 0 never (a SYN past a full SYN queue is dropped), 1 when a
  * listener's SYN queue is full (the default), 2 for every SYN.  The key
- * comes from getrandom at start-up, apart from the ISN key, so that
- * nothing the stack prints or sends is derived from it. */
+ * comes from getrandom at start-up, not from net_random, whose outputs
+ * (ephemeral ports, a random MAC) anyone can see. */
 struct tcp_syncookies {
 	uint8_t mode;
 	uint64_t key[2];

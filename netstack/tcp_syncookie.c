@@ -39,12 +39,14 @@ static const uint16_t tcp_cookie_mss[8] = { 536, 1200, 1300, 1360, 1400, 1440, 1
 #define TS_WSCALE_NONE 15u		/* in the low 4 bits: the SYN had no window scale */
 #define TS_SACK 0x10u
 
-/* tcp_syncookie_init: the key, from getrandom; if that fails (no entropy
- * source at all), from the stack's generator, said once on the log. */
+/* tcp_syncookie_init: the key, from getrandom (which waits, at boot,
+ * for the kernel's pool); only if the call itself fails (a kernel before
+ * 3.17, a seccomp filter), from the stack's generator, which the daemon
+ * seeds from getrandom too, or from the clock. */
 void tcp_syncookie_init(struct net *net)
 {
 	net->syncookies.mode = 1;
-	if (getrandom(net->syncookies.key, sizeof(net->syncookies.key), GRND_NONBLOCK) ==
+	if (getrandom(net->syncookies.key, sizeof(net->syncookies.key), 0) ==
 	    (ssize_t)sizeof(net->syncookies.key))
 		return;
 	net->syncookies.key[0] = ((uint64_t)net_random(net) << 32) | net_random(net);
