@@ -97,6 +97,9 @@ struct protodir {
 	int nconv;			/* slots */
 };
 
+/* A new socket directory's permissions (SPEC §3): owner and group only. */
+#define CONV_MODE 0770
+
 /* A socket as the file system sees it (Plan 9's Conv). */
 struct conv {
 	struct protodir *p;
@@ -105,6 +108,7 @@ struct conv {
 	struct socket *sock;		/* NULL once closed */
 	uid_t uid;
 	gid_t gid;
+	mode_t mode;			/* the directory's permissions; its files follow (tree.c) */
 	int nfiles;			/* open files */
 	bool held;			/* connected, announced or accepted: outlives its files */
 	bool closing;			/* close, hangup or rmdir was asked */

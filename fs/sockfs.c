@@ -84,6 +84,7 @@ int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
 		c->gen = fs->conv_gen = 1;
 	c->uid = uid;
 	c->gid = gid;
+	c->mode = CONV_MODE;
 	c->fs = fs;
 	p->conv[x] = c;
 	fs->nsockets++;
@@ -525,8 +526,10 @@ static bool try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi
 		err = c->sock->ops->accept(c->sock, &ns);
 	if (!err && (err = conv_new(fs, c->p, ctx->uid, ctx->gid, ns, &nc)) != 0)
 		sock_release(ns);
-	if (!err)
+	if (!err) {
 		nc->held = true;
+		nc->mode = c->mode;	/* a chmod of the announced socket covers its children */
+	}
 	if (err) {
 		conv_seterr(c, "listen", -err);
 		fuse_reply_err(req, -err);

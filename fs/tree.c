@@ -108,13 +108,26 @@ static bool node_valid(struct impfs *fs, fuse_ino_t ino)
 	return num == 0;
 }
 
+/* conv_file_mode: the mode of a socket's node.  The directory has the
+ * socket's mode (0770, or what chmod made it); each file has the rw- or r--
+ * of its kind (qtab's owner bits) for every class the directory grants
+ * that to, so that chmod and chown of the directory are all it takes. */
+static mode_t conv_file_mode(const struct conv *c, int type)
+{
+	mode_t base = (qtab[type].mode >> 6) & 06;
+
+	if (type == Qconv)
+		return S_IFDIR | c->mode;
+	return S_IFREG | ((base << 6 | base << 3 | base) & c->mode);
+}
+
 static void fill_attr(struct impfs *fs, fuse_ino_t ino, struct stat *st)
 {
 	struct conv *c = node_conv(fs, ino);
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = qtab[QTYPE(ino)].mode;
+	st->st_mode = c ? conv_file_mode(c, QTYPE(ino)) : qtab[QTYPE(ino)].mode;
 	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
 	st->st_atime = st->st_mtime = st->st_ctime = (time_t)fs->mount_time;
 	st->st_blksize = 4096;
@@ -215,22 +228,74 @@ static void imp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	fuse_reply_attr(req, &st, node_timeout(ino));
 }
 
-/* Shell redirection truncates: accept a truncate to 0 and change nothing. */
+/* in_groups: the caller of req is in group gid (its own, or a
+ * supplementary one as /proc tells libfuse). */
+static bool in_groups(fuse_req_t req, gid_t gid)
+{
+	gid_t list[64];
+	int n = fuse_req_getgroups(req, 64, list);
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	for (int i = 0; i < n && i < 64; i++)
+		if (list[i] == gid)
+			return true;
+	return false;
+}
+
+/* conv_setattr: chmod and chown of a socket directory, with the rules of
+ * chmod(2) and chown(2): the owner or root may change the mode; only root
+ * may give the socket to another user; the owner may change its group to
+ * one of the owner's.  The kernel checks the same (default_permissions);
+ * checking here too keeps the rule in one place a reader can see.
+ * 0 or an errno. */
+static int conv_setattr(fuse_req_t req, struct conv *c, const struct stat *attr, int to_set)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	bool root = ctx->uid == 0, owner = ctx->uid == c->uid;
+	uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : c->uid;
+	gid_t gid = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : c->gid;
+
+	if (!root && !owner)
+		return EPERM;
+	if (!root && (uid != c->uid || (gid != c->gid && !in_groups(req, gid))))
+		return EPERM;
+	if (uid == (uid_t)-1 || gid == (gid_t)-1)
+		return EINVAL;
+	if (to_set & FUSE_SET_ATTR_MODE)
+		c->mode = attr->st_mode & 0777;
+	c->uid = uid;
+	c->gid = gid;
+	return 0;
+}
+
+/* setattr: shell redirection truncates, so a truncate to 0 is accepted and
+ * changes nothing; chmod and chown of a socket directory change the
+ * socket's owner and mode (its files follow); anything else is EPERM. */
 static void imp_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			struct fuse_file_info *fi)
 {
 	struct impfs *fs = fs_of(req);
+	const int owner_bits = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
 	struct stat st;
 
 	if (!node_valid(fs, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if ((to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+	if ((to_set & ~(owner_bits | FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 			FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) ||
-	    ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != 0)) {
+	    ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != 0) ||
+	    ((to_set & owner_bits) && QTYPE(ino) != Qconv)) {
 		fuse_reply_err(req, EPERM);
 		return;
+	}
+	if (to_set & owner_bits) {
+		int err = conv_setattr(req, node_conv(fs, ino), attr, to_set);
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
 	}
 	fill_attr(fs, ino, &st);
 	fuse_reply_attr(req, &st, node_timeout(ino));
