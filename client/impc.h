@@ -54,6 +54,7 @@
  *   udp.c      datagrams: headers mode, one datagram out, one in
  *   poll.c     poll and select, told of the bytes read ahead (MSG_PEEK, bulk);
  *              epoll_ctl, which turns bulk read-ahead off
+ *   stat.c     fstat and its kin: a socket's descriptor is S_IFSOCK
  *
  * Every file includes this one first: the two #undefs below must come
  * before any system header, in all of them alike.  The library is built
@@ -84,6 +85,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -263,7 +265,12 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(int, epoll_ctl, (int, int, int, struct epoll_event *)) \
 	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)) \
 	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *)) \
-	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))
+	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
+	X(int, fstat, (int, struct stat *)) \
+	X(int, fstat64, (int, struct stat64 *)) \
+	X(int, fstatat, (int, const char *, struct stat *, int)) \
+	X(int, fstatat64, (int, const char *, struct stat64 *, int)) \
+	X(int, statx, (int, const char *, int, unsigned int, struct statx *))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args;
 REAL_CALLS(REAL_DECLARE)
