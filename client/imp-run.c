@@ -1,6 +1,7 @@
 /* imp-run: run a program with its IPv4 sockets on imp (imp-run(1)).
  *
  *     imp-run [-r ROOT] [--] COMMAND [ARG...]
+ *     imp-run --version
  *
  * Puts libimpc.so in LD_PRELOAD (the copy beside this program, as in the
  * build directory, else the installed one) and IMP_ROOT in the environment
@@ -23,6 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: imp-run [-r ROOT] [--] COMMAND [ARG...]\n"
+		   "       imp-run --version\n"
 		   "Run COMMAND with its IPv4 TCP and UDP sockets on the imp stack mounted at\n"
 		   "ROOT (default: $IMP_ROOT, else /imp).\n");
 }
@@ -68,6 +70,9 @@ int main(int argc, char **argv)
 			break;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("imp-run %s\n", IMP_VERSION);
 			return 0;
 		} else if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--root")) {
 			if (++i == argc) {

@@ -55,7 +55,7 @@ static void usage(FILE *f)
 	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
-	      "             [--cc cubic|newreno] [--syncookies 0|1|2]\n"
+	      "             [--cc cubic|newreno] [--syncookies 0|1|2] [--version]\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -75,7 +75,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
 	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
-	       OPT_HELP };
+	       OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -91,6 +91,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "cc", required_argument, 0, OPT_CC },
 		{ "syncookies", required_argument, 0, OPT_SYNCOOKIES },
 		{ "help", no_argument, 0, OPT_HELP },
+		{ "version", no_argument, 0, OPT_VERSION },
 		{ 0 }
 	};
 	int c;
@@ -131,6 +132,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->syncookies = (int)parse_num("--syncookies", optarg, 0, 2);
 			break;
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
+		case OPT_VERSION: printf("impfs %s\n", IMP_VERSION); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
 		default:
 			if (optopt)
