@@ -40,7 +40,9 @@ static const struct qinfo qtab[Qmax] = {
 	[Qifcctl] = { "ctl", S_IFREG | 0644, Qifc },
 	[Qifcstatus] = { "status", S_IFREG | 0444, Qifc },
 	[Qifcstats] = { "stats", S_IFREG | 0444, Qifc },
-	[Qifcpcap] = { "pcap", S_IFREG | 0444, Qifc },
+	/* Every user's frames, payloads and all: root's, as a capture on
+	 * Linux needs CAP_NET_RAW. */
+	[Qifcpcap] = { "pcap", S_IFREG | 0400, Qifc },
 	[Qarp] = { "arp", S_IFREG | 0644, Qroot },
 	[Qiproute] = { "iproute", S_IFREG | 0644, Qroot },
 	[Qipselftab] = { "ipselftab", S_IFREG | 0444, Qroot },

@@ -49,6 +49,13 @@ check_match "nobody: rmdir root's socket: refused" 'Permission denied|Operation 
 out=$(as_nobody chmod 777 "$T/$r" 2>&1 || true)
 check_match "nobody: chmod root's socket: refused" 'Permission denied|Operation not permitted' "$out"
 check_match "root's connection is untouched" '^Established ' "$(sock_file tcp "$r" status)"
+out=$(as_nobody timeout 2 cat "$MNT/ipifc/0/pcap" 2>&1 || true)
+check_match "nobody: cat ipifc/0/pcap (everyone's frames): Permission denied" 'Permission denied' "$out"
+check_eq "ipifc/0/pcap: root root 400" "$(perm "$MNT/ipifc/0/pcap")" "root root 400"
+for f in arp iproute log ipifc/0/ctl; do
+	out=$(as_nobody bash -c 'echo flush >"$1"' x "$MNT/$f" 2>&1 || true)
+	check_match "nobody: write $f (the stack's, root's): Permission denied" 'Permission denied' "$out"
+done
 
 # ---- nobody's own socket -------------------------------------------------------------
 mk_tmpfile nout
@@ -100,6 +107,10 @@ out=$(as_nobody chown 12345 "$T/$n" 2>&1 || true)
 check_match "nobody: chown to uid 12345: Operation not permitted (only root gives sockets away)" 'Operation not permitted' "$out"
 out=$(as_nobody chgrp 12345 "$T/$n" 2>&1 || true)
 check_match "nobody: chgrp to a group it is not in: Operation not permitted" 'Operation not permitted' "$out"
+out=$(timeout 10 setpriv --reuid=nobody --regid=nogroup --groups=12345 chgrp 12345 "$T/$n" 2>&1 || true)
+check_eq "nobody, also in group 12345: chgrp 12345 (a group it is in)" "$out" ""
+check_eq "the directory's group: 12345" "$(timeout 5 stat -c %g "$T/$n" 2>&1)" 12345
+check_eq "nobody: chgrp nogroup back" "$(as_nobody chgrp nogroup "$T/$n" 2>&1 || true)" ""
 out=$(chmod 666 "$T/$n/data" 2>&1 || true)
 check_match "root: chmod of a file (not the directory): Operation not permitted" 'Operation not permitted' "$out"
 out=$(chown nobody "$T/$n/status" 2>&1 || true)
