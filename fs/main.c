@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/epoll.h>
 
@@ -227,6 +229,30 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	fs->msl_us = o->msl_ms * 1000;
 }
 
+/* notify_systemd tells the service manager how we are (sd_notify(3)'s
+ * protocol, one datagram to $NOTIFY_SOCKET), so that a unit of Type=notify
+ * is started only once the tree is mounted.  Without the variable (not
+ * under systemd) it does nothing; a failure to send is not an error. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;	/* an abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
 /* After each batch: answer the pcap and log readers the batch fed. */
 static void after_batch(struct ev_loop *loop)
 {
@@ -341,7 +367,9 @@ int main(int argc, char **argv)
 
 	/* The gratuitous ARP for --addr went out when the address was added. */
 	fs.net.now = now_us();
+	notify_systemd("READY=1");
 	ev_run(&fs.loop);
+	notify_systemd("STOPPING=1");
 
 	/* Answer every waiting request (EINTR) and reset connections while
 	 * the session can still carry the answers, then unmount. */

@@ -9,7 +9,9 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
-tcp_trap
+W=
+cleanup_w() { [[ "$W" == /tmp/imp-* ]] && rm -rf -- "$W"; return 0; }
+trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; cleanup_w; (exit $imp__rc); imp__cleanup' EXIT
 
 IMP_RUN=$IMP_BUILD_DIR/client/imp-run
 PEER=$IMP_REPO/tests/integration/46_peer.py

@@ -7,18 +7,27 @@
 # work as the unit runs them: the unit's ExecStart (instance imp0, mount
 # point /run/imp/imp0) under the unit's capability bounding set and
 # no_new_privs serves the tree, the installed imp-run finds the installed
-# libimpc.so, and SIGTERM (systemctl stop) unmounts and exits 0.  Without
+# libimpc.so, READY=1 reaches $NOTIFY_SOCKET once the tree is mounted, and
+# SIGTERM (systemctl stop) unmounts and exits 0.  Without
 # CAP_SYS_ADMIN in the bounding set the same command fails, so the set is
 # what is tested, not the root the test runs as.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
-tcp_trap
 
 for t in meson systemd-analyze setpriv socat readelf; do
 	command -v "$t" >/dev/null || die "$t missing (Debian: meson systemd util-linux socat binutils)"
 done
 B=$IMP_BUILD_DIR
+# The installed tree and the notify socket's directory go at exit (after
+# the bind mounts of them, in the EXIT trap below).
+D= N=
+rm_dirs() {
+	local d
+	for d in "$D" "$N"; do [[ "$d" == /tmp/imp-* ]] && rm -rf -- "$d"; done
+	return 0
+}
+trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; rm_dirs; (exit $imp__rc); imp__cleanup' EXIT
 
 # opt NAME: the value of the build's option NAME (meson introspect).
 opt() {
@@ -72,6 +81,7 @@ check_eq "the unit runs the installed impfs in the foreground on TAP %i, mounted
 	"$exec_start" "$bindir/impfs -f --tap %i -o allow_other \$IMPFS_ARGS /run/imp/%i"
 check_eq "CapabilityBoundingSet: CAP_NET_ADMIN and CAP_SYS_ADMIN only" \
 	"$(sed -n 's/^CapabilityBoundingSet=//p' "$U")" "CAP_NET_ADMIN CAP_SYS_ADMIN"
+check "the unit is Type=notify" grep -qx 'Type=notify' "$U"
 check_eq "the unit makes /run/imp/%i (RuntimeDirectory)" "$(sed -n 's/^RuntimeDirectory=//p' "$U")" "imp/%i"
 for d in NoNewPrivileges=yes DevicePolicy=closed 'DeviceAllow=/dev/fuse rw' 'DeviceAllow=/dev/net/tun rw'; do
 	check "the unit has $d" grep -qxF "$d" "$U"
@@ -93,7 +103,7 @@ mount --bind "$D$prefix" "$prefix"
 mount -t tmpfs -o mode=0755 imp-test-run /run
 IMP_EXTRA_MNTS+=(/run/imp/imp0)
 umount_later=("$prefix")
-trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; umount -l "${umount_later[@]}" 2>/dev/null; (exit $imp__rc); imp__cleanup' EXIT
+trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; umount -l "${umount_later[@]}" 2>/dev/null; rm_dirs; (exit $imp__rc); imp__cleanup' EXIT
 [[ "$unitdir" == "$prefix"/* ]] || mount --bind "$D$unitdir" "$unitdir"
 
 rc=0
@@ -120,14 +130,34 @@ check_match "and says it cannot mount" "^impfs: cannot mount on /run/imp/imp0" "
 check "and leaves nothing mounted" eval "! is_mounted /run/imp/imp0"
 in_peer ip link del imp0 2>/dev/null || true
 
+# The service manager's end of sd_notify: each datagram, and whether the
+# tree was there when it came.
+mk_tmpdir N
+bg_run "$N/notify.out" "$IMP_PY" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("listening", flush=True)
+s.settimeout(20)
+while True:
+    m = s.recv(4096).decode()
+    print(m, "mounted" if os.path.exists("/run/imp/imp0/ipifc/0/status") else "not mounted", flush=True)
+    if m == "STOPPING=1":
+        break
+' "$N/notify"
+npid=$BG_PID
+wait_until 5 file_has "$N/notify.out" '^listening$' || fail "the notify receiver did not start"
 mk_tmpfile ilog
-setpriv --bounding-set=-all,+net_admin,+sys_admin --no-new-privs -- "${argv[@]}" >"$ilog" 2>&1 &
+NOTIFY_SOCKET=$N/notify setpriv --bounding-set=-all,+net_admin,+sys_admin --no-new-privs -- \
+	"${argv[@]}" >"$ilog" 2>&1 &
 ipid=$!
 IMP_EXTRA_PIDS+=("$ipid")
 check "the unit's ExecStart under CapabilityBoundingSet and NoNewPrivileges serves /run/imp/imp0 (<= 5 s)" \
 	wait_until 5 eval 'timeout 2 cat /run/imp/imp0/ipifc/0/status >/dev/null 2>&1'
 ((IMP_OK)) || sed 's/^/      | /' "$ilog"
 check_eq "mounted as fuse.imp" "$(fstype_of /run/imp/imp0)" fuse.imp
+check "Type=notify: impfs says READY=1 to \$NOTIFY_SOCKET once the tree is mounted" \
+	wait_until 5 file_has "$N/notify.out" '^READY=1 mounted$'
 check_match "the mount has allow_other" 'allow_other' "$(awk '$5 == "/run/imp/imp0"' /proc/self/mountinfo)"
 in_peer ip addr replace "$IMP_PEER/$IMP_PREFIX" dev imp0
 in_peer ip link set imp0 up
@@ -147,3 +177,5 @@ kill -TERM "$ipid"
 reap "$ipid" 5
 check_eq "SIGTERM (systemctl stop): the installed impfs exits 0" "$REAP_RC" 0
 check "and /run/imp/imp0 is unmounted" eval "! is_mounted /run/imp/imp0"
+reap "$npid" 5
+check "and says STOPPING=1 first" file_has "$N/notify.out" '^STOPPING=1 '
