@@ -8,15 +8,17 @@
 # point /run/imp/imp0) under the unit's capability bounding set and
 # no_new_privs serves the tree, the installed imp-run finds the installed
 # libimpc.so, READY=1 reaches $NOTIFY_SOCKET once the tree is mounted, and
-# SIGTERM (systemctl stop) unmounts and exits 0.  Without
+# SIGTERM (systemctl stop) unmounts and exits 0; the system calls it makes
+# (strace) are none the unit's SystemCallFilter, RestrictAddressFamilies,
+# RestrictNamespaces or MemoryDenyWriteExecute forbid.  Without
 # CAP_SYS_ADMIN in the bounding set the same command fails, so the set is
 # what is tested, not the root the test runs as.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
 
-for t in meson systemd-analyze setpriv socat readelf; do
-	command -v "$t" >/dev/null || die "$t missing (Debian: meson systemd util-linux socat binutils)"
+for t in meson systemd-analyze setpriv socat readelf strace; do
+	command -v "$t" >/dev/null || die "$t missing (Debian: meson systemd util-linux socat binutils strace)"
 done
 B=$IMP_BUILD_DIR
 # The installed tree and the notify socket's directory go at exit (after
@@ -148,7 +150,10 @@ while True:
 npid=$BG_PID
 wait_until 5 file_has "$N/notify.out" '^listening$' || fail "the notify receiver did not start"
 mk_tmpfile ilog
-NOTIFY_SOCKET=$N/notify setpriv --bounding-set=-all,+net_admin,+sys_admin --no-new-privs -- \
+# Under strace, to hold the system calls it makes against the unit's
+# SystemCallFilter, RestrictAddressFamilies and RestrictNamespaces below.
+NOTIFY_SOCKET=$N/notify strace -f -qq -o "$N/strace" \
+	setpriv --bounding-set=-all,+net_admin,+sys_admin --no-new-privs -- \
 	"${argv[@]}" >"$ilog" 2>&1 &
 ipid=$!
 IMP_EXTRA_PIDS+=("$ipid")
@@ -173,9 +178,36 @@ out=$(IMP_ROOT=/run/imp/imp0 timeout 20 "$bindir/imp-run" bash -c \
 	'exec 3<>/dev/tcp/10.0.0.1/7064 && read -r l <&3 && echo "$l"' 2>&1 || true)
 check_eq "bash's /dev/tcp under the installed imp-run talks through the installed impfs" "$out" hello-installed
 
-kill -TERM "$ipid"
-reap "$ipid" 5
+# The traced impfs is the process setpriv became; strace ends with it.
+dpid=$(impfs_pids_for /run/imp/imp0 | head -n 1)
+[[ -n "$dpid" ]] && kill -TERM "$dpid"
+reap "$ipid" 10
 check_eq "SIGTERM (systemctl stop): the installed impfs exits 0" "$REAP_RC" 0
 check "and /run/imp/imp0 is unmounted" eval "! is_mounted /run/imp/imp0"
 reap "$npid" 5
 check "and says STOPPING=1 first" file_has "$N/notify.out" '^STOPPING=1 '
+
+# What the unit forbids, against what impfs did from its execve on: every
+# system call of the groups SystemCallFilter=~ denies, socket families
+# beyond RestrictAddressFamilies, namespaces beyond RestrictNamespaces.
+calls=$(awk '/execve\("[^"]*\/impfs"/ { on = 1 } on' "$N/strace" 2>/dev/null)
+check "strace saw the installed impfs run" test -n "$calls"
+used=$(sed -n 's/^[0-9]* \([a-z_0-9]*\)(.*/\1/p' <<<"$calls" | sort -u)
+check_ge "system calls seen" "$(wc -l <<<"$used")" 10
+check_match "among them mount(2), the FUSE mount (so a filter that denied @mount would show)" '^mount$' "$used"
+denied=
+for g in $(sed -n 's/^SystemCallFilter=~//p' "$U"); do
+	denied+=$(systemd-analyze syscall-filter "$g" | awk '$1 !~ /^[@#]/ && NF == 1 { print $1 }')$'\n'
+done
+check_ge "system calls SystemCallFilter denies (systemd-analyze syscall-filter)" "$(grep -c . <<<"$denied")" 10
+check_eq "impfs makes none of the system calls the unit denies" \
+	"$(comm -12 <(sort -u <<<"$used") <(grep . <<<"$denied" | sort -u) | tr '\n' ' ')" ""
+families=$(grep -o 'socket(AF_[A-Z0-9]*' <<<"$calls" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+allowed=$(sed -n 's/^RestrictAddressFamilies=//p' "$U")
+bad=
+for f in $families; do [[ " $allowed " == *" $f "* ]] || bad+="$f "; done
+check_eq "its sockets ($families) are of RestrictAddressFamilies=$allowed" "$bad" ""
+check_eq "it makes no namespace (RestrictNamespaces=net allows only setns into a network one)" \
+	"$(grep -E '^[0-9]+ (unshare|clone3?)\(.*CLONE_NEW' <<<"$calls" || true)" ""
+check_eq "no memory both writable and executable (MemoryDenyWriteExecute)" \
+	"$(grep -E '^[0-9]+ (mmap|mprotect)\(.*PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE' <<<"$calls" || true)" ""
