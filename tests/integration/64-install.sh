@@ -192,7 +192,8 @@ check "and says STOPPING=1 first" file_has "$N/notify.out" '^STOPPING=1 '
 # beyond RestrictAddressFamilies, namespaces beyond RestrictNamespaces.
 calls=$(awk '/execve\("[^"]*\/impfs"/ { on = 1 } on' "$N/strace" 2>/dev/null)
 check "strace saw the installed impfs run" test -n "$calls"
-used=$(sed -n 's/^[0-9]* \([a-z_0-9]*\)(.*/\1/p' <<<"$calls" | sort -u)
+# strace -f: "PID  name(args) = result", the PID padded to 5 columns.
+used=$(sed -En 's/^[0-9]+ +([a-z_0-9]+)\(.*/\1/p' <<<"$calls" | sort -u)
 check_ge "system calls seen" "$(wc -l <<<"$used")" 10
 check_match "among them mount(2), the FUSE mount (so a filter that denied @mount would show)" '^mount$' "$used"
 denied=
@@ -208,6 +209,6 @@ bad=
 for f in $families; do [[ " $allowed " == *" $f "* ]] || bad+="$f "; done
 check_eq "its sockets ($families) are of RestrictAddressFamilies=$allowed" "$bad" ""
 check_eq "it makes no namespace (RestrictNamespaces=net allows only setns into a network one)" \
-	"$(grep -E '^[0-9]+ (unshare|clone3?)\(.*CLONE_NEW' <<<"$calls" || true)" ""
+	"$(grep -E '^[0-9]+ +(unshare|clone3?)\(.*CLONE_NEW' <<<"$calls" || true)" ""
 check_eq "no memory both writable and executable (MemoryDenyWriteExecute)" \
-	"$(grep -E '^[0-9]+ (mmap|mprotect)\(.*PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE' <<<"$calls" || true)" ""
+	"$(grep -E '^[0-9]+ +(mmap|mprotect)\(.*PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE' <<<"$calls" || true)" ""
