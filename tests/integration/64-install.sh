@@ -187,6 +187,41 @@ check "and /run/imp/imp0 is unmounted" eval "! is_mounted /run/imp/imp0"
 reap "$npid" 5
 check "and says STOPPING=1 first" file_has "$N/notify.out" '^STOPPING=1 '
 
+# Restart=on-failure after a crash: the dead mount stops a new impfs until
+# the unit's ExecStopPost takes it away.
+caps=(setpriv --bounding-set=-all,+net_admin,+sys_admin --no-new-privs --)
+"${caps[@]}" "${argv[@]}" >"$ilog" 2>&1 &
+ipid=$!
+IMP_EXTRA_PIDS+=("$ipid")
+wait_until 5 eval 'timeout 2 cat /run/imp/imp0/ipifc/0/status >/dev/null 2>&1' ||
+	fail "impfs did not serve /run/imp/imp0 again"
+kill -KILL "$ipid"
+reap "$ipid" 5
+check "SIGKILL leaves a dead mount on /run/imp/imp0" is_mounted /run/imp/imp0
+rc=0
+out=$(timeout 10 "${caps[@]}" "${argv[@]}" 2>&1) || rc=$?
+# (Busy while the kernel still trusts the root's cached attributes, dead after.)
+check "a restart on the dead mount is refused" test "$rc" != 0
+check_match "with the reason" "^impfs: .*(dead FUSE mount|already mounted)" "$out"
+stop_post=$(sed -n 's/^ExecStopPost=-//p' "$U")
+check_eq "the unit's ExecStopPost: fusermount3 -u -z -q on the mount point" "$stop_post" "/bin/fusermount3 -u -z -q /run/imp/%i"
+read -r -a post <<<"${stop_post//%i/imp0}"
+rc=0
+out=$(timeout 10 "${caps[@]}" "${post[@]}" 2>&1) || rc=$?
+check_eq "ExecStopPost under the unit's limits: exit 0, nothing said" "$rc:$out" "0:"
+check "and the dead mount is gone" eval "! is_mounted /run/imp/imp0"
+"${caps[@]}" "${argv[@]}" >"$ilog" 2>&1 &
+ipid=$!
+IMP_EXTRA_PIDS+=("$ipid")
+check "the restarted impfs serves /run/imp/imp0" \
+	wait_until 5 eval 'timeout 2 cat /run/imp/imp0/ipifc/0/status >/dev/null 2>&1'
+kill -TERM "$ipid"
+reap "$ipid" 5
+check_eq "and stops cleanly (exit 0)" "$REAP_RC" 0
+rc=0
+out=$(timeout 10 "${caps[@]}" "${post[@]}" 2>&1) || rc=$?
+check_eq "ExecStopPost after a clean stop: nothing mounted, nothing said" "$out" ""
+
 # What the unit forbids, against what impfs did from its execve on: every
 # system call of the groups SystemCallFilter=~ denies, socket families
 # beyond RestrictAddressFamilies, namespaces beyond RestrictNamespaces.
