@@ -94,7 +94,7 @@ ns=$(grep -E '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMount
 check_eq "no setting that gives the unit a mount namespace (the mount must be seen outside)" "$ns" ""
 
 # ---- the installed tree in place ----------------------------------------------------------
-if [[ "$prefix" == / || "$prefix" == /usr ]]; then
+if [[ "$prefix" == / || "$prefix" == /usr || ! -d "$prefix" ]]; then
 	skip "prefix $prefix: the installed tree is not bound over the system's own (configure with the default prefix to run the rest)"
 	imp_finish
 	exit 0
@@ -106,14 +106,17 @@ mount -t tmpfs -o mode=0755 imp-test-run /run
 IMP_EXTRA_MNTS+=(/run/imp/imp0)
 umount_later=("$prefix")
 trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; umount -l "${umount_later[@]}" 2>/dev/null; rm_dirs; (exit $imp__rc); imp__cleanup' EXIT
-[[ "$unitdir" == "$prefix"/* ]] || mount --bind "$D$unitdir" "$unitdir"
 
+# verify checks the unit's keys, that ExecStart's program is there, and
+# that the Documentation= man pages are found.
 rc=0
-out=$(cd /tmp && systemd-analyze verify "$unitdir/impfs@.service" 2>&1) || rc=$?
+out=$(cd /tmp && systemd-analyze verify "$D$unitdir/impfs@.service" 2>&1) || rc=$?
 check_eq "systemd-analyze verify impfs@.service: exit 0, nothing said" "$rc:$out" "0:"
-rc=0
-out=$(cd /tmp && systemd-analyze verify impfs@imp0.service 2>&1) || rc=$?
-check_eq "systemd-analyze verify impfs@imp0.service (found on systemd's own path): exit 0, nothing said" "$rc:$out" "0:"
+if [[ "$unitdir" == "$prefix"/* ]]; then
+	rc=0
+	out=$(cd /tmp && systemd-analyze verify impfs@imp0.service 2>&1) || rc=$?
+	check_eq "systemd-analyze verify impfs@imp0.service (found on systemd's own path): exit 0, nothing said" "$rc:$out" "0:"
+fi
 
 # The unit's command for instance imp0, as systemd would run it: %i is the
 # instance, $IMPFS_ARGS what /etc/imp/imp0.conf would say.
