@@ -38,9 +38,17 @@ exec {dfd}<>"$T/$n/data"
 # ---- lseek, stat -------------------------------------------------------------------
 check_eq "lseek on an open data: ESPIPE" "$(fop seek "fd:$dfd" 0)" "error ESPIPE"
 check_eq "lseek on an open ctl: ESPIPE" "$(fop seek "fd:$cfd" 0)" "error ESPIPE"
-for f in data ctl status local remote err info; do
+for f in data ctl status local remote err info trace; do
 	check_eq "lseek on $f (opened by path): ESPIPE" "$(fop seek "$T/$n/$f" 0)" "error ESPIPE"
 done
+# The ctl an open of listen gives (a new socket's, made at that open).
+sock_new tcp || die "no socket to announce"
+afd=$SOCK_FD a=$SOCK_N
+check_ctl_ok "announce 7056" "$afd" announce 7056
+tcp_bg "$W/conn.out" socat -T 5 - TCP:"$IMP_ADDR":7056
+check_eq "lseek on the ctl that listen opened: ESPIPE" "$(fop seek "$T/$a/listen" 0)" "error ESPIPE"
+sock_close_fd "$afd"
+ctl_try "$T/$a/ctl" close
 check_eq "stat of the data file's path: a regular empty file (what FUSE can open)" \
 	"$(timeout 5 stat -c '%F %s' "$T/$n/data")" "regular empty file 0"
 
