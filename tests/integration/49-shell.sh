@@ -14,7 +14,7 @@ cleanup_w() { [[ "$W" == /tmp/imp-* ]] && rm -rf -- "$W"; return 0; }
 trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; cleanup_w; (exit $imp__rc); imp__cleanup' EXIT
 
 IMP_RUN=$IMP_BUILD_DIR/client/imp-run
-PEER=$IMP_REPO/tests/integration/46_peer.py
+PEER=$IMP_REPO/tests/integration/49_peer.py
 [[ -x "$IMP_RUN" ]] || die "$IMP_RUN not built"
 command -v socat >/dev/null || die "socat missing (Debian: socat)"
 imp_start
@@ -24,7 +24,7 @@ mk_tmpdir W
 # ---- a peer we drive: one command a line through a FIFO ----------------------------
 mkfifo "$W/cmd"
 tcp_bg "$W/peer.out" "$IMP_PY" "$PEER" 7050 "$W/cmd"
-wait_until 5 file_has "$W/peer.out" '^ready$' || die "46_peer.py did not listen"
+wait_until 5 file_has "$W/peer.out" '^ready$' || die "49_peer.py did not listen"
 exec {cmdfd}<>"$W/cmd"
 peer() { printf '%s\n' "$*" >&"$cmdfd"; }
 peer_said() { wait_until 5 file_has "$W/peer.out" "$1"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""A kernel TCP server on 10.0.0.1 that does what it is told (test 46).
+"""A kernel TCP server on 10.0.0.1 that does what it is told (test 49).
 
-    46_peer.py PORT FIFO
+    49_peer.py PORT FIFO
 
 Prints "ready" once it listens, accepts one connection ("accepted"), then
 reads commands from FIFO, one a line, and prints what each did:
