@@ -1,9 +1,11 @@
 /* IPv4 reassembly (RFC 791 §3.2, RFC 815).
  *
  * Each datagram being rebuilt has an ipq holding its fragments sorted by
- * offset.  Hostile input is bounded three ways: at most IPFRAG_MAX_QUEUES
- * datagrams (the oldest is dropped for a new one), IPFRAG_MAX_FRAGS
- * fragments per datagram, and IPFRAG_MAX_MEM bytes in all.  Overlapping
+ * offset.  Hostile input is bounded three ways (net->limits, impfs's
+ * --frag-queues, --frag-per-datagram and --frag-mem): datagrams being
+ * rebuilt (the oldest is dropped for a new one, ReasmOverMem),
+ * fragments per datagram (ReasmTooMany), and bytes in all (the oldest
+ * datagrams give way, ReasmOverMem).  Overlapping
  * fragments drop the whole datagram, as RFC 5722 asks for IPv6 and Linux
  * does for IPv4: no honest sender overlaps, and overlaps are how filters are
  * evaded.  An exact duplicate is just ignored. */
@@ -20,11 +22,6 @@ struct ipfrag_cb {
 #define FRAG_CB(skb) ((struct ipfrag_cb *)(skb)->cb)
 
 static void ipq_expire(struct timer_list *t);
-
-static unsigned int skb_truesize(const struct sk_buff *skb)
-{
-	return (unsigned int)(sizeof(*skb) + (size_t)(skb->end - skb->head));
-}
 
 static void ipq_kill(struct net *net, struct ipq *q)
 {
@@ -71,7 +68,7 @@ static struct ipq *ipq_find(struct net *net, const struct iphdr *iph)
 		if (q->id == iph->id && q->saddr == iph->saddr &&
 		    q->daddr == iph->daddr && q->protocol == iph->protocol)
 			return q;
-	if (net->ipfrags.nqueues >= IPFRAG_MAX_QUEUES)
+	if (net->ipfrags.nqueues > 0 && (unsigned int)net->ipfrags.nqueues >= net->limits.frag_queues)
 		ipq_fail(net, ipq_oldest(net), &net->ipstats.ReasmOverMem);
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -196,16 +193,16 @@ struct sk_buff *ip_defrag(struct net *net, struct sk_buff *skb)
 			break;
 		}
 	}
-	if (q->frags.qlen >= IPFRAG_MAX_FRAGS) {
+	if (q->frags.qlen >= net->limits.frag_per_queue) {
 		ipq_fail(net, q, &st->ReasmTooMany);
 		kfree_skb(skb);
 		return NULL;
 	}
 	FRAG_CB(skb)->offset = offset;
 	FRAG_CB(skb)->end = end;
-	FRAG_CB(skb)->truesize = skb_truesize(skb);
+	FRAG_CB(skb)->truesize = (unsigned int)skb_truesize(skb);
 	/* Over the memory cap, older datagrams give way to this one. */
-	while (net->ipfrags.mem + FRAG_CB(skb)->truesize > IPFRAG_MAX_MEM) {
+	while (net->ipfrags.mem + FRAG_CB(skb)->truesize > net->limits.frag_mem) {
 		struct ipq *old = ipq_oldest(net);
 		if (old == q) {
 			ipq_fail(net, q, &st->ReasmOverMem);

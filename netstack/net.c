@@ -16,6 +16,10 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 	net->ip_id = (uint16_t)net_random(net);
 	net->icmp_tokens = ICMP_RATE_BURST * 1000000ull;
 	net->icmp_last = now;
+	net->limits.buffered = NET_DEFAULT_BUFFERED;
+	net->limits.frag_mem = IPFRAG_MAX_MEM;
+	net->limits.frag_queues = IPFRAG_MAX_QUEUES;
+	net->limits.frag_per_queue = IPFRAG_MAX_FRAGS;
 	arp_init(net);
 	ip_init(net);
 	icmp_init(net);
@@ -42,6 +46,7 @@ void net_advance(struct net *net, uint64_t now)
 	if (now > net->now)
 		net->now = now;
 	timers_run(&net->timers, net->now);
+	tcp_mem_check(net);
 }
 
 void net_process_backlog(struct net *net)
@@ -56,6 +61,7 @@ void net_process_backlog(struct net *net)
 
 void net_rx_complete(struct net *net)
 {
+	tcp_mem_check(net);
 	tcp_flush_acks(net);
 }
 

@@ -7,6 +7,7 @@
 #define IMP_NET_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arp.h"
@@ -21,6 +22,30 @@
 struct socket;
 
 #define NET_MAX_DEVS 4
+
+/* What the stack may hold at most, whatever peers send or users ask: the
+ * knobs impfs's options set (impfs(8)).  net_init gives the defaults. */
+struct net_limits {
+	/* Bytes buffered by all sockets together: TCP's send and receive
+	 * rings and out-of-order queues, datagrams waiting to be read; on
+	 * top of each socket's own sndbuf and rcvbuf (Linux's tcp_mem).
+	 * What gives way at the cap: tcp_mem.c. */
+	uint64_t buffered;
+	/* IPv4 reassembly: bytes of fragments held, datagrams being
+	 * rebuilt, fragments in one datagram. */
+	uint64_t frag_mem;
+	unsigned int frag_queues, frag_per_queue;
+};
+
+#define NET_DEFAULT_BUFFERED (128ull << 20)
+
+/* What is alive now, to tell a leak from a load (imp(4): /imp/stats). */
+struct net_mem {
+	uint64_t socks;			/* struct sock, TIME_WAIT and orphans too */
+	uint64_t sockets;		/* struct socket */
+	uint64_t buffered;		/* socket bytes, charged against limits.buffered */
+	bool pressure;			/* a cap turned bytes away; see tcp_mem.c */
+};
 
 /* Event classes for the log (write "set arp" to /imp/log). */
 enum { NETLOG_IP = 1, NETLOG_ARP = 2, NETLOG_ICMP = 4, NETLOG_UDP = 8,
@@ -38,6 +63,8 @@ struct net {
 	struct packet_type ip_pt;	/* ETH_P_IP */
 	struct fib_table fib;
 	struct ipfrags ipfrags;
+	struct net_limits limits;
+	struct net_mem mem;
 	struct ipstats ipstats;
 	struct icmpstats icmpstats;
 	struct arpstats arpstats;

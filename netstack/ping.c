@@ -31,7 +31,7 @@ static void ping_unhash(struct sock *sk)
 static void ping_destroy(struct sock *sk)
 {
 	ping_unhash(sk);
-	skb_queue_purge(&sk->sk_receive_queue);
+	sk_rcvq_purge(sk);
 }
 
 static struct sock *ping_lookup(struct net *net, uint16_t ident, uint32_t from)
@@ -52,11 +52,11 @@ bool ping_rcv(struct sk_buff *skb)
 	if (!sk)
 		return false;
 	if (sk->sk_receive_queue.bytes + skb->len > sk->sk_rcvbuf ||
-	    (sk->sk_shutdown & RCV_SHUTDOWN)) {
+	    (sk->sk_shutdown & RCV_SHUTDOWN) || sk_rmem_over(sk, skb->len)) {
 		kfree_skb(skb);
 		return true;
 	}
-	skb_queue_tail(&sk->sk_receive_queue, skb);
+	sk_rcvq_tail(sk, skb);
 	sk_wake(sk);
 	return true;
 }
@@ -139,7 +139,7 @@ static void ping_recv_done(struct sock *sk, struct sockmsg *msg, size_t used)
 
 	if (msg->flags & MSG_PEEK)
 		return;
-	skb_unlink(skb, &sk->sk_receive_queue);
+	sk_rcvq_unlink(sk, skb);
 	kfree_skb(skb);
 }
 

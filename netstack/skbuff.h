@@ -59,6 +59,10 @@ struct sk_buff_head {
 };
 
 struct sk_buff *alloc_skb(unsigned int size);
+/* Packets allocated and not yet freed, and their bytes (skb_truesize). */
+struct skb_census { uint64_t live, bytes; };
+struct skb_census skb_census(void);
+size_t skb_truesize(const struct sk_buff *skb);
 void kfree_skb(struct sk_buff *skb);
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 

@@ -163,6 +163,11 @@ void sock_release(struct socket *sock);
 struct sock *sk_alloc(struct net *net, const struct proto *prot);
 void sk_free(struct sock *sk);
 void sock_graft(struct sock *sk, struct socket *sock);
+/* The receive queue of datagrams, charged to the cap on all sockets. */
+bool sk_rmem_over(struct sock *sk, unsigned int len);
+void sk_rcvq_tail(struct sock *sk, struct sk_buff *skb);
+void sk_rcvq_unlink(struct sock *sk, struct sk_buff *skb);
+void sk_rcvq_purge(struct sock *sk);
 void sk_inherit(struct sock *child, const struct sock *parent);
 /* sock_wake asks for sock->wakeup to be called at the next net_run_wakeups. */
 void sock_wake(struct socket *sock);

@@ -14,6 +14,7 @@ struct socket *sock_alloc(struct net *net)
 	if (sock) {
 		sock->net = net;
 		sock->state = SS_UNCONNECTED;
+		net->mem.sockets++;
 	}
 	return sock;
 }
@@ -36,6 +37,7 @@ void sock_release(struct socket *sock)
 		if (net->wake_tail == sock)
 			net->wake_tail = prev;
 	}
+	net->mem.sockets--;
 	free(sock);
 }
 
@@ -55,13 +57,44 @@ struct sock *sk_alloc(struct net *net, const struct proto *prot)
 		free(sk);
 		return NULL;
 	}
+	net->mem.socks++;
 	return sk;
 }
 
 void sk_free(struct sock *sk)
 {
-	skb_queue_purge(&sk->sk_receive_queue);
+	sk_rcvq_purge(sk);
+	sk->net->mem.socks--;
 	free(sk);
+}
+
+/* A datagram socket's receive queue is charged to net->mem.buffered, as
+ * TCP's rings are, so many sockets each within sk_rcvbuf cannot together
+ * exceed net->limits.buffered.  A datagram is dropped, not waited for,
+ * from 7/8 of the cap on, where TCP drops what can be sent again. */
+bool sk_rmem_over(struct sock *sk, unsigned int len)
+{
+	const struct net *net = sk->net;
+
+	return net->mem.buffered + len > net->limits.buffered - net->limits.buffered / 8;
+}
+
+void sk_rcvq_tail(struct sock *sk, struct sk_buff *skb)
+{
+	sk->net->mem.buffered += skb->len;
+	skb_queue_tail(&sk->sk_receive_queue, skb);
+}
+
+void sk_rcvq_unlink(struct sock *sk, struct sk_buff *skb)
+{
+	sk->net->mem.buffered -= skb->len;
+	skb_unlink(skb, &sk->sk_receive_queue);
+}
+
+void sk_rcvq_purge(struct sock *sk)
+{
+	sk->net->mem.buffered -= sk->sk_receive_queue.bytes;
+	skb_queue_purge(&sk->sk_receive_queue);
 }
 
 void sock_graft(struct sock *sk, struct socket *sock)

@@ -46,6 +46,7 @@ static int tcp_init_sock(struct sock *sk)
 	tcp_cong_init(tp);
 	tp->keepalive_idle = 120000000ull;
 	skb_queue_head_init(&tp->ofo);
+	tp->sndq.charge = tp->rcvq.charge = &sk->net->mem.buffered;
 	tcp_init_timers(tp);
 	return 0;
 }
@@ -108,7 +109,7 @@ static int tcp_reset_for_retry(struct sock *sk)
 	uint16_t user_mss = tp->user_mss;
 	uint8_t ca = tp->ca;
 
-	skb_queue_purge(&tp->ofo);
+	tcp_ofo_purge(tp);
 	tcp_clear_timers(tp);
 	del_timer(&sk->net->timers, &tp->timewait_timer);
 	memset((char *)tp + sizeof(struct sock), 0, sizeof(*tp) - sizeof(struct sock));
@@ -124,7 +125,8 @@ static int tcp_reset_for_retry(struct sock *sk)
 	tp->rcvlowat = lowat;
 	tp->user_mss = user_mss;
 	tp->ca = ca;
-	sndq.head = sndq.len = rcvq.head = rcvq.len = 0;
+	bring_clear(&sndq);
+	bring_clear(&rcvq);
 	tp->sndq = sndq;
 	tp->rcvq = rcvq;
 	sk->sk_err = 0;
@@ -358,7 +360,8 @@ static unsigned int tcp_stream_poll(struct socket *sock)
 	if (sk->sk_state == TCP_CLOSED && tp->snd_max)
 		mask |= SOCK_POLLHUP;
 	if ((sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
-	    !(sk->sk_shutdown & SEND_SHUTDOWN) && bring_space(&tp->sndq) > 0)
+	    !(sk->sk_shutdown & SEND_SHUTDOWN) && bring_space(&tp->sndq) > 0 &&
+	    !tcp_mem_send_full(sk->net))
 		mask |= SOCK_POLLOUT;
 	/* Sending is over (shutdown, close, reset, refused): a write would
 	 * not block, it fails at once; Linux's tcp_poll says writable, so a
@@ -399,7 +402,7 @@ static long tcp_stream_sendmsg(struct socket *sock, struct sockmsg *msg, size_t 
 {
 	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t n;
+	uint32_t n, room;
 
 	if (sk->sk_err)
 		return sock_error(sk);
@@ -418,6 +421,10 @@ static long tcp_stream_sendmsg(struct socket *sock, struct sockmsg *msg, size_t 
 	tcp_count(tp);
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
+	/* The cap on all connections' buffers: past it, writes wait. */
+	room = tcp_mem_send_room(sk->net);
+	if (len > room)
+		len = room;
 	n = bring_write(&tp->sndq, msg->data, (uint32_t)len);
 	if (!n)
 		return -EAGAIN;
@@ -473,6 +480,7 @@ static void tcp_stream_recv_done(struct socket *sock, struct sockmsg *msg, size_
 		return;
 	bring_consume(&tcp_sk(sk)->rcvq, (uint32_t)used);
 	tcp_window_update(sk);
+	tcp_mem_check(sk->net);
 }
 
 static int tcp_stream_setsockopt(struct socket *sock, enum sockopt opt, int val)

@@ -55,6 +55,7 @@ static inline bool between(uint32_t lo, uint32_t x, uint32_t hi) /* lo <= x <= h
 struct byte_ring {
 	unsigned char *buf;
 	uint32_t cap, head, len;
+	uint64_t *charge;		/* what len is added to: net->mem.buffered */
 };
 
 #define TCP_MIN_RTO_US 200000u
@@ -83,7 +84,8 @@ struct byte_ring {
 	X(DelayedAcks) X(BadOptions) X(LostRetransmits) X(SackBlocks) \
 	X(SackBlocksBad) X(DSacks) X(RackLost) X(RackReoTimeouts) X(TlpProbes) \
 	X(TlpRecoveries) X(SackRecoveries) X(HystartExits) X(SpuriousUndos) \
-	X(ListenDrops) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)
+	X(ListenDrops) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed) \
+	X(MemoryPressures) X(OfoMemDrops) X(RcvMemDrops) X(SndMemWaits)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -300,12 +302,22 @@ void bring_free(struct byte_ring *r);
 uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len);
 void bring_copy_out(const struct byte_ring *r, uint32_t off, void *dst, uint32_t len);
 void bring_consume(struct byte_ring *r, uint32_t len);
+void bring_clear(struct byte_ring *r);
 static inline uint32_t bring_space(const struct byte_ring *r) { return r->cap - r->len; }
 void tcp_set_state(struct sock *sk, int state);
 const char *tcp_state_name(int state);
 void tcp_done(struct sock *sk);
 void tcp_destroy_sock(struct sock *sk);
 struct tcp_sock *tcp_create_child(struct sock *parent);
+
+/* tcp_mem.c: the cap on bytes buffered by all connections. */
+uint32_t tcp_mem_room(struct net *net);
+uint32_t tcp_mem_send_room(struct net *net);
+bool tcp_mem_send_full(const struct net *net);
+bool tcp_mem_ofo_ok(struct net *net, uint32_t len);
+void tcp_mem_rcv_drop(struct net *net);
+void tcp_mem_check(struct net *net);
+void tcp_ofo_purge(struct tcp_sock *tp);
 
 /* tcp_output.c */
 int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags);

@@ -505,6 +505,12 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	/* Near the cap on all connections' buffers these go first: the
+	 * sender still has them, and in-order data needs the room. */
+	if (!tcp_mem_ofo_ok(sk->net, skb->len)) {
+		kfree_skb(skb);
+		return;
+	}
 	skb_queue_walk(&tp->ofo, p) {
 		if (TCP_SKB_CB(p)->seq == TCP_SKB_CB(skb)->seq &&
 		    !before(TCP_SKB_CB(p)->end_seq, TCP_SKB_CB(skb)->end_seq)) {
@@ -523,6 +529,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	p->prev = skb;
 	tp->ofo.qlen++;
 	tp->ofo.bytes += skb->len;
+	sk->net->mem.buffered += skb->len;
 	sk->net->tcpstats.OfoQueued++;
 	tcp_sack_add(tp, TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq);
 }
@@ -536,7 +543,12 @@ static bool tcp_queue_inorder(struct sock *sk, struct sk_buff *skb)
 	uint32_t skip = tp->rcv_nxt - cb->seq, len = cb->len, n = 0;
 
 	if (skip < len) {
-		n = bring_write(&tp->rcvq, skb->data + skip, len - skip);
+		uint32_t want = len - skip, room = tcp_mem_room(sk->net);
+		if (want > room) {
+			want = room;	/* the cap on all connections' buffers */
+			tcp_mem_rcv_drop(sk->net);
+		}
+		n = bring_write(&tp->rcvq, skb->data + skip, want);
 		tp->rcv_nxt += n;
 		tp->ack_pending += n;
 		if (n < len - skip) {
@@ -579,6 +591,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (after(TCP_SKB_CB(o)->seq, tp->rcv_nxt))
 			break;
 		skb_unlink(o, &tp->ofo);
+		sk->net->mem.buffered -= o->len;
 		if (after(TCP_SKB_CB(o)->end_seq, tp->rcv_nxt) && tcp_queue_inorder(sk, o))
 			tcp_fin(sk);
 		kfree_skb(o);

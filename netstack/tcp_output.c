@@ -25,13 +25,23 @@ static uint32_t tcp_tsval(const struct sock *sk)
 	return (uint32_t)(sk->net->now / 1000) + tcp_sk((struct sock *)sk)->ts_offset;
 }
 
+/* tcp_rcv_space: room in the receive ring, and under the cap on all
+ * connections' buffers (tcp_mem.c). */
+static uint32_t tcp_rcv_space(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t space = tp->rcvq.cap - tp->rcvq.len, room = tcp_mem_room(sk->net);
+
+	return space < room ? space : room;
+}
+
 /* tcp_select_window: the window to offer, never shrinking what was
  * offered, and growing only by a useful amount (receiver silly window
  * avoidance, RFC 1122 §4.2.3.3).  Returns it scaled for the header. */
 uint32_t tcp_select_window(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t free_space = tp->rcvq.cap - tp->rcvq.len;
+	uint32_t free_space = tcp_rcv_space(sk);
 	uint32_t cur = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	uint32_t step = tp->rcvq.cap / 2 < tp->advmss ? tp->rcvq.cap / 2 : tp->advmss;
 	uint32_t max = 65535u << tp->rcv_wscale;
@@ -455,7 +465,7 @@ int tcp_retransmit_una(struct sock *sk)
 void tcp_window_update(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t free_space = tp->rcvq.cap - tp->rcvq.len;
+	uint32_t free_space = tcp_rcv_space(sk);
 	uint32_t cur = after(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	uint32_t step = tp->rcvq.cap / 2 < tp->advmss ? tp->rcvq.cap / 2 : tp->advmss;
 	uint32_t max = 65535u << tp->rcv_wscale;

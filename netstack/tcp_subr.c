@@ -306,10 +306,23 @@ int bring_init(struct byte_ring *r, uint32_t cap)
 	return r->buf ? 0 : -ENOMEM;
 }
 
+/* bring_free gives the buffer back, and its bytes' charge. */
 void bring_free(struct byte_ring *r)
 {
+	uint64_t *charge = r->charge;
+
+	bring_clear(r);
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
+	r->charge = charge;
+}
+
+/* bring_clear empties the ring, keeping its buffer. */
+void bring_clear(struct byte_ring *r)
+{
+	if (r->charge)
+		*r->charge -= r->len;
+	r->head = r->len = 0;
 }
 
 uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len)
@@ -324,6 +337,8 @@ uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len)
 		r->len += chunk;
 		done += chunk;
 	}
+	if (r->charge)
+		*r->charge += n;
 	return n;
 }
 
@@ -346,6 +361,8 @@ void bring_consume(struct byte_ring *r, uint32_t len)
 {
 	r->head = (r->head + len) % r->cap;
 	r->len -= len;
+	if (r->charge)
+		*r->charge -= len;
 	if (r->len == 0)
 		r->head = 0;	/* keeps later writes contiguous */
 }
@@ -417,7 +434,7 @@ void tcp_destroy_sock(struct sock *sk)
 	bring_free(&tp->sndq);
 	bring_free(&tp->rcvq);
 	tcp_txq_free(tp);
-	skb_queue_purge(&tp->ofo);
+	tcp_ofo_purge(tp);
 }
 
 /* tcp_create_child makes the connection a SYN to a listener asks for. */

@@ -102,7 +102,7 @@ static void udp_unhash(struct sock *sk)
 static void udp_destroy(struct sock *sk)
 {
 	udp_unhash(sk);
-	skb_queue_purge(&sk->sk_receive_queue);
+	sk_rcvq_purge(sk);
 }
 
 /* udp_lookup finds the socket for a datagram from saddr:sport to
@@ -147,8 +147,14 @@ static void udp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	if (sk_rmem_over(sk, skb->len)) {
+		net->udpstats.MemErrors++;	/* the cap on all sockets' buffers */
+		net->udpstats.InErrors++;
+		kfree_skb(skb);
+		return;
+	}
 	net->udpstats.InDatagrams++;
-	skb_queue_tail(&sk->sk_receive_queue, skb);
+	sk_rcvq_tail(sk, skb);
 	sk_wake(sk);
 }
 
@@ -340,7 +346,7 @@ static void udp_recv_done(struct sock *sk, struct sockmsg *msg, size_t used)
 
 	if (msg->flags & MSG_PEEK)
 		return;
-	skb_unlink(skb, &sk->sk_receive_queue);
+	sk_rcvq_unlink(sk, skb);
 	kfree_skb(skb);
 }
 

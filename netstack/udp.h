@@ -23,7 +23,7 @@ struct udphdr {
 /* RFC 4113 udp MIB names, then Linux's extra reasons. */
 #define UDPSTATS(X) X(InDatagrams) X(NoPorts) X(InErrors) X(OutDatagrams) \
 	X(RcvbufErrors) X(SndbufErrors) X(InCsumErrors) X(InBadLength) \
-	X(BacklogDrops)
+	X(BacklogDrops) X(MemErrors)
 struct udpstats {
 #define X(n) uint64_t n;
 	UDPSTATS(X)

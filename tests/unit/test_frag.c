@@ -577,6 +577,58 @@ static void test_mem_cap(void **state)
 	assert_no_frag_state(e);
 }
 
+/* The limits are net->limits (impfs --frag-queues, --frag-per-datagram,
+ * --frag-mem), not the constants: smaller ones are kept to, and counted. */
+static void test_limits_set(void **state)
+{
+	struct env *e = *state;
+	uint64_t overmem, toomany;
+
+	e->net.limits.frag_queues = 3;
+	e->net.limits.frag_per_queue = 4;
+	make_echo(64, 30);
+	/* a fourth datagram pushes out the oldest */
+	for (int id = 1; id <= 4; id++)
+		inject_frag(e, (uint16_t)id, 0, 16, true);
+	assert_int_equal(e->net.ipfrags.nqueues, 3);
+	assert_int_equal(e->net.ipstats.ReasmOverMem, 1);
+	/* four fragments of id 4 are held (16 bytes, then three of 8), a
+	 * fifth drops the datagram */
+	toomany = e->net.ipstats.ReasmTooMany;
+	for (int i = 0; i < 3; i++)
+		inject_frag(e, 4, 16 + (size_t)i * 8, 8, true);
+	assert_int_equal(e->net.ipstats.ReasmTooMany, toomany);
+	inject_frag(e, 4, 40, 8, true);
+	assert_int_equal(e->net.ipstats.ReasmTooMany, toomany + 1);
+	assert_int_equal(e->net.ipfrags.nqueues, 2);
+	ipfrag_flush(&e->net);
+	assert_no_frag_state(e);
+
+	/* bytes: a cap of 3 small fragments' worth keeps at most that */
+	e->net.limits.frag_queues = IPFRAG_MAX_QUEUES;
+	inject_frag(e, 10, 0, 16, true);
+	e->net.limits.frag_mem = 3 * e->net.ipfrags.mem;
+	ipfrag_flush(&e->net);
+	overmem = e->net.ipstats.ReasmOverMem;
+	for (int id = 11; id <= 20; id++) {
+		inject_frag(e, (uint16_t)id, 0, 16, true);
+		assert_true(e->net.ipfrags.mem <= e->net.limits.frag_mem);
+	}
+	assert_int_equal(e->net.ipfrags.nqueues, 3);
+	assert_int_equal(e->net.ipstats.ReasmOverMem, overmem + 7);
+	/* the newest completes */
+	inject_frag(e, 20, 16, 48, false);
+	assert_int_equal(pop_reply_frags(e, 1, NULL), 64);
+	check_reply(64);
+	/* frag-mem 0: no reassembly at all, each fragment dropped and counted */
+	e->net.limits.frag_mem = 0;
+	ipfrag_flush(&e->net);
+	overmem = e->net.ipstats.ReasmOverMem;
+	inject_frag(e, 30, 0, 16, true);
+	assert_int_equal(e->net.ipstats.ReasmOverMem, overmem + 1);
+	assert_no_frag_state(e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
@@ -598,6 +650,7 @@ int main(void)
 		T(test_largest_datagram),
 		T(test_reply_fragmented_to_small_mtu),
 		T(test_mem_accounting),
+		T(test_limits_set),
 		T(test_df_too_big),
 		T(test_oversize_discarded),
 		T(test_mem_cap),

@@ -27,6 +27,31 @@ static void test_alloc_empty(void **state)
 	kfree_skb(skb);
 }
 
+/* The census (imp(4) /imp/stats Skbs, SkbBytes) counts every packet
+ * alive and its true size, copies too, and nothing once they are freed. */
+static void test_census(void **state)
+{
+	struct skb_census c0 = skb_census(), c;
+	struct sk_buff *a = alloc_skb(100), *b;
+
+	c = skb_census();
+	assert_int_equal(c.live, c0.live + 1);
+	assert_int_equal(c.bytes, c0.bytes + sizeof(struct sk_buff) + 100);
+	assert_int_equal(skb_truesize(a), sizeof(struct sk_buff) + 100);
+	skb_reserve(a, 10);
+	skb_put(a, 50);
+	b = skb_copy(a);
+	c = skb_census();
+	assert_int_equal(c.live, c0.live + 2);
+	assert_int_equal(c.bytes, c0.bytes + 2 * (sizeof(struct sk_buff) + 100));
+	kfree_skb(a);
+	kfree_skb(NULL);
+	kfree_skb(b);
+	c = skb_census();
+	assert_int_equal(c.live, c0.live);
+	assert_int_equal(c.bytes, c0.bytes);
+}
+
 static void test_reserve_put_push_pull(void **state)
 {
 	struct sk_buff *skb = alloc_skb(100);
@@ -286,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_empty),
+		cmocka_unit_test(test_census),
 		cmocka_unit_test(test_reserve_put_push_pull),
 		cmocka_unit_test(test_put_to_the_end),
 		cmocka_unit_test(test_trim),

@@ -1,0 +1,145 @@
+/* The cap on what all sockets buffer together (netstack/tcp_mem.c,
+ * net->limits.buffered, impfs --max-buffered): what gives way first, what
+ * is counted, and that everything comes back once the bytes are read. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tcptest.h"
+#include "net.h"
+
+#define CAP (64u << 10)
+#define SOFT (CAP - CAP / 8)		/* 57344: out-of-order drops, writes wait */
+
+/* The stack's next segment to the peer; its window field, unscaled. */
+static uint32_t next_window(struct conn *c)
+{
+	struct tcp_seen s;
+	uint32_t w;
+
+	pop_tcp(c->e->dev, PEER_MAC, &s);
+	w = (uint32_t)s.win << tpof(c)->rcv_wscale;
+	tcp_seen_free(&s);
+	return w;
+}
+
+/* Receiving: below 7/8 of the cap everything is taken; past it an
+ * out-of-order segment is dropped (OfoMemDrops) while in-order data is
+ * still taken, up to the cap itself (RcvMemDrops for the rest), and the
+ * window offered is what is left.  A read that frees enough ends the
+ * pressure and tells the peer the window is open again. */
+static void test_receive(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+	uint32_t s0;
+	long n;
+
+	e->net.limits.buffered = CAP;
+	conn_connect(e, &c, &PLAIN);
+	fill_pattern(ppat, sizeof(ppat), 21);
+	s0 = c.snd;
+	for (int i = 0; i < 39; i++)
+		peer_send(&c, 0, ppat + i * 1460, 1460);	/* 56940 bytes */
+	drain(e->dev);
+	assert_int_equal(e->net.mem.buffered, 39 * 1460);
+	assert_false(e->net.mem.pressure);
+
+	/* past 7/8 with it: an out-of-order segment is not kept */
+	inject(&c, s0 + 40 * 1460, c.ack, TH_ACK, ppat + 40 * 1460, 1000);
+	assert_int_equal(tpof(&c)->ofo.qlen, 0);
+	assert_int_equal(e->net.tcpstats.OfoMemDrops, 1);
+	assert_int_equal(e->net.tcpstats.MemoryPressures, 1);
+	assert_true(e->net.mem.pressure);
+	drain(e->dev);
+
+	/* in order: 8596 bytes are left to the cap; of 6 segments (8760
+	 * bytes) the last is cut, and the ACK offers window 0 */
+	for (int i = 39; i < 45; i++)
+		inject(&c, s0 + (uint32_t)i * 1460, c.ack, TH_ACK, ppat + i * 1460, 1460);
+	assert_int_equal(e->net.mem.buffered, CAP);
+	assert_int_equal(tpof(&c)->rcv_nxt, s0 + CAP);
+	assert_int_equal(e->net.tcpstats.RcvMemDrops, 1);
+	assert_int_equal(e->net.tcpstats.MemoryPressures, 1);	/* one episode */
+	net_advance(&e->net, e->net.now + 40 * MS);	/* any delayed ACK */
+	while (memdev_pending(e->dev) > 1)
+		next_window(&c);
+	assert_int_equal(next_window(&c), 0);
+
+	/* a read of half: below 3/4 of the cap, the pressure ends, and the
+	 * window opens by what was freed */
+	n = sock_recv_stream(c.s, buf, CAP / 2);
+	assert_int_equal(n, CAP / 2);
+	assert_memory_equal(buf, ppat, CAP / 2);
+	assert_false(e->net.mem.pressure);
+	assert_int_equal(e->net.mem.buffered, CAP / 2);
+	assert_true(next_window(&c) >= CAP / 2 - 64);
+	n = sock_recv_stream(c.s, buf, sizeof(buf));
+	assert_int_equal(n, CAP / 2);
+	assert_memory_equal(buf, ppat + CAP / 2, CAP / 2);
+	assert_int_equal(e->net.mem.buffered, 0);
+	conn_free(&c);
+	assert_int_equal(e->net.mem.buffered, 0);
+}
+
+/* Sending: a write takes bytes up to 7/8 of the cap and then waits
+ * (-EAGAIN, SndMemWaits); ACKs that free enough wake it. */
+static void test_send(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+	long n;
+
+	e->net.limits.buffered = CAP;
+	conn_connect(e, &c, &PLAIN);
+	fill_pattern(pat, sizeof(pat), 22);
+	wakes_reset(&c);
+	n = send_bytes(c.s, pat, sizeof(pat));
+	assert_int_equal(n, SOFT);
+	assert_int_equal(e->net.mem.buffered, SOFT);
+	assert_int_equal(send_bytes(c.s, pat, 100), -EAGAIN);
+	assert_true(e->net.tcpstats.SndMemWaits >= 1);
+	assert_int_equal(e->net.tcpstats.MemoryPressures, 1);
+	/* its own buffer has room, but a write would wait: not writable */
+	assert_int_equal(c.s->ops->poll(c.s) & SOCK_POLLOUT, 0);
+	drain(e->dev);
+	wakes_reset(&c);
+	/* the peer takes the first 10 segments: 42744 bytes left, below 3/4 */
+	peer_ack(&c, c.iss + 1 + 10 * 1460);
+	assert_int_equal(e->net.mem.buffered, SOFT - 10 * 1460);
+	assert_false(e->net.mem.pressure);
+	wakes_seen(&c);
+	assert_int_equal(c.s->ops->poll(c.s) & SOCK_POLLOUT, SOCK_POLLOUT);
+	assert_int_equal(send_bytes(c.s, pat, 100), 100);
+	conn_free(&c);
+	assert_int_equal(e->net.mem.buffered, 0);
+}
+
+/* Whatever a connection held is given back when it goes, however it
+ * goes: sent and unacknowledged, received and unread, out of order. */
+static void test_uncharged_on_abort(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+
+	conn_connect(e, &c, &PLAIN);
+	fill_pattern(ppat, 4000, 23);
+	assert_int_equal(send_bytes(c.s, pat, 3000), 3000);
+	peer_send(&c, 0, ppat, 1000);
+	inject(&c, c.snd + 1000, c.ack, TH_ACK, ppat + 2000, 1000);
+	assert_int_equal(tpof(&c)->ofo.qlen, 1);
+	assert_int_equal(e->net.mem.buffered, 5000);
+	conn_free(&c);
+	assert_int_equal(e->net.mem.buffered, 0);
+	assert_int_equal(e->net.mem.socks, 0);
+	assert_int_equal(e->net.mem.sockets, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TCP_TEST(test_receive),
+		TCP_TEST(test_send),
+		TCP_TEST(test_uncharged_on_abort),
+	};
+	return cmocka_run_group_tests_name("tcp_mem", tests, NULL, NULL);
+}
