@@ -54,6 +54,7 @@ enum {
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 	Qinfo,				/* tcp only: TCP_INFO's numbers */
 	Qtrace,				/* tcp only: the connection's events */
+	Qstats,				/* /imp/stats: what is alive, the limits */
 	Qmax
 };
 
@@ -78,6 +79,7 @@ struct ofile {
 enum { P_READ, P_WRITE, P_CONNECT, P_LISTEN, P_RING };
 struct preq {
 	struct preq *next, **pprev;
+	struct impfs *fs;
 	fuse_req_t req;
 	int op;
 	struct ofile *of;
@@ -122,6 +124,9 @@ struct conv {
 
 #define NPROTO 3
 
+#define IMPFS_DEFAULT_MAX_PARKED 16384
+#define IMPFS_DEFAULT_MAX_PARKED_BYTES (64ull << 20)
+
 struct impfs {
 	struct net net;
 	struct net_device *dev;
@@ -132,6 +137,17 @@ struct impfs {
 	uint64_t mount_time;		/* seconds, for file times */
 	unsigned int max_sockets;
 	unsigned int nsockets;
+	/* Parked requests (SPEC §7): how many, and the bytes of the writes
+	 * among them, at most; past either a request gets ENOBUFS. */
+	unsigned int max_parked;
+	uint64_t max_parked_bytes;
+	unsigned int nparked;
+	uint64_t parked_bytes;
+	unsigned int nfiles;		/* open files (FUSE file handles) */
+	struct {
+		uint64_t SocketsRefused;	/* ENFILE: --max-sockets */
+		uint64_t RequestsRefused;	/* ENOBUFS: --max-parked(-bytes) */
+	} stats;
 	uint32_t conv_gen;
 	uint64_t msl_us;
 	struct protodir proto[NPROTO];
@@ -162,8 +178,10 @@ void sock_listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 void show_conv_file(struct strbuf *sb, struct conv *c, int type);
 void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p);
 
-/* preq: parking. */
+/* preq: parking.  preq_new returns NULL with errno ENOBUFS past
+ * --max-parked, ENOMEM; preq_refuse answers such a request. */
 struct preq *preq_new(fuse_req_t req, int op, struct ofile *of);
+void preq_refuse(fuse_req_t req, struct conv *c, const char *what);
 void preq_park(struct preq **list, struct preq *pr);
 void preq_unlink(struct preq *pr);
 void preq_free(struct preq *pr);
@@ -191,6 +209,8 @@ void show_ifc_stats(struct strbuf *sb, const struct net_device *dev);
 void show_arp(struct strbuf *sb, struct net *net);
 void show_iproute(struct strbuf *sb, struct net *net);
 void show_ipselftab(struct strbuf *sb, struct net *net);
+void show_stats(struct strbuf *sb, struct impfs *fs);
+uint64_t ring_bytes(struct impfs *fs);
 
 #include "ctlparse.h"	/* the stack-wide files' writers */
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,9 @@ struct options {
 	int syncookies;			/* 0, 1, 2: as Linux's net.ipv4.tcp_syncookies */
 	unsigned int mtu, max_sockets, syn_retries;
 	uint64_t msl_ms;
+	/* Limits (impfs(8) LIMITS) */
+	unsigned int max_parked, frag_queues, frag_per_datagram;
+	uint64_t max_parked_bytes, max_buffered, frag_mem;
 	struct fault_spec fault_spec;
 	const char *mountpoint;
 	const char *fuse_opts[16];
@@ -58,6 +62,8 @@ static void usage(FILE *f)
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
 	      "             [--cc cubic|newreno] [--syncookies 0|1|2] [--version]\n"
+	      "             [--max-buffered BYTES] [--max-parked N] [--max-parked-bytes BYTES]\n"
+	      "             [--frag-mem BYTES] [--frag-queues N] [--frag-per-datagram N]\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -73,11 +79,35 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 	return v;
 }
 
+/* parse_size reads a byte count, with an optional K, M or G (powers of
+ * 1024) after it. */
+static uint64_t parse_size(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end && !end[1] && end != s) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; end++; break;
+		case 'm': case 'M': shift = 20; end++; break;
+		case 'g': case 'G': shift = 30; end++; break;
+		}
+	}
+	if (errno || end == s || *end || *s == '-' || v > (max >> shift) || (v << shift) < min)
+		die("%s: \"%s\" is not a size from %llu to %llu bytes (K, M, G allowed)", opt, s,
+		    (unsigned long long)min, (unsigned long long)max);
+	return (uint64_t)v << shift;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
 	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
-	       OPT_HELP, OPT_VERSION };
+	       OPT_HELP, OPT_VERSION, OPT_MAXBUF, OPT_MAXPARKED, OPT_MAXPARKEDBYTES, OPT_FRAGMEM,
+	       OPT_FRAGQUEUES, OPT_FRAGPER };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -94,6 +124,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "syncookies", required_argument, 0, OPT_SYNCOOKIES },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "version", no_argument, 0, OPT_VERSION },
+		{ "max-buffered", required_argument, 0, OPT_MAXBUF },
+		{ "max-parked", required_argument, 0, OPT_MAXPARKED },
+		{ "max-parked-bytes", required_argument, 0, OPT_MAXPARKEDBYTES },
+		{ "frag-mem", required_argument, 0, OPT_FRAGMEM },
+		{ "frag-queues", required_argument, 0, OPT_FRAGQUEUES },
+		{ "frag-per-datagram", required_argument, 0, OPT_FRAGPER },
 		{ 0 }
 	};
 	int c;
@@ -105,6 +141,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->msl_ms = 30000;
 	o->syn_retries = 6;
 	o->syncookies = 1;
+	o->max_parked = IMPFS_DEFAULT_MAX_PARKED;
+	o->max_parked_bytes = IMPFS_DEFAULT_MAX_PARKED_BYTES;
+	o->max_buffered = NET_DEFAULT_BUFFERED;
+	o->frag_mem = IPFRAG_MAX_MEM;
+	o->frag_queues = IPFRAG_MAX_QUEUES;
+	o->frag_per_datagram = IPFRAG_MAX_FRAGS;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fdho:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -126,6 +168,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FAULT: o->fault = optarg; break;
 		case OPT_SYNRETRIES: o->syn_retries = (unsigned int)parse_num("--syn-retries", optarg, 1, 20); break;
 		case OPT_NOOFFLOAD: o->no_offload = true; break;
+		case OPT_MAXBUF: o->max_buffered = parse_size("--max-buffered", optarg, 64u << 10, 1ull << 40); break;
+		case OPT_MAXPARKED: o->max_parked = (unsigned int)parse_num("--max-parked", optarg, 1, 1u << 24); break;
+		case OPT_MAXPARKEDBYTES:
+			o->max_parked_bytes = parse_size("--max-parked-bytes", optarg, 1u << 20, 1ull << 40);
+			break;
+		case OPT_FRAGMEM: o->frag_mem = parse_size("--frag-mem", optarg, 0, 1ull << 32); break;
+		case OPT_FRAGQUEUES: o->frag_queues = (unsigned int)parse_num("--frag-queues", optarg, 1, 1u << 16); break;
+		case OPT_FRAGPER: o->frag_per_datagram = (unsigned int)parse_num("--frag-per-datagram", optarg, 1, 8192); break;
 		case OPT_CC:
 			if ((o->cc = tcp_ca_find(optarg)) < 0)
 				die("--cc: no congestion control \"%s\" (cubic, newreno)", optarg);
@@ -191,6 +241,10 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	fs->net.tcp_syn_retries = o->syn_retries;
 	fs->net.tcp_ca_default = (uint8_t)o->cc;
 	fs->net.syncookies.mode = (uint8_t)o->syncookies;
+	fs->net.limits.buffered = o->max_buffered;
+	fs->net.limits.frag_mem = o->frag_mem;
+	fs->net.limits.frag_queues = o->frag_queues;
+	fs->net.limits.frag_per_queue = o->frag_per_datagram;
 	if (o->mac) {
 		if (eth_parse_addr(o->mac, mac) || is_multicast_ether_addr(mac) || is_zero_ether_addr(mac))
 			die("--mac: \"%s\" is not a unicast MAC address like 02:00:00:00:00:01", o->mac);
@@ -226,6 +280,8 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	if (o->fault && fault_attach(fs->dev, &o->fault_spec))
 		die("--fault: out of memory");
 	fs->max_sockets = o->max_sockets;
+	fs->max_parked = o->max_parked;
+	fs->max_parked_bytes = o->max_parked_bytes;
 	fs->msl_us = o->msl_ms * 1000;
 }
 
@@ -308,6 +364,13 @@ int main(int argc, char **argv)
 	const char *fargv[40];
 	int fargc = 0;
 
+	/* A connection's rings are megabytes, mostly never touched.  glibc
+	 * would raise its mmap threshold the first time one is freed and
+	 * serve the later ones from the heap, where what a connection
+	 * touched stays resident after it is gone; a fixed threshold keeps
+	 * every large buffer its own mapping, given back when freed, so the
+	 * daemon's size follows what it holds (issue 12). */
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	parse_options(argc, argv, &o);
 	check_mountpoint(o.mountpoint);
 	setup_stack(&fs, &o);

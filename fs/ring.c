@@ -228,6 +228,16 @@ void trace_open(struct impfs *fs, struct ofile *of, struct sock *sk)
 	}
 }
 
+/* ring_bytes: the rings' buffers, what the pcap, log and trace readers cost. */
+uint64_t ring_bytes(struct impfs *fs)
+{
+	uint64_t n = 0;
+
+	for (struct ring_reader *r = fs->rings->readers; r; r = r->next)
+		n += r->cap;
+	return n;
+}
+
 void ring_release(struct impfs *fs, struct ofile *of)
 {
 	struct rings *rs = fs->rings;
@@ -295,7 +305,7 @@ void ring_read(fuse_req_t req, struct impfs *fs, struct ofile *of, size_t size, 
 	}
 	pr = preq_new(req, P_RING, NULL);
 	if (!pr) {
-		fuse_reply_err(req, ENOMEM);
+		preq_refuse(req, NULL, "read");
 		return;
 	}
 	pr->size = size;

@@ -117,3 +117,36 @@ void show_ipselftab(struct strbuf *sb, struct net *net)
 	}
 	sb_printf(sb, "255.255.255.255 broadcast -\n");
 }
+
+/* show_stats: /imp/stats, what is alive now and the limits on it, so a
+ * leak can be told from a load: after a load is over every live count
+ * goes back to where it was (imp(4)). */
+void show_stats(struct strbuf *sb, struct impfs *fs)
+{
+	const struct net *net = &fs->net;
+	struct skb_census skbs = skb_census();
+
+#define P(name, v) sb_printf(sb, name ": %llu\n", (unsigned long long)(v))
+	P("Skbs", skbs.live);
+	P("SkbBytes", skbs.bytes);
+	P("Socks", net->mem.socks);
+	P("Sockets", net->mem.sockets);
+	P("SocketDirs", fs->nsockets);
+	P("Files", fs->nfiles);
+	P("Parked", fs->nparked);
+	P("ParkedBytes", fs->parked_bytes);
+	P("Buffered", net->mem.buffered);
+	P("FragBytes", net->ipfrags.mem);
+	P("FragQueues", net->ipfrags.nqueues);
+	P("RingBytes", ring_bytes(fs));
+	P("SocketsRefused", fs->stats.SocketsRefused);
+	P("RequestsRefused", fs->stats.RequestsRefused);
+	P("MaxSockets", fs->max_sockets);
+	P("MaxParked", fs->max_parked);
+	P("MaxParkedBytes", fs->max_parked_bytes);
+	P("MaxBuffered", net->limits.buffered);
+	P("MaxFragMem", net->limits.frag_mem);
+	P("MaxFragQueues", net->limits.frag_queues);
+	P("MaxFragsPerDatagram", net->limits.frag_per_queue);
+#undef P
+}

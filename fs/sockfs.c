@@ -54,8 +54,10 @@ int conv_new(struct impfs *fs, struct protodir *p, uid_t uid, gid_t gid,
 	struct conv *c;
 	int x, err;
 
-	if (fs->nsockets >= fs->max_sockets)
+	if (fs->nsockets >= fs->max_sockets) {
+		fs->stats.SocketsRefused++;
 		return -ENFILE;
+	}
 	for (x = 0; x < p->nconv && p->conv[x]; x++)
 		;
 	if (x == p->nconv) {
@@ -204,17 +206,56 @@ static void preq_interrupted(fuse_req_t req, void *data)
 	preq_free(pr);
 }
 
+/* preq_over says whether one more parked request, with bytes of its own
+ * to keep, passes a cap (--max-parked, --max-parked-bytes).  The first
+ * time a cap turns one away the daemon says so on stderr. */
+static bool preq_over(struct impfs *fs, size_t bytes)
+{
+	if (fs->nparked < fs->max_parked && fs->parked_bytes + bytes <= fs->max_parked_bytes)
+		return false;
+	if (fs->stats.RequestsRefused++ == 0)
+		fprintf(stderr, "impfs: %u requests (%llu bytes) already wait; more get ENOBUFS "
+			"until some are answered (--max-parked %u, --max-parked-bytes %llu)\n",
+			fs->nparked, (unsigned long long)fs->parked_bytes, fs->max_parked,
+			(unsigned long long)fs->max_parked_bytes);
+	errno = ENOBUFS;
+	return true;
+}
+
 struct preq *preq_new(fuse_req_t req, int op, struct ofile *of)
 {
-	struct preq *pr = calloc(1, sizeof(*pr));
+	struct impfs *fs = fuse_req_userdata(req);
+	struct preq *pr;
 
-	if (pr) {
-		pr->req = req;
-		pr->op = op;
-		pr->of = of;
-		pr->conv = of ? of->conv : NULL;
+	if (preq_over(fs, 0))
+		return NULL;
+	if (!(pr = calloc(1, sizeof(*pr)))) {
+		errno = ENOMEM;
+		return NULL;
 	}
+	pr->fs = fs;
+	pr->req = req;
+	pr->op = op;
+	pr->of = of;
+	pr->conv = of ? of->conv : NULL;
+	fs->nparked++;
 	return pr;
+}
+
+/* preq_refuse answers a request that could not be parked (errno says
+ * why), and tells the socket's err file. */
+void preq_refuse(fuse_req_t req, struct conv *c, const char *what)
+{
+	int err = errno == ENOBUFS ? ENOBUFS : ENOMEM;
+	struct impfs *fs = fuse_req_userdata(req);
+
+	if (c && err == ENOBUFS)
+		snprintf(c->err, sizeof(c->err), "%s: too many requests already wait in impfs "
+			 "(--max-parked %u, --max-parked-bytes %llu)", what, fs->max_parked,
+			 (unsigned long long)fs->max_parked_bytes);
+	else if (c)
+		conv_seterr(c, what, err);
+	fuse_reply_err(req, err);
 }
 
 /* preq_park puts pr at the end of list and lets an interrupt end it.  If
@@ -242,6 +283,9 @@ void preq_unlink(struct preq *pr)
 
 void preq_free(struct preq *pr)
 {
+	if (pr->wbuf)
+		pr->fs->parked_bytes -= pr->wlen;
+	pr->fs->nparked--;
 	free(pr->wbuf);
 	free(pr);
 }
@@ -338,7 +382,7 @@ void sock_read(fuse_req_t req, struct ofile *of, size_t size, int flags)
 		return;
 	pr = preq_new(req, P_READ, of);
 	if (!pr) {
-		fuse_reply_err(req, ENOMEM);
+		preq_refuse(req, c, "read");
 		return;
 	}
 	pr->size = size;
@@ -421,16 +465,22 @@ void sock_write(fuse_req_t req, struct ofile *of, const char *buf, size_t size, 
 		return;
 	/* The request's buffer is libfuse's: keep a copy to finish from. */
 	pr = preq_new(req, P_WRITE, of);
-	if (!pr || !(pr->wbuf = malloc(size))) {
-		free(pr);
+	if (pr && (preq_over(c->fs, size) || !(pr->wbuf = malloc(size)))) {
+		int err = errno;
+		preq_free(pr);
+		errno = err;
+		pr = NULL;
+	}
+	if (!pr) {
 		if (done)
 			fuse_reply_write(req, done);
 		else
-			fuse_reply_err(req, ENOMEM);
+			preq_refuse(req, c, "write");
 		return;
 	}
 	memcpy(pr->wbuf, buf, size);
 	pr->wlen = size;
+	c->fs->parked_bytes += size;
 	pr->wdone = done;
 	preq_park(&c->waiters, pr);
 }
@@ -463,7 +513,7 @@ void sock_connect_park(fuse_req_t req, struct conv *c, struct ofile *of, size_t 
 	struct preq *pr = preq_new(req, P_CONNECT, of);
 
 	if (!pr) {
-		fuse_reply_err(req, ENOMEM);
+		preq_refuse(req, c, cmd);
 		return;
 	}
 	pr->size = len;
@@ -520,8 +570,10 @@ static bool try_accept(fuse_req_t req, struct conv *c, struct fuse_file_info *fi
 		return true;
 	}
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	if (fs->nsockets >= fs->max_sockets)
+	if (fs->nsockets >= fs->max_sockets) {
+		fs->stats.SocketsRefused++;
 		err = -ENFILE;
+	}
 	else
 		err = c->sock->ops->accept(c->sock, &ns);
 	if (!err && (err = conv_new(fs, c->p, ctx->uid, ctx->gid, ns, &nc)) != 0)
@@ -561,7 +613,7 @@ void sock_listen_open(fuse_req_t req, struct conv *c, struct fuse_file_info *fi)
 		return;
 	pr = preq_new(req, P_LISTEN, NULL);
 	if (!pr) {
-		fuse_reply_err(req, ENOMEM);
+		preq_refuse(req, c, "open listen");
 		return;
 	}
 	pr->conv = c;

@@ -47,6 +47,7 @@ static const struct qinfo qtab[Qmax] = {
 	[Qiproute] = { "iproute", S_IFREG | 0644, Qroot },
 	[Qipselftab] = { "ipselftab", S_IFREG | 0444, Qroot },
 	[Qlog] = { "log", S_IFREG | 0644, Qroot },
+	[Qstats] = { "stats", S_IFREG | 0444, Qroot },
 	/* Sticky and world-writable like /tmp: anyone may make sockets, and
 	 * only a socket's owner may rmdir it. */
 	[Qproto] = { NULL, S_IFDIR | 01777, Qroot },
@@ -404,6 +405,7 @@ static struct ofile *ofile_new(struct impfs *fs, int type, int num)
 
 void ofile_link(struct impfs *fs, struct ofile *of)
 {
+	fs->nfiles++;
 	of->anext = fs->open_files;
 	if (of->anext)
 		of->anext->aprev = &of->anext;
@@ -420,6 +422,7 @@ void ofile_free(struct impfs *fs, struct ofile *of)
 		fuse_pollhandle_destroy(of->ph);
 	conv_detach(of);
 	sb_free(&of->text);
+	fs->nfiles--;
 	*of->aprev = of->anext;
 	if (of->anext)
 		of->anext->aprev = of->aprev;
@@ -499,6 +502,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		case Qarp: show_arp(&of->text, &fs->net); break;
 		case Qiproute: show_iproute(&of->text, &fs->net); break;
 		case Qipselftab: show_ipselftab(&of->text, &fs->net); break;
+		case Qstats: show_stats(&of->text, fs); break;
 		case Qlog: if (acc != O_WRONLY) log_open(fs, of); break;
 		case Qpstats: show_proto_stats(&of->text, fs, proto_by_index(fs, QPROTO(ino))); break;
 		}
