@@ -126,6 +126,7 @@ struct conv {
 
 #define IMPFS_DEFAULT_MAX_PARKED 16384
 #define IMPFS_DEFAULT_MAX_PARKED_BYTES (64ull << 20)
+#define IMPFS_DEFAULT_MAX_RING_BYTES (256ull << 20)
 
 struct impfs {
 	struct net net;
@@ -144,9 +145,11 @@ struct impfs {
 	unsigned int nparked;
 	uint64_t parked_bytes;
 	unsigned int nfiles;		/* open files (FUSE file handles) */
+	uint64_t max_ring_bytes;	/* pcap, log and trace readers' rings, at most */
 	struct {
 		uint64_t SocketsRefused;	/* ENFILE: --max-sockets */
 		uint64_t RequestsRefused;	/* ENOBUFS: --max-parked(-bytes) */
+		uint64_t RingsRefused;		/* ENOBUFS: --max-ring-bytes */
 	} stats;
 	uint32_t conv_gen;
 	uint64_t msl_us;

@@ -36,7 +36,7 @@ struct options {
 	uint64_t msl_ms;
 	/* Limits (impfs(8) LIMITS) */
 	unsigned int max_parked, frag_queues, frag_per_datagram;
-	uint64_t max_parked_bytes, max_buffered, frag_mem;
+	uint64_t max_parked_bytes, max_buffered, frag_mem, max_ring_bytes;
 	struct fault_spec fault_spec;
 	const char *mountpoint;
 	const char *fuse_opts[16];
@@ -64,6 +64,7 @@ static void usage(FILE *f)
 	      "             [--cc cubic|newreno] [--syncookies 0|1|2] [--version]\n"
 	      "             [--max-buffered BYTES] [--max-parked N] [--max-parked-bytes BYTES]\n"
 	      "             [--frag-mem BYTES] [--frag-queues N] [--frag-per-datagram N]\n"
+	      "             [--max-ring-bytes BYTES]\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -107,7 +108,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
 	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
 	       OPT_HELP, OPT_VERSION, OPT_MAXBUF, OPT_MAXPARKED, OPT_MAXPARKEDBYTES, OPT_FRAGMEM,
-	       OPT_FRAGQUEUES, OPT_FRAGPER };
+	       OPT_FRAGQUEUES, OPT_FRAGPER, OPT_MAXRING };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -130,6 +131,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "frag-mem", required_argument, 0, OPT_FRAGMEM },
 		{ "frag-queues", required_argument, 0, OPT_FRAGQUEUES },
 		{ "frag-per-datagram", required_argument, 0, OPT_FRAGPER },
+		{ "max-ring-bytes", required_argument, 0, OPT_MAXRING },
 		{ 0 }
 	};
 	int c;
@@ -143,6 +145,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->syncookies = 1;
 	o->max_parked = IMPFS_DEFAULT_MAX_PARKED;
 	o->max_parked_bytes = IMPFS_DEFAULT_MAX_PARKED_BYTES;
+	o->max_ring_bytes = IMPFS_DEFAULT_MAX_RING_BYTES;
 	o->max_buffered = NET_DEFAULT_BUFFERED;
 	o->frag_mem = IPFRAG_MAX_MEM;
 	o->frag_queues = IPFRAG_MAX_QUEUES;
@@ -172,6 +175,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAXPARKED: o->max_parked = (unsigned int)parse_num("--max-parked", optarg, 1, 1u << 24); break;
 		case OPT_MAXPARKEDBYTES:
 			o->max_parked_bytes = parse_size("--max-parked-bytes", optarg, 1u << 20, 1ull << 40);
+			break;
+		case OPT_MAXRING:
+			o->max_ring_bytes = parse_size("--max-ring-bytes", optarg, 4u << 20, 1ull << 40);
 			break;
 		case OPT_FRAGMEM: o->frag_mem = parse_size("--frag-mem", optarg, 0, 1ull << 32); break;
 		case OPT_FRAGQUEUES: o->frag_queues = (unsigned int)parse_num("--frag-queues", optarg, 1, 1u << 16); break;
@@ -282,6 +288,7 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	fs->max_sockets = o->max_sockets;
 	fs->max_parked = o->max_parked;
 	fs->max_parked_bytes = o->max_parked_bytes;
+	fs->max_ring_bytes = o->max_ring_bytes;
 	fs->msl_us = o->msl_ms * 1000;
 }
 

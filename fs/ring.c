@@ -168,12 +168,31 @@ void ring_init(struct impfs *fs)
 	log_update_mask(fs);
 }
 
+/* ring_bytes: the rings' buffers, what the pcap, log and trace readers cost. */
+uint64_t ring_bytes(struct impfs *fs)
+{
+	uint64_t n = 0;
+
+	for (struct ring_reader *r = fs->rings->readers; r; r = r->next)
+		n += r->cap;
+	return n;
+}
+
+/* reader_new gives of a ring of cap bytes; NULL with errno ENOBUFS past
+ * --max-ring-bytes (counted), or ENOMEM. */
 static struct ring_reader *reader_new(struct impfs *fs, struct ofile *of, int kind, size_t cap)
 {
-	struct ring_reader *r = calloc(1, sizeof(*r));
+	struct ring_reader *r;
 
+	if (ring_bytes(fs) + cap > fs->max_ring_bytes) {
+		fs->stats.RingsRefused++;
+		errno = ENOBUFS;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
 	if (!r || !(r->buf = malloc(cap))) {
 		free(r);
+		errno = ENOMEM;
 		return NULL;
 	}
 	r->kind = kind;
@@ -226,16 +245,6 @@ void trace_open(struct impfs *fs, struct ofile *of, struct sock *sk)
 		tcp_sk(sk)->trace_readers--;
 		r->sk = NULL;
 	}
-}
-
-/* ring_bytes: the rings' buffers, what the pcap, log and trace readers cost. */
-uint64_t ring_bytes(struct impfs *fs)
-{
-	uint64_t n = 0;
-
-	for (struct ring_reader *r = fs->rings->readers; r; r = r->next)
-		n += r->cap;
-	return n;
 }
 
 void ring_release(struct impfs *fs, struct ofile *of)

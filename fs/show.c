@@ -141,9 +141,11 @@ void show_stats(struct strbuf *sb, struct impfs *fs)
 	P("RingBytes", ring_bytes(fs));
 	P("SocketsRefused", fs->stats.SocketsRefused);
 	P("RequestsRefused", fs->stats.RequestsRefused);
+	P("RingsRefused", fs->stats.RingsRefused);
 	P("MaxSockets", fs->max_sockets);
 	P("MaxParked", fs->max_parked);
 	P("MaxParkedBytes", fs->max_parked_bytes);
+	P("MaxRingBytes", fs->max_ring_bytes);
 	P("MaxBuffered", net->limits.buffered);
 	P("MaxFragMem", net->limits.frag_mem);
 	P("MaxFragQueues", net->limits.frag_queues);

@@ -482,8 +482,9 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			}
 			trace_open(fs, of, c->sock->sk);
 			if (!of->ring) {
+				int err = errno;
 				ofile_free(fs, of);
-				fuse_reply_err(req, ENOMEM);
+				fuse_reply_err(req, err);	/* ENOBUFS: --max-ring-bytes */
 				return;
 			}
 		} else if (type != Qctl && type != Qdata) {
@@ -505,6 +506,12 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		case Qstats: show_stats(&of->text, fs); break;
 		case Qlog: if (acc != O_WRONLY) log_open(fs, of); break;
 		case Qpstats: show_proto_stats(&of->text, fs, proto_by_index(fs, QPROTO(ino))); break;
+		}
+		if ((type == Qifcpcap || (type == Qlog && acc != O_WRONLY)) && !of->ring) {
+			int err = errno;	/* ENOBUFS past --max-ring-bytes, or ENOMEM */
+			ofile_free(fs, of);
+			fuse_reply_err(req, err);
+			return;
 		}
 	}
 	fi->fh = (uintptr_t)of;

@@ -13,6 +13,8 @@
 #     count it; once the peer reads, every byte arrives.  Receiving, what
 #     imp holds unread stays within the cap (the window shrinks), and then
 #     every byte is read intact; Buffered returns to 0;
+#   - --max-ring-bytes: a pcap or log reader past it gets ENOBUFS at open,
+#     counted in RingsRefused;
 #   - --frag-mem: a datagram whose fragments need more is not reassembled
 #     (ReasmOverMem); one that fits is.
 set -euo pipefail
@@ -40,12 +42,14 @@ opt_refused --max-parked-bytes 1
 opt_refused --frag-mem 5G
 opt_refused --frag-queues 0
 opt_refused --frag-per-datagram 9000
+opt_refused --max-ring-bytes 1M
 
 imp_start
 S=$MNT/stats
 stats=$(rd "$S")
 for kv in "MaxSockets: 1024" "MaxParked: 16384" "MaxParkedBytes: 67108864" \
-	"MaxBuffered: 134217728" "MaxFragMem: 4194304" "MaxFragQueues: 64" "MaxFragsPerDatagram: 64"; do
+	"MaxBuffered: 134217728" "MaxFragMem: 4194304" "MaxFragQueues: 64" "MaxFragsPerDatagram: 64" \
+	"MaxRingBytes: 268435456"; do
 	check_match "default $kv" "^$kv\$" "$stats"
 done
 check "/imp/stats: every line is \"Name: value\"" eval \
@@ -54,11 +58,11 @@ check_match "ls /imp lists stats" '^stats$' "$(ls "$MNT")"
 imp_stop
 
 imp_start --max-sockets 6 --max-parked 4 --max-buffered 256K --frag-mem 64K --frag-queues 8 \
-	--frag-per-datagram 100
+	--frag-per-datagram 100 --max-ring-bytes 8M
 S=$MNT/stats
 stats=$(rd "$S")
 for kv in "MaxSockets: 6" "MaxParked: 4" "MaxBuffered: 262144" "MaxFragMem: 65536" \
-	"MaxFragQueues: 8" "MaxFragsPerDatagram: 100"; do
+	"MaxFragQueues: 8" "MaxFragsPerDatagram: 100" "MaxRingBytes: 8388608"; do
 	check_match "set: $kv" "^$kv\$" "$stats"
 done
 
@@ -94,6 +98,19 @@ check_eq "a seventh past --max-sockets 6: ENFILE" "$out" "error ENFILE"
 check_eq "SocketsRefused 1" "$(stat_of SocketsRefused "$S")" 1
 for f in "${fds[@]}"; do ctl_try "$f" close; sock_close_fd "$f"; done
 check "sockets closed: SocketDirs 0" wait_until 5 eval '[[ $(stat_of SocketDirs "$S") == 0 ]]'
+
+# ---- --max-ring-bytes -----------------------------------------------------------------------
+exec {pc1}<"$MNT/ipifc/0/pcap" {pc2}<"$MNT/ipifc/0/pcap"
+check_eq "two pcap readers: RingBytes 8 MB" "$(stat_of RingBytes "$S")" 8388608
+out=$( (exec 9<"$MNT/ipifc/0/pcap") 2>&1 || true)
+check_match "a third past --max-ring-bytes 8M: ENOBUFS" 'No buffer space available' "$out"
+out=$( (exec 9<"$MNT/log") 2>&1 || true)
+check_match "and a log reader (256 KB more): ENOBUFS" 'No buffer space available' "$out"
+check_eq "RingsRefused 2" "$(stat_of RingsRefused "$S")" 2
+exec {pc1}<&- {pc2}<&-
+check "readers closed: RingBytes 0" wait_until 5 eval '[[ $(stat_of RingBytes "$S") == 0 ]]'
+out=$(timeout 2 head -c 24 "$MNT/ipifc/0/pcap" | wc -c)
+check_eq "then a pcap reader opens again (its 24-byte file header)" "$out" 24
 
 # ---- --max-buffered -------------------------------------------------------------------------
 CAP=262144
