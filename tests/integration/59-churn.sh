@@ -4,7 +4,10 @@
 # connections through the files to an echoing kernel listener (4 processes,
 # each holding its share open until all are open, CurrEstab then 1,000),
 # checks a 64-byte echo on each, and closes them all ("close", then the
-# files).  impfs runs with --msl 20, so TIME_WAIT (40 ms) ends quickly.
+# files).  Then 5 rounds the other way: imp announces a port, a kernel
+# process connects 1,000 times, imp accepts each through listen, echoes,
+# and once all are open closes them.  impfs runs with --msl 20, so
+# TIME_WAIT (40 ms) ends quickly.
 # After every round, once the closes are over:
 #   - /imp/stats's live counts are back where they were before the first
 #     round: Skbs, SkbBytes, Socks, Sockets, SocketDirs, Files, Parked,
@@ -12,15 +15,17 @@
 #     request or buffered byte leaked); tcp/stats CurrEstab is 0;
 #   - the kernel holds no connection on the port.
 # And impfs's VmRSS after the last round is within 10% of what it was after
-# the first.
+# the first, for each way.  The whole takes about 15 s.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
 
 SRC=$IMP_REPO/tests/integration/59_churn.c
 PORT=7059
+LPORT=7060       # imp's listener, for the passive rounds
 N=1000
 ROUNDS=20
+PROUNDS=5
 command -v cc >/dev/null || die "missing program: cc (Debian: gcc)"
 tcp_trap
 ulimit -n 8192
@@ -83,16 +88,45 @@ for r in $(seq 1 $ROUNDS); do
 	[[ -z ${IMP_CHURN_DEBUG:-} ]] || note "round $r: VmRSS $(rss_kb) kB, $(live)"
 done
 t1=$(now_ms)
+rss_last=$(rss_kb)
+popens0=$(proto_stat0 tcp PassiveOpens)
+prss_first=
+ppeaks=()
+pbad=0
+for r in $(seq 1 $PROUNDS); do
+	out=$(timeout 60 "$P" passive "$MNT" "$IMP_ADDR" $LPORT $N 2>&1) || true
+	ppeaks+=("$(sed -n 's/^peak //p' <<<"$out")")
+	if ! grep -qx "ok $N" <<<"$out"; then
+		fail "passive round $r: $N connections accepted, echoed and closed"
+		sed 's/^/      | /' <<<"$out" | tail -n 10
+		pbad=$((pbad + 1))
+		((pbad < 2)) || break
+		continue
+	fi
+	if ! wait_until 20 settled; then
+		fail "passive round $r: the live counts return to $BASE (now $(live))"
+		pbad=$((pbad + 1))
+		((pbad < 2)) || break
+	fi
+	((r == 1)) && prss_first=$(rss_kb)
+	[[ -z ${IMP_CHURN_DEBUG:-} ]] || note "passive round $r: VmRSS $(rss_kb) kB, $(live)"
+done
+t2=$(now_ms)
+prss_last=$(rss_kb)
+check_eq "all $PROUNDS passive rounds of $N: accepted through listen, echoed, closed, settled" "$pbad" 0
+check_eq "each passive round held all $N at once" "$(printf '%s\n' "${ppeaks[@]}" | sort -u | tr '\n' ' ')" "$N "
+check_eq "tcp/stats PassiveOpens grew by $((N * PROUNDS))" $(($(proto_stat0 tcp PassiveOpens) - popens0)) $((N * PROUNDS))
 check_eq "all $ROUNDS rounds of $N connections opened, echoed, closed, and settled back to the counts before" "$bad_rounds" 0
 check_eq "each round held all $N open at once (tcp/stats CurrEstab at its peak)" \
 	"$(printf '%s\n' "${peaks[@]}" | sort -u | tr '\n' ' ')" "$N "
 check_eq "tcp/stats ActiveOpens grew by $((N * ROUNDS))" $(($(proto_stat0 tcp ActiveOpens) - opens0)) $((N * ROUNDS))
 check_eq "tcp/stats EstabResets: no connection was reset" "$(proto_stat0 tcp EstabResets)" 0
 check_eq "tcp/stats AttemptFails: no connect failed" "$(proto_stat0 tcp AttemptFails)" 0
-rss_last=$(rss_kb)
-note "after round $ROUNDS ($((t1 - t0)) ms): VmRSS $rss_last kB; $(live)"
+note "after round $ROUNDS ($((t1 - t0)) ms): VmRSS $rss_last kB; after $PROUNDS passive ($((t2 - t1)) ms): VmRSS $prss_first kB after the first, $prss_last kB after the last; $(live)"
 check "VmRSS after the last round ($rss_last kB) within 10% of after the first (${rss_first:-?} kB)" \
 	eval "[[ -n '$rss_first' ]] && (( rss_last * 10 <= rss_first * 11 && rss_last * 10 >= rss_first * 9 ))"
+check "passive: VmRSS after the last round ($prss_last kB) within 10% of after the first (${prss_first:-?} kB)" \
+	eval "[[ -n '$prss_first' ]] && (( prss_last * 10 <= prss_first * 11 && prss_last * 10 >= prss_first * 9 ))"
 check_eq "/imp/stats live counts back where they started" "$(live)" "$BASE"
 check_eq "refused nothing: SocketsRefused" "$(stat_of SocketsRefused "$MNT/stats")" 0
 check_eq "refused nothing: RequestsRefused" "$(stat_of RequestsRefused "$MNT/stats")" 0

@@ -15,10 +15,18 @@
  *                                    CurrEstab"; then each connection gets
  *                                    "close" and its files are closed.
  *                                    Prints "ok N" (exit 0) or what failed.
+ *   59_churn passive ROOT STACK-ADDR PORT N
+ *                                    the other way: imp announces PORT, a
+ *                                    kernel process connects N times to
+ *                                    STACK-ADDR, imp accepts each through
+ *                                    listen and echoes 64 bytes; once all N
+ *                                    are open ("peak"), imp closes them all
+ *                                    and the kernel sees each end of file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,6 +212,106 @@ static int imp(const char *root, const char *addr, const char *port, long n, int
 	return 0;
 }
 
+/* kclient: the kernel's end of passive: n connections to addr:port, each
+ * sends 64 bytes and checks the echo; then each waits for imp's FIN. */
+static int kclient(const char *addr, int port, long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	char msg[MSG], got[MSG];
+
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	for (long i = 0; i < n; i++) {
+		size_t have = 0;
+		ssize_t r;
+		for (int j = 0; j < MSG; j++)
+			msg[j] = (char)(i * 17 + j);
+		if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+		    connect(fds[i], (struct sockaddr *)&a, sizeof a) < 0 || write(fds[i], msg, MSG) != MSG) {
+			fprintf(stderr, "59_churn: kernel connection %ld: %s\n", i, strerror(errno));
+			return 1;
+		}
+		while (have < MSG && (r = read(fds[i], got + have, MSG - have)) > 0)
+			have += (size_t)r;
+		if (have < MSG || memcmp(msg, got, MSG)) {
+			fprintf(stderr, "59_churn: kernel connection %ld: no echo\n", i);
+			return 1;
+		}
+	}
+	for (long i = 0; i < n; i++) {
+		if (read(fds[i], got, 1) != 0) {
+			fprintf(stderr, "59_churn: kernel connection %ld: no end of file\n", i);
+			return 1;
+		}
+		close(fds[i]);
+	}
+	return 0;
+}
+
+/* passive: imp listens on port; the kernel connects n times; imp accepts
+ * each through listen, echoes 64 bytes, and once all n are open closes
+ * them all, then the listener. */
+static int passive(const char *root, const char *kaddr, int port, long n)
+{
+	char path[4096], num[32], lnum[32], cmd[64], buf[MSG];
+	struct c *cs = calloc((size_t)n, sizeof(*cs));
+	int lctl, st, failed = 0;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/tcp/new/ctl", root);
+	if ((lctl = open(path, O_RDWR)) < 0 || (r = read(lctl, lnum, sizeof lnum - 1)) <= 0) {
+		fprintf(stderr, "59_churn: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	lnum[r] = 0;
+	lnum[strcspn(lnum, "\n")] = 0;
+	snprintf(cmd, sizeof cmd, "announce %d 1024", port);
+	if (write(lctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+		fprintf(stderr, "59_churn: %s: %s\n", cmd, strerror(errno));
+		return 1;
+	}
+	if ((pid = fork()) == 0)
+		_exit(kclient(kaddr, port, n));
+	for (long i = 0; i < n && !failed; i++) {
+		size_t have = 0;
+		snprintf(path, sizeof path, "%s/tcp/%s/listen", root, lnum);
+		if ((cs[i].ctl = open(path, O_RDWR)) < 0 || (r = read(cs[i].ctl, num, sizeof num - 1)) <= 0) {
+			fprintf(stderr, "59_churn: accept %ld: %s\n", i, strerror(errno));
+			failed = 1;
+			break;
+		}
+		num[r] = 0;
+		num[strcspn(num, "\n")] = 0;
+		snprintf(path, sizeof path, "%s/tcp/%s/data", root, num);
+		if ((cs[i].data = open(path, O_RDWR)) < 0) {
+			fprintf(stderr, "59_churn: open %s: %s\n", path, strerror(errno));
+			failed = 1;
+			break;
+		}
+		while (have < MSG && (r = read(cs[i].data, buf + have, MSG - have)) > 0)
+			have += (size_t)r;
+		if (have < MSG || write(cs[i].data, buf, MSG) != MSG) {
+			fprintf(stderr, "59_churn: %s: no 64 bytes to echo\n", path);
+			failed = 1;
+		}
+	}
+	if (!failed) {
+		printf("peak %ld\n", curr_estab(root));
+		for (long i = 0; i < n; i++)
+			failed |= close_one(&cs[i]) != 0;
+	}
+	if (write(lctl, "close", 5) != 5)
+		failed = 1;
+	close(lctl);
+	if (failed)
+		kill(pid, SIGTERM);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		failed = 1;
+	printf(failed ? "failed\n" : "ok %ld\n", n);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -211,6 +319,9 @@ int main(int argc, char **argv)
 		serve(atoi(argv[2]));
 	if (argc == 7 && !strcmp(argv[1], "imp"))
 		return imp(argv[2], argv[3], argv[4], atol(argv[5]), atoi(argv[6]));
-	fprintf(stderr, "usage: 59_churn serve PORT | imp ROOT ADDR PORT N PAR\n");
+	if (argc == 6 && !strcmp(argv[1], "passive"))
+		return passive(argv[2], argv[3], atoi(argv[4]), atol(argv[5]));
+	fprintf(stderr, "usage: 59_churn serve PORT | imp ROOT ADDR PORT N PAR | "
+		"passive ROOT STACK-ADDR PORT N\n");
 	return 2;
 }
