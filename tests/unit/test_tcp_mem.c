@@ -1,4 +1,5 @@
-/* The cap on what all sockets buffer together (netstack/tcp_mem.c,
+/* The cap on what all sockets buffer together (netstack/tcp_mem.c and
+ * socket.c's datagram queues,
  * net->limits.buffered, impfs --max-buffered): what gives way first, what
  * is counted, and that everything comes back once the bytes are read. */
 #include <stdio.h>
@@ -134,12 +135,47 @@ static void test_uncharged_on_abort(void **state)
 	assert_int_equal(e->net.mem.sockets, 0);
 }
 
+/* Datagrams are charged too, and dropped from 7/8 of the cap on
+ * (udp MemErrors), whatever room their socket's own rcvbuf has. */
+static void test_udp(void **state)
+{
+	struct env *e = *state;
+	struct socket *s;
+	uint8_t data[1000];
+	size_t n;
+
+	e->net.limits.buffered = CAP;
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_UDP, &s), 0);
+	track(s);
+	assert_int_equal(do_bind(s, 0, 5000), 0);
+	fill_pattern(data, sizeof(data), 24);
+	n = udp_build(frame, PEER_MAC, PEER_IP, 1234, OUR_IP, 5000, data, sizeof(data));
+	for (int i = 0; i < 57; i++)
+		memdev_inject(e->dev, frame, n);
+	assert_int_equal(e->net.mem.buffered, 57000);
+	assert_int_equal(e->net.udpstats.MemErrors, 0);
+	memdev_inject(e->dev, frame, n);		/* 58000 > 57344 */
+	assert_int_equal(e->net.udpstats.MemErrors, 1);
+	assert_int_equal(s->sk->sk_receive_queue.qlen, 57);
+	assert_int_equal(e->net.mem.buffered, 57000);
+	assert_int_equal(sock_recv(s, buf, sizeof(buf), 0, NULL), 1000);
+	assert_memory_equal(buf, data, sizeof(data));
+	assert_int_equal(e->net.mem.buffered, 56000);
+	memdev_inject(e->dev, frame, n);
+	assert_int_equal(s->sk->sk_receive_queue.qlen, 57);
+	assert_int_equal(e->net.udpstats.MemErrors, 1);
+	rel(s);
+	assert_int_equal(e->net.mem.buffered, 0);
+	drain(e->dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TCP_TEST(test_receive),
 		TCP_TEST(test_send),
 		TCP_TEST(test_uncharged_on_abort),
+		TCP_TEST(test_udp),
 	};
 	return cmocka_run_group_tests_name("tcp_mem", tests, NULL, NULL);
 }
