@@ -1,7 +1,7 @@
-/* The cap on what all sockets buffer together (netstack/tcp_mem.c and
- * socket.c's datagram queues,
- * net->limits.buffered, impfs --max-buffered): what gives way first, what
- * is counted, and that everything comes back once the bytes are read. */
+/* The cap on what all sockets buffer together (net->limits.buffered,
+ * impfs --max-buffered; netstack/tcp_mem.c and socket.c's datagram
+ * queues): what gives way first, what is counted, and that everything
+ * comes back once the bytes are read. */
 #include <stdio.h>
 #include <stdlib.h>
 
