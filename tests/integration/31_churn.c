@@ -1,10 +1,10 @@
 /*
- * 59_churn.c: many connections opened and closed, for 59-churn.sh.
+ * 31_churn.c: many connections opened and closed, for 31-churn.sh.
  *
- *   59_churn serve PORT              kernel listener on 0.0.0.0:PORT: echoes
+ *   31_churn serve PORT              kernel listener on 0.0.0.0:PORT: echoes
  *                                    what each connection sends and closes
  *                                    it at end of file; prints "listening"
- *   59_churn imp ROOT ADDR PORT N PAR
+ *   31_churn imp ROOT ADDR PORT N PAR
  *                                    N connections through ROOT's files, PAR
  *                                    processes each with its share: open
  *                                    tcp/new/ctl, read the number, "connect
@@ -15,7 +15,7 @@
  *                                    CurrEstab"; then each connection gets
  *                                    "close" and its files are closed.
  *                                    Prints "ok N" (exit 0) or what failed.
- *   59_churn passive ROOT STACK-ADDR PORT N
+ *   31_churn passive ROOT STACK-ADDR PORT N
  *                                    the other way: imp announces PORT, a
  *                                    kernel process connects N times to
  *                                    STACK-ADDR, imp accepts each through
@@ -48,7 +48,7 @@ static void __attribute__((noreturn)) serve(int port)
 
 	if (l < 0 || ep < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
 	    bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4096) < 0) {
-		perror("59_churn: listen");
+		perror("31_churn: listen");
 		exit(1);
 	}
 	ev.data.fd = l;
@@ -90,40 +90,40 @@ static int open_one(const char *root, const char *cmd, struct c *c, unsigned int
 
 	snprintf(path, sizeof path, "%s/tcp/new/ctl", root);
 	if ((c->ctl = open(path, O_RDWR)) < 0) {
-		fprintf(stderr, "59_churn: open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "31_churn: open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if ((n = read(c->ctl, num, sizeof num - 1)) <= 0) {
-		fprintf(stderr, "59_churn: read ctl: %s\n", strerror(errno));
+		fprintf(stderr, "31_churn: read ctl: %s\n", strerror(errno));
 		return -1;
 	}
 	num[n] = 0;
 	num[strcspn(num, "\n")] = 0;
 	if (write(c->ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
-		fprintf(stderr, "59_churn: socket %s: %s: %s\n", num, cmd, strerror(errno));
+		fprintf(stderr, "31_churn: socket %s: %s: %s\n", num, cmd, strerror(errno));
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/tcp/%s/data", root, num);
 	if ((c->data = open(path, O_RDWR)) < 0) {
-		fprintf(stderr, "59_churn: open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "31_churn: open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < MSG; i++)
 		msg[i] = (char)(seed * 31 + (unsigned int)i);
 	if (write(c->data, msg, MSG) != MSG) {
-		fprintf(stderr, "59_churn: write %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "31_churn: write %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	while (have < MSG) {
 		n = read(c->data, got + have, MSG - have);
 		if (n <= 0) {
-			fprintf(stderr, "59_churn: read %s: %s\n", path, n ? strerror(errno) : "end of file");
+			fprintf(stderr, "31_churn: read %s: %s\n", path, n ? strerror(errno) : "end of file");
 			return -1;
 		}
 		have += (size_t)n;
 	}
 	if (memcmp(msg, got, MSG)) {
-		fprintf(stderr, "59_churn: %s: the echo differs\n", path);
+		fprintf(stderr, "31_churn: %s: the echo differs\n", path);
 		return -1;
 	}
 	return 0;
@@ -134,7 +134,7 @@ static int close_one(struct c *c)
 	int err = 0;
 
 	if (write(c->ctl, "close", 5) != 5) {
-		fprintf(stderr, "59_churn: close: %s\n", strerror(errno));
+		fprintf(stderr, "31_churn: close: %s\n", strerror(errno));
 		err = -1;
 	}
 	close(c->data);
@@ -228,19 +228,19 @@ static int kclient(const char *addr, int port, long n)
 			msg[j] = (char)(i * 17 + j);
 		if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
 		    connect(fds[i], (struct sockaddr *)&a, sizeof a) < 0 || write(fds[i], msg, MSG) != MSG) {
-			fprintf(stderr, "59_churn: kernel connection %ld: %s\n", i, strerror(errno));
+			fprintf(stderr, "31_churn: kernel connection %ld: %s\n", i, strerror(errno));
 			return 1;
 		}
 		while (have < MSG && (r = read(fds[i], got + have, MSG - have)) > 0)
 			have += (size_t)r;
 		if (have < MSG || memcmp(msg, got, MSG)) {
-			fprintf(stderr, "59_churn: kernel connection %ld: no echo\n", i);
+			fprintf(stderr, "31_churn: kernel connection %ld: no echo\n", i);
 			return 1;
 		}
 	}
 	for (long i = 0; i < n; i++) {
 		if (read(fds[i], got, 1) != 0) {
-			fprintf(stderr, "59_churn: kernel connection %ld: no end of file\n", i);
+			fprintf(stderr, "31_churn: kernel connection %ld: no end of file\n", i);
 			return 1;
 		}
 		close(fds[i]);
@@ -261,14 +261,14 @@ static int passive(const char *root, const char *kaddr, int port, long n)
 
 	snprintf(path, sizeof path, "%s/tcp/new/ctl", root);
 	if ((lctl = open(path, O_RDWR)) < 0 || (r = read(lctl, lnum, sizeof lnum - 1)) <= 0) {
-		fprintf(stderr, "59_churn: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "31_churn: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	lnum[r] = 0;
 	lnum[strcspn(lnum, "\n")] = 0;
 	snprintf(cmd, sizeof cmd, "announce %d 1024", port);
 	if (write(lctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
-		fprintf(stderr, "59_churn: %s: %s\n", cmd, strerror(errno));
+		fprintf(stderr, "31_churn: %s: %s\n", cmd, strerror(errno));
 		return 1;
 	}
 	if ((pid = fork()) == 0)
@@ -277,7 +277,7 @@ static int passive(const char *root, const char *kaddr, int port, long n)
 		size_t have = 0;
 		snprintf(path, sizeof path, "%s/tcp/%s/listen", root, lnum);
 		if ((cs[i].ctl = open(path, O_RDWR)) < 0 || (r = read(cs[i].ctl, num, sizeof num - 1)) <= 0) {
-			fprintf(stderr, "59_churn: accept %ld: %s\n", i, strerror(errno));
+			fprintf(stderr, "31_churn: accept %ld: %s\n", i, strerror(errno));
 			failed = 1;
 			break;
 		}
@@ -285,14 +285,14 @@ static int passive(const char *root, const char *kaddr, int port, long n)
 		num[strcspn(num, "\n")] = 0;
 		snprintf(path, sizeof path, "%s/tcp/%s/data", root, num);
 		if ((cs[i].data = open(path, O_RDWR)) < 0) {
-			fprintf(stderr, "59_churn: open %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "31_churn: open %s: %s\n", path, strerror(errno));
 			failed = 1;
 			break;
 		}
 		while (have < MSG && (r = read(cs[i].data, buf + have, MSG - have)) > 0)
 			have += (size_t)r;
 		if (have < MSG || write(cs[i].data, buf, MSG) != MSG) {
-			fprintf(stderr, "59_churn: %s: no 64 bytes to echo\n", path);
+			fprintf(stderr, "31_churn: %s: no 64 bytes to echo\n", path);
 			failed = 1;
 		}
 	}
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 		return imp(argv[2], argv[3], argv[4], atol(argv[5]), atoi(argv[6]));
 	if (argc == 6 && !strcmp(argv[1], "passive"))
 		return passive(argv[2], argv[3], atoi(argv[4]), atol(argv[5]));
-	fprintf(stderr, "usage: 59_churn serve PORT | imp ROOT ADDR PORT N PAR | "
+	fprintf(stderr, "usage: 31_churn serve PORT | imp ROOT ADDR PORT N PAR | "
 		"passive ROOT STACK-ADDR PORT N\n");
 	return 2;
 }

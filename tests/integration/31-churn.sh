@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Churn: 1,000 connections opened and closed, 20 times over, leave nothing
-# behind (issue 12).  A C program (59_churn.c, compiled here) opens 1,000
+# behind (issue 12).  A C program (31_churn.c, compiled here) opens 1,000
 # connections through the files to an echoing kernel listener (4 processes,
 # each holding its share open until all are open, CurrEstab then 1,000),
 # checks a 64-byte echo on each, and closes them all ("close", then the
@@ -20,7 +20,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
 
-SRC=$IMP_REPO/tests/integration/59_churn.c
+SRC=$IMP_REPO/tests/integration/31_churn.c
 PORT=7059
 LPORT=7060       # imp's listener, for the passive rounds
 N=1000
@@ -32,9 +32,9 @@ ulimit -n 8192
 
 imp_start --msl 20 --max-sockets 4096
 mk_tmpdir W
-P=$W/59_churn
+P=$W/31_churn
 cc -O2 -Wall -Wextra -Werror -o "$P" "$SRC" || die "cc $SRC failed"
-pass "59_churn.c compiled"
+pass "31_churn.c compiled"
 tcp_bg "$W/serve.out" "$P" serve $PORT
 wait_listening $PORT || die "the echo listener did not listen on $PORT"
 

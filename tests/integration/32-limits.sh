@@ -21,7 +21,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
 
-HELPER=$IMP_REPO/tests/integration/47_buffered.py
+HELPER=$IMP_REPO/tests/integration/32_buffered.py
 tcp_trap
 mk_tmpdir D
 

@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """The cap on what all sockets buffer (impfs --max-buffered), end to end
-(47-limits.sh).  The kernel's end is a listener in this namespace; imp's
+(32-limits.sh).  The kernel's end is a listener in this namespace; imp's
 end is opened through ROOT's files.
 
-    47_buffered.py send ROOT PORT CAP
+    32_buffered.py send ROOT PORT CAP
         imp writes (non-blocking) to a kernel peer that does not read yet,
         until EAGAIN; then the peer reads everything.  Prints
         "wrote N buffered B pollout P took T" at the stop (P: 1 if poll
         said writable right after, T: what a write then took), then
         "received N intact" once the peer has it all.
-    47_buffered.py recv ROOT PORT CAP
+    32_buffered.py recv ROOT PORT CAP
         the kernel sends 4 MB while imp reads nothing for a second; then imp
         reads it all.  Prints "held B peak P kernel-sent S" after the
         second (B: /imp/stats Buffered, P: its highest sample), then
