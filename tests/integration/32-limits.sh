@@ -16,7 +16,9 @@
 #   - --max-ring-bytes: a pcap or log reader past it gets ENOBUFS at open,
 #     counted in RingsRefused;
 #   - --frag-mem: a datagram whose fragments need more is not reassembled
-#     (ReasmOverMem); one that fits is.
+#     (ReasmOverMem); one that fits is;
+#   - over a lossy, reordering link (--fault), 4 MB each way leave Buffered,
+#     Socks and Skbs where they were.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -147,4 +149,20 @@ check_ge "ipifc/0/stats ReasmOverMem counted it" $(($(stat0 ReasmOverMem) - om0)
 check "MaxFragMem kept to: FragBytes <= 65536" eval '(($(stat_of FragBytes "$S") <= 65536))'
 
 check "daemon alive and serving" imp_alive
+imp_stop
+
+# ---- the accounting under loss and reordering ---------------------------------------------
+# Out-of-order queues fill and drain, segments come twice: whatever was
+# charged is given back, and no packet is left over.
+imp_start --msl 20 --fault drop=2,dup=2,reorder=20,seed=12
+S=$MNT/stats
+skbs0=$(stat_of Skbs "$S")
+out=$(timeout 90 "$IMP_PY" "$HELPER" send "$MNT" 7049 134217728 2>&1) || true
+check_match "a lossy link: 4 MB sent intact" '^received 4194304 intact$' "$out"
+out=$(timeout 90 "$IMP_PY" "$HELPER" recv "$MNT" 7050 134217728 2>&1) || true
+check_match "a lossy link: 4 MB received intact" '^read 4194304 intact$' "$out"
+check_ge "segments were held out of order (OfoQueued)" "$(proto_stat0 tcp OfoQueued)" 1
+check "then Buffered 0, Socks 0 and Skbs back to $skbs0" wait_until 10 eval \
+	'[[ $(stat_of Buffered "$S") == 0 && $(stat_of Socks "$S") == 0 && $(stat_of Skbs "$S") == "$skbs0" ]]'
+((IMP_OK)) || note "$(rd "$S" | head -n 9 | tr '\n' ' ')"
 imp_stop
