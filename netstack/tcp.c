@@ -47,6 +47,7 @@ static int tcp_init_sock(struct sock *sk)
 	tp->keepalive_idle = 120000000ull;
 	skb_queue_head_init(&tp->ofo);
 	tp->sndq.charge = tp->rcvq.charge = &sk->net->mem.buffered;
+	tp->txq.full = &sk->net->tcpstats.ScoreboardFull;
 	tcp_init_timers(tp);
 	return 0;
 }

@@ -85,7 +85,8 @@ struct byte_ring {
 	X(SackBlocksBad) X(DSacks) X(RackLost) X(RackReoTimeouts) X(TlpProbes) \
 	X(TlpRecoveries) X(SackRecoveries) X(HystartExits) X(SpuriousUndos) \
 	X(ListenDrops) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed) \
-	X(MemoryPressures) X(OfoMemDrops) X(RcvMemDrops) X(SndMemWaits)
+	X(MemoryPressures) X(OfoMemDrops) X(RcvMemDrops) X(SndMemWaits) \
+	X(ScoreboardFull)
 struct tcpstats {
 #define X(n) uint64_t n;
 	TCPSTATS(X)
@@ -149,6 +150,7 @@ struct tcp_txrec {
 struct tcp_txq {
 	struct tcp_txrec *rec;		/* [head, n) in sequence order */
 	uint32_t head, n, cap;
+	uint64_t *full;			/* counts the times the cap said no: tcpstats' */
 };
 
 struct tcp_options {

@@ -95,7 +95,7 @@ static void rec_set_flags(struct tcp_sock *tp, struct tcp_txrec *r, uint8_t flag
 void tcp_txq_free(struct tcp_sock *tp)
 {
 	free(tp->txq.rec);
-	tp->txq = (struct tcp_txq){ 0 };
+	tp->txq = (struct tcp_txq){ .full = tp->txq.full };
 	tp->sacked_out = tp->lost_out = 0;
 }
 
@@ -115,8 +115,11 @@ static bool txq_room(struct tcp_txq *q)
 		q->head = 0;
 		return true;
 	}
-	if (q->cap >= TCP_TXQ_MAX)
+	if (q->cap >= TCP_TXQ_MAX) {
+		if (q->full)
+			(*q->full)++;
 		return false;
+	}
 	cap = q->cap ? q->cap * 2 : TXQ_INIT;
 	nr = realloc(q->rec, cap * sizeof(*nr));
 	if (!nr)

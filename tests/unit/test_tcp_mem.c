@@ -169,6 +169,32 @@ static void test_udp(void **state)
 	drain(e->dev);
 }
 
+/* The SACK scoreboard stops at TCP_TXQ_MAX records (past it the last
+ * record grows), and says so in ScoreboardFull. */
+static void test_scoreboard_cap(void **state)
+{
+	struct env *e = *state;
+	struct conn c;
+	struct open_opts o = PLAIN;
+	struct tcp_sock *tp;
+	uint32_t seq;
+
+	o.sackok = true;
+	conn_connect(e, &c, &o);
+	tp = tpof(&c);
+	assert_true(tp->sack_ok);
+	seq = tp->snd_max;
+	for (int i = 0; i < TCP_TXQ_MAX; i++, seq += 10)
+		tcp_txq_sent(tp, seq, seq + 10, false);
+	assert_int_equal(tp->txq.n - tp->txq.head, TCP_TXQ_MAX);
+	assert_int_equal(e->net.tcpstats.ScoreboardFull, 0);
+	tcp_txq_sent(tp, seq, seq + 10, false);
+	assert_int_equal(tp->txq.n - tp->txq.head, TCP_TXQ_MAX);
+	assert_int_equal(tp->txq.rec[tp->txq.n - 1].end, seq + 10);	/* the last grew */
+	assert_true(e->net.tcpstats.ScoreboardFull >= 1);
+	conn_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +202,7 @@ int main(void)
 		TCP_TEST(test_send),
 		TCP_TEST(test_uncharged_on_abort),
 		TCP_TEST(test_udp),
+		TCP_TEST(test_scoreboard_cap),
 	};
 	return cmocka_run_group_tests_name("tcp_mem", tests, NULL, NULL);
 }
