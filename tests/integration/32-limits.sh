@@ -13,6 +13,9 @@
 #     count it; once the peer reads, every byte arrives.  Receiving, what
 #     imp holds unread stays within the cap (the window shrinks), and then
 #     every byte is read intact; Buffered returns to 0;
+#   - --max-parked-bytes: blocked writes keep at most that many bytes;
+#     the ones past it get ENOBUFS, the others finish and every byte
+#     arrives;
 #   - --max-ring-bytes: a pcap or log reader past it gets ENOBUFS at open,
 #     counted in RingsRefused;
 #   - --frag-mem: a datagram whose fragments need more is not reassembled
@@ -149,6 +152,23 @@ check_ge "ipifc/0/stats ReasmOverMem counted it" $(($(stat0 ReasmOverMem) - om0)
 check "MaxFragMem kept to: FragBytes <= 65536" eval '(($(stat_of FragBytes "$S") <= 65536))'
 
 check "daemon alive and serving" imp_alive
+imp_stop
+
+# ---- --max-parked-bytes ---------------------------------------------------------------------
+imp_start --max-parked-bytes 1M
+S=$MNT/stats
+out=$(timeout 60 "$IMP_PY" "$HELPER" park "$MNT" 7051 12 2>&1) || true
+note "$out"
+read -r _ pk _ pkb <<<"$(grep '^parked' <<<"$out")" || true
+read -r _ wok _ wref _ wshort _ deliv _ wtot <<<"$(grep '^writers' <<<"$out")" || true
+check "12 blocked 128 KB writes: ParkedBytes stayed within --max-parked-bytes 1M (peak ${pkb:-?}, ${pk:-?} parked)" \
+	eval "[[ -n '${pkb:-}' ]] && ((pkb <= 1048576 && pkb > 0))"
+check "... the ones past it got ENOBUFS (${wref:-?}), or the count they had queued (${wshort:-?}); the rest finished (${wok:-?})" \
+	eval "[[ -n '${wshort:-}' ]] && ((wref + wshort >= 1 && wok >= 8 && wok + wref + wshort == 12))"
+check_eq "... and the peer got every byte written" "${deliv:-?}" "${wtot:-}"
+check_ge "RequestsRefused counted them" "$(stat_of RequestsRefused "$S")" $((${wref:-1} + ${wshort:-0}))
+check "then Parked and ParkedBytes 0" wait_until 5 eval \
+	'[[ $(stat_of Parked "$S") == 0 && $(stat_of ParkedBytes "$S") == 0 ]]'
 imp_stop
 
 # ---- the accounting under loss and reordering ---------------------------------------------

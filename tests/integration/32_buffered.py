@@ -15,6 +15,14 @@ end is opened through ROOT's files.
         second (B: /imp/stats Buffered, P: its highest sample), then
         "read N intact".
 
+    32_buffered.py park ROOT PORT WRITERS
+        WRITERS connections, each's send buffer full (sndbuf 2048, a peer
+        that does not read), and a process on each writes 128 KB and waits; prints "parked N
+        bytes B" (the peaks of Parked and ParkedBytes), then once the peer
+        reads, "writers W refused R short S delivered D of T" (W writes
+        done whole, R refused with ENOBUFS, S cut short at what they had
+        queued when refused, D bytes the peer got of the T written).
+
 Exit status 0 unless something failed (then a line "error WHAT").
 """
 
@@ -44,9 +52,11 @@ def stat(root, name, f="stats"):
     raise SystemExit("error no %s in %s" % (name, f))
 
 
-def imp_connect(root, port):
+def imp_connect(root, port, before=None):
     ctl = os.open(os.path.join(root, "tcp/new/ctl"), os.O_RDWR)
     n = os.read(ctl, 32).decode().strip()
+    if before:
+        os.write(ctl, before)
     os.write(ctl, ("connect 10.0.0.1 %d" % port).encode())
     data = os.open(os.path.join(root, "tcp", n, "data"), os.O_RDWR)
     return ctl, data
@@ -156,7 +166,98 @@ def recv(root, port, cap):
     return 0
 
 
+def park(root, port, writers):
+    """Blocked writes hold their bytes in impfs: past --max-parked-bytes
+    one gets ENOBUFS; the others finish once the peer reads.  One
+    connection per writer: the kernel sends one write at a time per
+    file."""
+    l = listener(port)
+    conns = []
+    filled = 0
+    for i in range(writers):
+        ctl, data = imp_connect(root, port, b"sndbuf 2048")
+        k, _ = l.accept()
+        os.set_blocking(data, False)
+        conns.append((ctl, data, k))
+    time.sleep(0.3)
+    for _ in range(2):      # as in send: until the peers' windows are shut
+        for ctl, data, k in conns:
+            while True:
+                try:
+                    filled += os.write(data, PAT[:4096])
+                except BlockingIOError:
+                    break
+        time.sleep(0.3)
+    size = 128 << 10
+    kids = []
+    for i, (ctl, data, k) in enumerate(conns):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            os.set_blocking(data, True)
+            try:
+                n = os.write(data, bytes([i]) * size)
+                msg = ("ok %d" if n == size else "short %d") % n
+            except OSError as e:
+                msg = "error %s" % errno_name(e.errno)
+            os.write(w, msg.encode())
+            os._exit(0)
+        os.close(w)
+        kids.append((pid, r))
+    peak = peakb = 0
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        peak = max(peak, stat(root, "Parked"))
+        peakb = max(peakb, stat(root, "ParkedBytes"))
+        time.sleep(0.02)
+    print("parked %d bytes %d" % (peak, peakb), flush=True)
+    got = [0]
+
+    def reader(k):
+        while True:
+            b = k.recv(1 << 16)
+            if not b:
+                break
+            got[0] += len(b)
+    ts = [threading.Thread(target=reader, args=(k,), daemon=True) for _, _, k in conns]
+    for t in ts:
+        t.start()
+    oks = refused = short = 0
+    wrote = filled
+    for pid, r in kids:
+        msg = os.read(r, 100).decode()
+        os.waitpid(pid, 0)
+        if msg.startswith("ok "):
+            oks += 1
+            wrote += int(msg[3:])
+        elif msg.startswith("short "):
+            short += 1
+            wrote += int(msg[6:])
+        elif msg == "error ENOBUFS":
+            refused += 1
+        else:
+            print("error a writer: %s" % msg)
+    for ctl, data, k in conns:
+        os.write(ctl, b"close")
+    for t in ts:
+        t.join(20)
+    print("writers %d refused %d short %d delivered %d of %d" % (oks, refused, short, got[0], wrote),
+          flush=True)
+    for ctl, data, k in conns:
+        os.close(data)
+        os.close(ctl)
+    return 0
+
+
+def errno_name(n):
+    import errno
+    return errno.errorcode.get(n, str(n))
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "park":
+        return park(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     if len(sys.argv) != 5 or sys.argv[1] not in ("send", "recv"):
         print(__doc__)
         return 2
