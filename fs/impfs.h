@@ -134,6 +134,10 @@ struct impfs {
 	struct fuse_session *se;
 	struct ev_loop loop;
 	struct ev_source fuse_src, tap_src, sig_src;
+	/* The request buffer, kept from batch to batch: it is a megabyte,
+	 * past the mmap threshold, and would be mapped and unmapped each
+	 * time (libfuse allocates it when mem is NULL). */
+	struct fuse_buf fuse_buf;
 	const char *mountpoint;
 	uint64_t mount_time;		/* seconds, for file times */
 	unsigned int max_sockets;

@@ -353,11 +353,11 @@ static void tap_event(struct ev_source *src, uint32_t events)
 static void fuse_event(struct ev_source *src, uint32_t events)
 {
 	struct impfs *fs = container_of(src, struct impfs, fuse_src);
-	struct fuse_buf buf = { .mem = NULL };
+	struct fuse_buf *buf = &fs->fuse_buf;
 
 	/* A bounded batch, so the TAP device is served between batches. */
 	for (int i = 0; i < 64; i++) {
-		int r = fuse_session_receive_buf(fs->se, &buf);
+		int r = fuse_session_receive_buf(fs->se, buf);
 		if (r == -EAGAIN)
 			break;
 		if (r == -EINTR)
@@ -366,9 +366,8 @@ static void fuse_event(struct ev_source *src, uint32_t events)
 			fs->loop.stop = true;	/* unmounted (fusermount3 -u) */
 			break;
 		}
-		fuse_session_process_buf(fs->se, &buf);
+		fuse_session_process_buf(fs->se, buf);
 	}
-	free(buf.mem);
 }
 
 static void signal_event(struct ev_source *src, uint32_t events)
@@ -467,5 +466,6 @@ int main(int argc, char **argv)
 	fuse_session_destroy(fs.se);
 	ev_close(&fs.loop);
 	net_cleanup(&fs.net);
+	free(fs.fuse_buf.mem);
 	return 0;
 }
