@@ -392,9 +392,11 @@ int main(int argc, char **argv)
 	 * would raise its mmap threshold the first time one is freed and
 	 * serve the later ones from the heap, where what a connection
 	 * touched stays resident after it is gone; a fixed threshold keeps
-	 * every large buffer its own mapping, given back when freed, so the
-	 * daemon's size follows what it holds (issue 12). */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	 * them mappings of their own, given back when freed, so the
+	 * daemon's size follows what it holds (issue 12).  1 MB, not less:
+	 * what is allocated per request (a parked write's copy, 128 KB)
+	 * stays in the heap, where mapping it each time would cost. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	parse_options(argc, argv, &o);
 	check_mountpoint(o.mountpoint);
 	setup_stack(&fs, &o);
