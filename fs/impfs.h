@@ -150,7 +150,7 @@ struct impfs {
 	uint64_t parked_bytes;
 	unsigned int nfiles;		/* open files (FUSE file handles) */
 	uint64_t max_ring_bytes;	/* pcap, log and trace readers' rings, at most */
-	uint64_t trim_mark;		/* live socks when the heap was last trimmed, or since the most */
+	uint64_t trim_mark;		/* the most live socks since the heap was last trimmed */
 	struct {
 		uint64_t SocketsRefused;	/* ENFILE: --max-sockets */
 		uint64_t RequestsRefused;	/* ENOBUFS: --max-parked(-bytes) */
