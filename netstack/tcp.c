@@ -46,7 +46,6 @@ static int tcp_init_sock(struct sock *sk)
 	tcp_cong_init(tp);
 	tp->keepalive_idle = 120000000ull;
 	skb_queue_head_init(&tp->ofo);
-	tp->sndq.charge = tp->rcvq.charge = &sk->net->mem.buffered;
 	tp->txq.full = &sk->net->tcpstats.ScoreboardFull;
 	tcp_init_timers(tp);
 	return 0;
@@ -87,9 +86,9 @@ static int tcp_alloc_rings(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->sndq.buf && bring_init(&tp->sndq, sk->sk_sndbuf))
+	if (!tp->sndq.buf && bring_init(&tp->sndq, sk->sk_sndbuf, &sk->net->mem.buffered))
 		return -ENOMEM;
-	if (!tp->rcvq.buf && bring_init(&tp->rcvq, sk->sk_rcvbuf))
+	if (!tp->rcvq.buf && bring_init(&tp->rcvq, sk->sk_rcvbuf, &sk->net->mem.buffered))
 		return -ENOMEM;
 	return 0;
 }

@@ -299,7 +299,9 @@ uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr
 uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr);
 uint64_t tcp_siphash(const uint64_t *m, unsigned int n, const uint64_t key[2]);
 int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
-int bring_init(struct byte_ring *r, uint32_t cap);
+/* bring_init: an empty ring of cap bytes whose length is charged to
+ * *charge (NULL: to nothing). */
+int bring_init(struct byte_ring *r, uint32_t cap, uint64_t *charge);
 void bring_free(struct byte_ring *r);
 uint32_t bring_write(struct byte_ring *r, const void *data, uint32_t len);
 void bring_copy_out(const struct byte_ring *r, uint32_t off, void *dst, uint32_t len);

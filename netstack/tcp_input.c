@@ -102,8 +102,8 @@ static struct tcp_sock *tcp_child_new(struct sock *parent, struct sk_buff *skb, 
 	sk->inet_saddr = iph->daddr;
 	sk->inet_daddr = iph->saddr;
 	sk->inet_dport = th->source;
-	if (ip_route_output(net, iph->saddr, &rt) || bring_init(&tp->sndq, sk->sk_sndbuf) ||
-	    bring_init(&tp->rcvq, sk->sk_rcvbuf)) {
+	if (ip_route_output(net, iph->saddr, &rt) || bring_init(&tp->sndq, sk->sk_sndbuf, &net->mem.buffered) ||
+	    bring_init(&tp->rcvq, sk->sk_rcvbuf, &net->mem.buffered)) {
 		tcp_destroy_sock(sk);
 		sk_free(sk);
 		return NULL;

@@ -298,8 +298,9 @@ int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, stru
 
 /* --- byte rings --- */
 
-int bring_init(struct byte_ring *r, uint32_t cap)
+int bring_init(struct byte_ring *r, uint32_t cap, uint64_t *charge)
 {
+	r->charge = charge;
 	r->buf = malloc(cap);
 	r->cap = r->buf ? cap : 0;
 	r->head = r->len = 0;

@@ -363,7 +363,7 @@ static void test_byte_ring_wrap(void **state)
 	(void)state;
 
 	fill_pattern(d, sizeof(d), 3);
-	assert_int_equal(bring_init(&r, 16), 0);
+	assert_int_equal(bring_init(&r, 16, NULL), 0);
 	assert_int_equal(r.cap, 16);
 	assert_int_equal(bring_space(&r), 16);
 	assert_int_equal(bring_write(&r, d, 0), 0);
@@ -408,7 +408,7 @@ static void test_byte_ring_wrap(void **state)
 	assert_int_equal(r.cap, 0);
 
 	/* Many rounds of odd-sized writes and reads against a model. */
-	assert_int_equal(bring_init(&r, 37), 0);
+	assert_int_equal(bring_init(&r, 37, NULL), 0);
 	{
 		uint64_t rng = 99;
 		uint32_t in = 0, out = 0;	/* stream offsets */
