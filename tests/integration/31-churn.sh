@@ -15,7 +15,7 @@
 #     request or buffered byte leaked); tcp/stats CurrEstab is 0;
 #   - the kernel holds no connection on the port.
 # And impfs's VmRSS after the last round is within 10% of what it was after
-# the first, for each way.  The whole takes about 15 s.
+# the first, for each way.  The whole takes 20 to 30 s.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
