@@ -43,8 +43,26 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 	case CMD_CONNECT:
 		if (sock->state == SS_CONNECTED)
 			return -EISCONN;
+		if (c->dnsq || sock->state == SS_CONNECTING)
+			return -EALREADY;
 		if (cmd->lport && !sock->sk->bound && (err = do_bind(sock, 0, cmd->lport)) != 0)
 			return err;
+		if (cmd->host[0]) {
+			/* A name: look it up first (the cache may know it). */
+			struct dns_result res;
+			err = dns_resolve(sock->net, cmd->host, DNS_T_A, conv_dns_done, c, &res, &c->dnsq);
+			if (err == -EINPROGRESS) {
+				c->dns_port = cmd->port;
+				c->dns_err = 0;
+				snprintf(c->dnscmd, sizeof(c->dnscmd), "%.90s", cmd->text);
+				return err;
+			}
+			if (err) {
+				snprintf(why, whylen, "%s", res.why);
+				return err;
+			}
+			cmd->addr = res.addrs[0];
+		}
 		sa.sin_addr.s_addr = cmd->addr;
 		sa.sin_port = htons(cmd->port);
 		err = sock->ops->connect(sock, &sa);

@@ -313,9 +313,11 @@ static bool looks_like_addr(const char *s)
  * "PORT" from argv, and returns how many words it took, or -EINVAL.
  * need_port false lets the port be absent (icmp). */
 static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_port,
-			  uint32_t *addr, uint16_t *port, char *why, size_t whylen)
+			  uint32_t *addr, uint16_t *port, char *host, char *why, size_t whylen)
 {
-	char abuf[64];
+	uint8_t wire[DNS_WIRE_MAX];
+
+	char abuf[DNS_TEXT_MAX + 1];
 	const char *a = NULL, *p = NULL;
 	int used;
 
@@ -354,8 +356,15 @@ static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_p
 			return -EINVAL;
 		}
 	} else if (a && inet_parse_addr(a, addr)) {
-		snprintf(why, whylen, "\"%.40s\" is not an IPv4 address", a);
-		return -EINVAL;
+		/* connect's ADDR is required, so a word that is not an
+		 * address is a name (SPEC §2): digits and dots alone never are. */
+		if (!host || strspn(a, "0123456789.") == strlen(a) ||
+		    dns_name_encode(a, wire, sizeof(wire)) < 0) {
+			snprintf(why, whylen, host ? "\"%.40s\" is not an IPv4 address or a host name" :
+				 "\"%.40s\" is not an IPv4 address", a);
+			return -EINVAL;
+		}
+		snprintf(host, DNS_TEXT_MAX + 1, "%s", a);
 	}
 	if (!p) {
 		if (need_port) {
@@ -410,7 +419,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 	switch (c->verb) {
 	case CMD_CONNECT:
 		used = parse_endpoint(argc, argv, false, protocol != IPPROTO_ICMP,
-				      &c->addr, &c->port, why, whylen);
+				      &c->addr, &c->port, c->host, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc - used > 1)
@@ -423,14 +432,14 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 			snprintf(why, whylen, "port 0 cannot be connected to");
 			return -EINVAL;
 		}
-		if (c->addr == 0) {
+		if (c->addr == 0 && !c->host[0]) {
 			snprintf(why, whylen, "0.0.0.0 cannot be connected to");
 			return -EINVAL;
 		}
 		return 0;
 	case CMD_ANNOUNCE:
 		c->num = 16;	/* the default backlog */
-		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, why, whylen);
+		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, NULL, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc - used > 1)
@@ -441,7 +450,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 		}
 		return 0;
 	case CMD_BIND:
-		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, why, whylen);
+		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, NULL, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc != used)

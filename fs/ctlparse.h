@@ -35,11 +35,14 @@ struct sockcmd {
 	long num;			/* backlog, ms, bytes, ttl, tos, on/off;
 					 * keepalive: MS, 0 (as set) or -1 (off) */
 	char name[16];			/* congestion: the algorithm */
+	char host[DNS_TEXT_MAX + 1];	/* connect: a host name to look up ("" = addr) */
 	int how;			/* SHUT_RD, SHUT_WR, SHUT_RDWR */
 	char text[128];			/* the command as written, for err */
 };
 
 /* sockctl_parse reads one command for a socket of protocol (IPPROTO_*).
+ * connect's ADDR may be a host name: any word that is not digits and dots
+ * and is a valid name goes to host, to be looked up by the caller.
  * 0, or -EINVAL with a sentence in why ("unknown command \"frob\"",
  * "connect 1.2.3: \"1.2.3\" is not an IPv4 address"). */
 int sockctl_parse(const char *buf, size_t len, int protocol, struct sockcmd *cmd,

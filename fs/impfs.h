@@ -50,6 +50,7 @@ void sb_free(struct strbuf *sb);
 enum {
 	Qroot = 1, Qipifc, Qifc, Qifcctl, Qifcstatus, Qifcstats, Qifcpcap,
 	Qarp, Qiproute, Qipselftab, Qlog,
+	Qdns, Qdnsstats,		/* the resolver: ask a name; its counters */
 	Qproto, Qnewdir, Qnewctl, Qpstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 	Qinfo,				/* tcp only: TCP_INFO's numbers */
@@ -71,12 +72,18 @@ struct ofile {
 	struct strbuf text;		/* text files: made at open */
 	struct fuse_pollhandle *ph;	/* a poll waiting for a change */
 	struct ring_reader *ring;	/* pcap and log readers */
+	/* /imp/dns: the lookup under way, the write waiting for it, and how
+	 * far text (the answer) has been read: the write moved the file
+	 * offset, so reads keep their own. */
+	struct dns_query *dnsq;
+	struct preq *dnswait;
+	size_t rpos;
 	struct ofile *next;		/* in its conv's list */
 	struct ofile *anext, **aprev;	/* in the list of every open file */
 };
 
 /* A request parked until the stack can answer it. */
-enum { P_READ, P_WRITE, P_CONNECT, P_LISTEN, P_RING };
+enum { P_READ, P_WRITE, P_CONNECT, P_LISTEN, P_RING, P_DNS };
 struct preq {
 	struct preq *next, **pprev;
 	struct impfs *fs;
@@ -116,6 +123,12 @@ struct conv {
 	bool closing;			/* close, hangup or rmdir was asked */
 	bool autoclose;			/* close when the last file closes, as close(2) */
 	char connecting[96];		/* a non-blocking connect under way: its command */
+	/* connect NAME PORT: the name's lookup, then the connect to PORT;
+	 * dns_err is a failure (of either) the parked connect has yet to see. */
+	struct dns_query *dnsq;
+	uint16_t dns_port;
+	int dns_err;
+	char dnscmd[96];
 	char err[192];
 	struct ofile *files;
 	struct preq *waiters;
@@ -178,6 +191,7 @@ void sock_connect_park(fuse_req_t req, struct conv *c, struct ofile *of, size_t 
 void conv_maybe_free(struct conv *c);
 void conv_wakeup_now(struct conv *c);
 void conv_seterr(struct conv *c, const char *cmd, int err);
+void conv_dns_done(void *arg, const struct dns_result *res);
 void sock_files_open(fuse_req_t req, struct impfs *fs, struct ofile *of, struct fuse_file_info *fi);
 void sock_read(fuse_req_t req, struct ofile *of, size_t size, int flags);
 void sock_write(fuse_req_t req, struct ofile *of, const char *buf, size_t size, int flags);
@@ -219,6 +233,13 @@ void show_iproute(struct strbuf *sb, struct net *net);
 void show_ipselftab(struct strbuf *sb, struct net *net);
 void show_stats(struct strbuf *sb, struct impfs *fs);
 uint64_t ring_bytes(struct impfs *fs);
+void show_dnsstats(struct strbuf *sb, struct net *net);
+
+/* dnsfs.c: /imp/dns, a lookup per write. */
+void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const char *buf,
+		    size_t size);
+void dns_file_read(fuse_req_t req, struct ofile *of, size_t size);
+void dns_file_release(struct ofile *of);
 
 #include "ctlparse.h"	/* the stack-wide files' writers */
 

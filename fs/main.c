@@ -41,6 +41,8 @@ struct options {
 	const char *mountpoint;
 	const char *fuse_opts[16];
 	int nfuse_opts;
+	uint32_t dns[DNS_MAX_SERVERS];	/* --dns, in the order given */
+	int ndns;
 };
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -64,7 +66,7 @@ static void usage(FILE *f)
 	      "             [--cc cubic|newreno] [--syncookies 0|1|2] [--version]\n"
 	      "             [--max-buffered BYTES] [--max-parked N] [--max-parked-bytes BYTES]\n"
 	      "             [--frag-mem BYTES] [--frag-queues N] [--frag-per-datagram N]\n"
-	      "             [--max-ring-bytes BYTES]\n"
+	      "             [--max-ring-bytes BYTES] [--dns ADDR]...\n"
 	      "             [-o FUSE-OPTION] MOUNTPOINT\n", f);
 }
 
@@ -108,7 +110,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
 	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
 	       OPT_HELP, OPT_VERSION, OPT_MAXBUF, OPT_MAXPARKED, OPT_MAXPARKEDBYTES, OPT_FRAGMEM,
-	       OPT_FRAGQUEUES, OPT_FRAGPER, OPT_MAXRING };
+	       OPT_FRAGQUEUES, OPT_FRAGPER, OPT_MAXRING, OPT_DNS };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -123,6 +125,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "no-offload", no_argument, 0, OPT_NOOFFLOAD },
 		{ "cc", required_argument, 0, OPT_CC },
 		{ "syncookies", required_argument, 0, OPT_SYNCOOKIES },
+		{ "dns", required_argument, 0, OPT_DNS },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ "max-buffered", required_argument, 0, OPT_MAXBUF },
@@ -189,6 +192,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SYNCOOKIES:
 			o->syncookies = (int)parse_num("--syncookies", optarg, 0, 2);
 			break;
+		case OPT_DNS: {
+			uint32_t a;
+			if (o->ndns == DNS_MAX_SERVERS)
+				die("--dns: at most %d name servers", DNS_MAX_SERVERS);
+			if (inet_parse_addr(optarg, &a) || a == 0 || a == INADDR_BROADCAST)
+				die("--dns: \"%s\" is not a name server's IPv4 address", optarg);
+			o->dns[o->ndns++] = a;
+			break;
+		}
 		case 'h': case OPT_HELP: usage(stdout); exit(0);
 		case OPT_VERSION: printf("impfs %s\n", IMP_VERSION); exit(0);
 		case ':': die("option %s needs a value", argv[optind - 1]);
@@ -283,6 +295,7 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 			die("--gateway: %s is not on the network of --addr %s", o->gateway, o->addr);
 		fib_add(&fs->net, 0, 0, gw, fs->dev, RT_STATIC);
 	}
+	dns_set_servers(&fs->net, o->dns, o->ndns);	/* checked when parsed */
 	if (o->fault && fault_attach(fs->dev, &o->fault_spec))
 		die("--fault: out of memory");
 	fs->max_sockets = o->max_sockets;

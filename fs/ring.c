@@ -354,18 +354,19 @@ void ring_flush(struct impfs *fs)
 	}
 }
 
-/* log_ctl: "set CLASS" or "clear CLASS", CLASS one of tcp udp ip arp icmp all. */
+/* log_ctl: "set CLASS" or "clear CLASS", CLASS one of tcp udp ip arp icmp dns all. */
 int log_ctl(struct impfs *fs, char *line, char *why, size_t whylen)
 {
 	static const struct { const char *name; unsigned int bit; } classes[] = {
 		{ "ip", NETLOG_IP }, { "arp", NETLOG_ARP }, { "icmp", NETLOG_ICMP },
-		{ "udp", NETLOG_UDP }, { "tcp", NETLOG_TCP }, { "all", NETLOG_ALL },
+		{ "udp", NETLOG_UDP }, { "tcp", NETLOG_TCP }, { "dns", NETLOG_DNS },
+		{ "all", NETLOG_ALL },
 	};
 	char verb[16], cls[16], extra;
 	int n = sscanf(line, "%15s %15s %c", verb, cls, &extra);
 
 	if (n != 2 || (strcmp(verb, "set") && strcmp(verb, "clear"))) {
-		snprintf(why, whylen, "usage: set|clear tcp|udp|ip|arp|icmp|all");
+		snprintf(why, whylen, "usage: set|clear tcp|udp|ip|arp|icmp|dns|all");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)

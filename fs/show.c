@@ -152,3 +152,23 @@ void show_stats(struct strbuf *sb, struct impfs *fs)
 	P("MaxFragsPerDatagram", net->limits.frag_per_queue);
 #undef P
 }
+
+/* The resolver's counters, "Name: value" as the other stats files, then
+ * its servers and how full its cache is. */
+void show_dnsstats(struct strbuf *sb, struct net *net)
+{
+	const struct dns *d = &net->dns;
+	char ip[16];
+	int n = 0;
+
+#define X(name) sb_printf(sb, #name ": %llu\n", (unsigned long long)d->stats.name);
+	DNSSTATS(X)
+#undef X
+	sb_printf(sb, "Servers:");
+	for (int i = 0; i < d->nservers; i++)
+		sb_printf(sb, " %s", inet_ntoa_r(d->servers[i], ip));
+	sb_printf(sb, "\n");
+	for (int i = 0; d->cache && i < DNS_CACHE_SIZE; i++)
+		n += dns_cache_live(net, i);
+	sb_printf(sb, "CacheEntries: %d\n", n);
+}

@@ -136,6 +136,12 @@ void conv_detach(struct ofile *of)
 void conv_close(struct conv *c, bool abort)
 {
 	c->closing = true;
+	if (c->dnsq) {
+		dns_cancel(c->dnsq);
+		c->dnsq = NULL;
+		c->dns_err = ECONNABORTED;
+		snprintf(c->err, sizeof(c->err), "%.90s: closed while the name was looked up", c->dnscmd);
+	}
 	if (c->sock) {
 		c->sock->ops->close(c->sock, abort);
 		if (c->sock->type != SOCK_STREAM || c->sock->ops->finished(c->sock)) {
@@ -160,6 +166,8 @@ void conv_maybe_free(struct conv *c)
 		conv_close(c, false);
 	if (c->sock && (c->held || c->closing) && !c->sock->ops->finished(c->sock))
 		return;
+	if (c->dnsq)
+		dns_cancel(c->dnsq);
 	if (c->sock)
 		sock_release(c->sock);
 	c->p->conv[c->x] = NULL;
@@ -191,10 +199,22 @@ static void preq_interrupted(fuse_req_t req, void *data)
 	struct preq *pr = data;
 
 	preq_unlink(pr);
+	if (pr->op == P_DNS && pr->of) {
+		/* Ctrl-C on a lookup: it is not wanted any more. */
+		dns_cancel(pr->of->dnsq);
+		pr->of->dnsq = NULL;
+		sb_free(&pr->of->text);
+		pr->of->rpos = 0;
+		sb_printf(&pr->of->text, "error: %s: interrupted\n", pr->cmd);
+	}
 	if (pr->op == P_WRITE && pr->wdone > 0) {
 		fuse_reply_write(pr->req, pr->wdone);	/* what went, as write(2) does */
 	} else {
 		fuse_reply_err(pr->req, EINTR);
+		if (pr->op == P_CONNECT && pr->conv && pr->conv->dnsq) {
+			dns_cancel(pr->conv->dnsq);
+			pr->conv->dnsq = NULL;
+		}
 		if (pr->op == P_CONNECT && pr->conv && pr->conv->sock) {
 			/* Ctrl-C on a connect leaves the socket Closed. */
 			pr->conv->sock->ops->close(pr->conv->sock, true);
@@ -491,6 +511,14 @@ static bool try_connect(struct preq *pr, struct conv *c)
 	struct socket *sock = c->sock;
 	int err;
 
+	if (c->dnsq)
+		return false;	/* the name is still being looked up */
+	if (c->dns_err) {	/* the lookup, or the connect after it, failed: err says */
+		err = c->dns_err;
+		c->dns_err = 0;
+		fuse_reply_err(pr->req, err);
+		return true;
+	}
 	if (sock && sock->state == SS_CONNECTING)
 		return false;
 	if (sock && sock->state == SS_CONNECTED) {
@@ -634,9 +662,11 @@ void conv_wakeup_now(struct conv *c)
 	/* A non-blocking connect has ended: record how, as a blocking one
 	 * would have (held on success, the cause in err on failure).  The
 	 * error itself stays for the next read or write to report. */
-	if (c->connecting[0] && (!c->sock || c->sock->state != SS_CONNECTING)) {
+	if (c->connecting[0] && !c->dnsq && (!c->sock || c->sock->state != SS_CONNECTING)) {
 		if (c->sock && c->sock->state == SS_CONNECTED)
 			c->held = true;
+		else if (c->dns_err && !c->waiters)
+			c->dns_err = 0;	/* err has the lookup's sentence; sk_err its errno */
 		else
 			conv_seterr(c, c->connecting, c->sock && c->sock->sk && c->sock->sk->sk_err ?
 				    c->sock->sk->sk_err : ECONNREFUSED);
@@ -677,6 +707,40 @@ static void conv_wakeup(struct socket *sock)
 {
 	struct conv *c = sock->owner;
 
+	conv_wakeup_now(c);
+	conv_maybe_free(c);
+}
+
+/* conv_dns_done: the name of "connect NAME PORT" was looked up; connect
+ * to its first address, or fail the command with the lookup's sentence. */
+void conv_dns_done(void *arg, const struct dns_result *res)
+{
+	struct conv *c = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(c->dns_port) };
+	int err;
+
+	c->dnsq = NULL;
+	if (res->err) {
+		err = -res->err;
+		snprintf(c->err, sizeof(c->err), "%.90s: %.95s", c->dnscmd, res->why);
+	} else if (!c->sock) {
+		err = EPIPE;
+		conv_seterr(c, c->dnscmd, err);
+	} else {
+		sa.sin_addr.s_addr = res->addrs[0];
+		err = -c->sock->ops->connect(c->sock, &sa);
+		if (err == 0)
+			c->held = true;
+		else if (err == EINPROGRESS)
+			err = 0;	/* the handshake: try_connect waits for it */
+		else
+			conv_seterr(c, c->dnscmd, err);
+	}
+	if (err) {
+		c->dns_err = err;
+		if (c->sock && c->sock->sk && !c->waiters)
+			c->sock->sk->sk_err = err;	/* a non-blocking connect: data reports it */
+	}
 	conv_wakeup_now(c);
 	conv_maybe_free(c);
 }
@@ -760,6 +824,8 @@ void sockfs_shutdown(struct impfs *fs)
 			struct conv *c = p->conv[x];
 			if (!c)
 				continue;
+			if (c->dnsq)
+				dns_cancel(c->dnsq);
 			if (c->sock) {
 				/* SPEC §5: a stopping daemon resets its connections. */
 				c->sock->ops->close(c->sock, true);

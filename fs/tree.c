@@ -48,6 +48,9 @@ static const struct qinfo qtab[Qmax] = {
 	[Qipselftab] = { "ipselftab", S_IFREG | 0444, Qroot },
 	[Qlog] = { "log", S_IFREG | 0644, Qroot },
 	[Qstats] = { "stats", S_IFREG | 0444, Qroot },
+	/* Anyone may look a name up; each open file has its own question. */
+	[Qdns] = { "dns", S_IFREG | 0666, Qroot },
+	[Qdnsstats] = { "dnsstats", S_IFREG | 0444, Qroot },
 	/* Sticky and world-writable like /tmp: anyone may make sockets, and
 	 * only a socket's owner may rmdir it. */
 	[Qproto] = { NULL, S_IFDIR | 01777, Qroot },
@@ -418,6 +421,7 @@ void ofile_free(struct impfs *fs, struct ofile *of)
 {
 	if (of->ring)
 		ring_release(fs, of);
+	dns_file_release(of);
 	if (of->ph)
 		fuse_pollhandle_destroy(of->ph);
 	conv_detach(of);
@@ -504,6 +508,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		case Qiproute: show_iproute(&of->text, &fs->net); break;
 		case Qipselftab: show_ipselftab(&of->text, &fs->net); break;
 		case Qstats: show_stats(&of->text, fs); break;
+		case Qdnsstats: show_dnsstats(&of->text, &fs->net); break;
 		case Qlog: if (acc != O_WRONLY) log_open(fs, of); break;
 		case Qpstats: show_proto_stats(&of->text, fs, proto_by_index(fs, QPROTO(ino))); break;
 		}
@@ -532,6 +537,10 @@ static void imp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		sock_read(req, of, size, fi->flags);
 		return;
 	}
+	if (of->type == Qdns) {
+		dns_file_read(req, of, size);
+		return;
+	}
 	if (of->conv && of->type == Qctl && of->text.len == 0)
 		sb_printf(&of->text, "%d\n", of->conv->x);
 	if ((size_t)off >= of->text.len) {
@@ -558,6 +567,10 @@ static void imp_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 	}
 	if (of->conv && of->type == Qctl) {
 		conv_ctl(req, of->conv, of, data, size, fi->flags);
+		return;
+	}
+	if (of->type == Qdns) {
+		dns_file_write(req, fs, of, data, size);
 		return;
 	}
 	if (size >= sizeof(line) || memchr(data, 0, size)) {

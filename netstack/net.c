@@ -24,11 +24,13 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 	ip_init(net);
 	icmp_init(net);
 	inet_init(net);
+	dns_init(net);
 }
 
 void net_cleanup(struct net *net)
 {
 	skb_queue_purge(&net->backlog);
+	dns_cleanup(net);
 	tcp_cleanup(net);
 	ipfrag_flush(net);
 	arp_cleanup(net);

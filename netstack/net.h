@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arp.h"
+#include "dns.h"
 #include "icmp.h"
 #include "ip.h"
 #include "netdevice.h"
@@ -49,7 +50,7 @@ struct net_mem {
 
 /* Event classes for the log (write "set arp" to /imp/log). */
 enum { NETLOG_IP = 1, NETLOG_ARP = 2, NETLOG_ICMP = 4, NETLOG_UDP = 8,
-       NETLOG_TCP = 16, NETLOG_ALL = 31 };
+       NETLOG_TCP = 16, NETLOG_DNS = 32, NETLOG_ALL = 63 };
 
 struct net {
 	uint64_t now;			/* µs, set by whoever drives the stack */
@@ -94,6 +95,8 @@ struct net {
 	void *tcp_trace_arg;
 	/* Connections owed an ACK at the end of the receive batch. */
 	struct tcp_sock *tcp_ack_queue;
+	/* The resolver: servers, cache, queries in flight (dns.c). */
+	struct dns dns;
 	/* Sockets with a wakeup to deliver (see sock.h). */
 	struct socket *wake_head, *wake_tail;
 	/* Where protocol events go; mask selects classes. */
