@@ -55,6 +55,7 @@
  *   poll.c     poll and select, told of the bytes read ahead (MSG_PEEK, bulk);
  *              epoll_ctl, which turns bulk read-ahead off
  *   stat.c     fstat and its kin: a socket's descriptor is S_IFSOCK
+ *   resolv.c   getaddrinfo, gethostbyname...: names through $IMP_ROOT/dns
  *
  * Every file includes this one first: the two #undefs below must come
  * before any system header, in all of them alike.  The library is built
@@ -75,6 +76,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -270,7 +272,13 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(int, fstat64, (int, struct stat64 *)) \
 	X(int, fstatat, (int, const char *, struct stat *, int)) \
 	X(int, fstatat64, (int, const char *, struct stat64 *, int)) \
-	X(int, statx, (int, const char *, int, unsigned int, struct statx *))
+	X(int, statx, (int, const char *, int, unsigned int, struct statx *)) \
+	X(int, getaddrinfo, (const char *, const char *, const struct addrinfo *, struct addrinfo **)) \
+	X(void, freeaddrinfo, (struct addrinfo *)) \
+	X(struct hostent *, gethostbyname, (const char *)) \
+	X(struct hostent *, gethostbyname2, (const char *, int)) \
+	X(int, gethostbyname_r, (const char *, struct hostent *, char *, size_t, struct hostent **, int *)) \
+	X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args;
 REAL_CALLS(REAL_DECLARE)

@@ -315,7 +315,6 @@ static bool looks_like_addr(const char *s)
 static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_port,
 			  uint32_t *addr, uint16_t *port, char *host, char *why, size_t whylen)
 {
-	uint8_t wire[DNS_WIRE_MAX];
 
 	char abuf[DNS_TEXT_MAX + 1];
 	const char *a = NULL, *p = NULL;
@@ -358,9 +357,9 @@ static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_p
 	} else if (a && inet_parse_addr(a, addr)) {
 		/* connect's ADDR is required, so a word that is not an
 		 * address is a name (SPEC §2): digits and dots alone never are. */
-		if (!host || strspn(a, "0123456789.") == strlen(a) ||
-		    dns_name_encode(a, wire, sizeof(wire)) < 0) {
-			snprintf(why, whylen, host ? "\"%.40s\" is not an IPv4 address or a host name" :
+		if (!host || strspn(a, "0123456789.") == strlen(a) || !dns_name_is_host(a)) {
+			snprintf(why, whylen, host && strspn(a, "0123456789.") != strlen(a) ?
+				 "\"%.40s\" is not an IPv4 address or a host name" :
 				 "\"%.40s\" is not an IPv4 address", a);
 			return -EINVAL;
 		}

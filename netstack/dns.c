@@ -512,7 +512,6 @@ int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback 
 	struct dns *d = &net->dns;
 	struct dns_query *q;
 	char lname[DNS_TEXT_MAX + 1];
-	uint8_t wire[DNS_WIRE_MAX];
 	size_t len = strlen(name);
 	uint32_t addr;
 
@@ -534,7 +533,7 @@ int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback 
 	}
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len >= sizeof(lname) || dns_name_encode(name, wire, sizeof(wire)) < 0) {
+	if (len >= sizeof(lname) || !dns_name_is_host(name)) {
 		now->err = -EINVAL;
 		snprintf(now->why, sizeof(now->why), "\"%.60s\" is not a host name "
 			 "(letters, digits, '-' and '_', dot-separated labels of 1 to 63)", name);

@@ -62,6 +62,24 @@ int dns_name_encode(const char *name, uint8_t *out, size_t outlen)
 	return (int)n;
 }
 
+bool dns_name_is_host(const char *name)
+{
+	uint8_t wire[DNS_WIRE_MAX];
+	const uint8_t *p, *last = NULL;
+
+	if (dns_name_encode(name, wire, sizeof(wire)) < 0)
+		return false;
+	for (p = wire; *p; p += 1 + *p) {
+		if (p[1] == '-' || p[*p] == '-')
+			return false;
+		last = p;
+	}
+	for (unsigned int i = 1; i <= *last; i++)
+		if (last[i] < '0' || last[i] > '9')
+			return true;
+	return false;
+}
+
 void dns_name_text(const uint8_t *wire, char *out, size_t outlen)
 {
 	size_t n = 0;

@@ -61,6 +61,10 @@ struct dns_reply {
  * label of 1 to 63, the whole at most 255 on the wire.  Returns the wire
  * length or -1. */
 int dns_name_encode(const char *name, uint8_t *out, size_t outlen);
+/* dns_name_is_host: name encodes, and is a host name as RFC 1123 §2.1
+ * has them: no label starts or ends with '-', and the last label is not
+ * all digits (so that no name looks like a dotted address). */
+bool dns_name_is_host(const char *name);
 /* dns_name_text writes wire labels as dotted text (no trailing dot), a
  * byte outside [-_0-9A-Za-z] as \DDD; "" for the root. */
 void dns_name_text(const uint8_t *wire, char *out, size_t outlen);

@@ -84,6 +84,20 @@ static void test_connect_ok(void **state)
 	assert_int_equal(c.port, 7);
 	assert_int_equal(c.lport, 0);
 
+	assert_string_equal(c.host, "");
+
+	/* A word that is not an address is a host name, looked up later. */
+	parse_ok(IPPROTO_TCP, "connect www.example.test 80", &c);
+	assert_int_equal(c.addr, 0);
+	assert_string_equal(c.host, "www.example.test");
+	assert_int_equal(c.port, 80);
+	parse_ok(IPPROTO_TCP, "connect myhost!8080 5000", &c);
+	assert_string_equal(c.host, "myhost");
+	assert_int_equal(c.port, 8080);
+	assert_int_equal(c.lport, 5000);
+	parse_ok(IPPROTO_UDP, "connect localhost 7", &c);
+	assert_string_equal(c.host, "localhost");
+
 	parse_ok(IPPROTO_UDP, "connect 192.168.1.200!8080", &c);
 	assert_int_equal(c.verb, CMD_CONNECT);
 	assert_int_equal(c.addr, ip4(192, 168, 1, 200));
@@ -181,7 +195,11 @@ static void test_connect_bad(void **state)
 	parse_bad(IPPROTO_UDP, "connect 1.2.3.4. 7", NULL);
 	parse_bad(IPPROTO_UDP, "connect -1.2.3.4 7", NULL);
 	parse_bad(IPPROTO_UDP, "connect 0x0a.0.0.1 7", NULL);
-	parse_bad(IPPROTO_UDP, "connect localhost 7", "connect localhost 7: \"localhost\" is not an IPv4 address");
+	parse_bad(IPPROTO_UDP, "connect bad_name-.test 7",
+		  "connect bad_name-.test 7: \"bad_name-.test\" is not an IPv4 address or a host name");
+	parse_bad(IPPROTO_UDP, "connect a..b 7", "connect a..b 7: \"a..b\" is not an IPv4 address or a host name");
+	parse_bad(IPPROTO_UDP, "connect host.123 7", "connect host.123 7: \"host.123\" is not an IPv4 address or a host name");
+	parse_bad(IPPROTO_UDP, "connect h\xc3\xa9.test 7", NULL);
 	parse_bad(IPPROTO_UDP, "connect !7", "connect !7: \"\" is not an IPv4 address");
 	/* Ports. */
 	parse_bad(IPPROTO_UDP, "connect 10.0.0.2!", "connect 10.0.0.2!: \"\" is not a port (0 to 65535)");
