@@ -317,9 +317,14 @@ static void udp_wakeup(struct socket *sock)
 		n = sock->ops->recvmsg(sock, &m, sizeof(buf));
 		if (n == -EAGAIN)
 			return;
-		if (n < 0) {
+		if (n == -ECONNREFUSED) {
 			q->net->dns.stats.PortUnreach++;
-			next_try(q, ECONNREFUSED, "no name server at %s%s (ICMP unreachable)", "");
+			next_try(q, ECONNREFUSED, "no name server at %s%s (ICMP port unreachable)", "");
+			return;
+		}
+		if (n < 0) {	/* host or net unreachable: ICMP, or ARP had no answer */
+			q->net->dns.stats.HostUnreach++;
+			next_try(q, (int)-n, "%sname server %s unreachable", "");
 			return;
 		}
 		memcpy(buf, m.iov[0].iov_base, (size_t)n);

@@ -25,7 +25,7 @@ struct socket;
 
 #define DNSSTATS(X) X(Queries) X(CacheHits) X(CacheMisses) X(Sent) X(Retries) \
 	X(Answers) X(NXDomain) X(NoData) X(ServFail) X(Refused) X(OtherErrors) \
-	X(TimedOut) X(PortUnreach) X(Truncated) X(TcpQueries) X(TcpErrors) \
+	X(TimedOut) X(PortUnreach) X(HostUnreach) X(Truncated) X(TcpQueries) X(TcpErrors) \
 	X(BadShort) X(BadName) X(BadNotReply) X(BadQuestion) X(BadRdata) X(BadId)
 struct dnsstats {
 #define X(n) uint64_t n;

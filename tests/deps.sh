@@ -9,6 +9,8 @@ imp_deps() {
 		iproute2 iputils-ping curl nginx-light socat netcat-openbsd iperf3 valgrind
 		python3-scapy tcpdump nftables util-linux procps wget gnuplot-nox
 		systemd man-db binutils strace
+		# dnsmasq's executable alone: the dnsmasq package adds a system service
+		dnsmasq-base
 	)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
