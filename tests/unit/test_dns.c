@@ -804,6 +804,66 @@ static void test_resolve_truncated_goes_tcp(void **state)
 	assert_null(e->net.dns.queries);
 }
 
+/* The TCP try whole: handshake, the query behind its length, the reply
+ * behind its length in two pieces, split inside the length. */
+static void test_resolve_tcp_answer(void **state)
+{
+	struct env *e = *state;
+	struct sent s;
+	struct msg m, r;
+	struct got g;
+	struct tcp_seen t;
+	uint32_t addrs[20];
+	uint8_t q[600];
+	size_t qlen = 0;
+
+	for (int i = 0; i < 20; i++)
+		addrs[i] = ip4(10, 0, 2, (unsigned)i + 1);
+	servers(e, PEER_IP, 0);
+	ask(e, "big.test", &g);
+	pop_query(e, &s);
+	header(&m, s.id, DNS_F_QR | DNS_F_TC, 1, 0, 0);
+	question(&m, "big.test", DNS_T_A);
+	reply(e, PEER_IP, 53, s.sport, &m);
+	pop_tcp(e->dev, PEER_MAC, &t);
+	uint16_t tport = t.sport;
+	uint32_t iss = t.seq;
+	tcp_seen_free(&t);
+	memdev_inject(e->dev, f, tcp_build(f, PEER_IP, 53, OUR_IP, tport, 7000, iss + 1,
+					   TH_SYN | TH_ACK, 65535, NULL, 0, NULL, 0));
+	net_run_wakeups(&e->net);
+	/* The ACK and the query, however the stack cuts them. */
+	while (memdev_pending(e->dev)) {
+		pop_tcp(e->dev, PEER_MAC, &t);
+		assert_true(qlen + t.dlen <= sizeof(q));
+		memcpy(q + qlen, t.data, t.dlen);
+		qlen += t.dlen;
+		tcp_seen_free(&t);
+	}
+	assert_true(qlen > 2 + DNS_HDRLEN);
+	assert_int_equal((size_t)(q[0] << 8 | q[1]), qlen - 2);
+	uint16_t id = (uint16_t)(q[2] << 8 | q[3]);
+	a_reply(&m, id, "big.test", 60, addrs, 20);
+	r.n = 0;
+	put16(&r, (uint16_t)m.n);
+	put(&r, m.b, m.n);
+	uint32_t seq = 7001, ack = iss + 1 + (uint32_t)qlen;
+	memdev_inject(e->dev, f, tcp_build(f, PEER_IP, 53, OUR_IP, tport, seq, ack, TH_ACK | TH_PSH,
+					   65535, NULL, 0, r.b, 1));
+	net_run_wakeups(&e->net);
+	assert_int_equal(g.calls, 0);
+	memdev_inject(e->dev, f, tcp_build(f, PEER_IP, 53, OUR_IP, tport, seq + 1, ack,
+					   TH_ACK | TH_PSH | TH_FIN, 65535, NULL, 0, r.b + 1, r.n - 1));
+	net_run_wakeups(&e->net);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res.err, 0);
+	assert_int_equal(g.res.naddrs, DNS_MAX_ADDRS);
+	assert_memory_equal(g.res.addrs, addrs, DNS_MAX_ADDRS * 4);
+	assert_int_equal(e->net.dns.stats.TcpErrors, 0);
+	assert_int_equal(e->net.dns.stats.Answers, 1);
+	drain(e->dev);
+}
+
 static void test_resolve_cancel_and_cleanup(void **state)
 {
 	struct env *e = *state;
@@ -851,6 +911,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_negative, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_failover, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_truncated_goes_tcp, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_tcp_answer, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_cancel_and_cleanup, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
