@@ -45,7 +45,7 @@ static void dns_file_done(void *arg, const struct dns_result *res)
 	of->dnsq = NULL;
 	if (!pr)
 		return;
-	err = answer_text(of, pr->cmd, res);
+	err = answer_text(of, pr->wbuf, res);
 	preq_unlink(pr);
 	if (err)
 		fuse_reply_err(pr->req, err);
@@ -63,6 +63,7 @@ void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const ch
 	struct preq *pr;
 	int argc, err;
 
+	memset(&res, 0, sizeof(res));
 	if (of->dnsq) {
 		fuse_reply_err(req, EBUSY);	/* one lookup at a time per open file */
 		return;
@@ -77,7 +78,6 @@ void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const ch
 	memcpy(line, buf, size);
 	line[size] = 0;
 	argc = ctl_split(line, argv, 4);
-	memset(&res, 0, sizeof(res));
 	if (argc == 2 && !strcasecmp(argv[1], "aaaa"))
 		qtype = DNS_T_AAAA;
 	if (argc < 1 || argc > 2 || (argc == 2 && qtype == DNS_T_A && strcasecmp(argv[1], "a"))) {
@@ -96,15 +96,17 @@ void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const ch
 			fuse_reply_write(req, size);
 		return;
 	}
+	/* The name, for the answer's error line, in the request's buffer
+	 * (freed with it). */
 	pr = preq_new(req, P_DNS, of);
-	if (!pr) {
+	if (!pr || !(pr->wbuf = strdup(argv[0]))) {
+		free(pr);
 		dns_cancel(of->dnsq);
 		of->dnsq = NULL;
 		preq_refuse(req, NULL, "dns");	/* --max-parked, or no memory */
 		return;
 	}
 	pr->size = size;
-	snprintf(pr->cmd, sizeof(pr->cmd), "%.95s", argv[0]);
 	preq_park(&of->dnswait, pr);
 }
 

@@ -92,7 +92,7 @@ struct preq {
 	struct ofile *of;
 	struct conv *conv;
 	size_t size;			/* read: how much was asked */
-	char *wbuf;			/* write: the bytes not yet taken */
+	char *wbuf;			/* write: the bytes not yet taken; dns: the name */
 	size_t wlen, wdone;
 	struct fuse_file_info fi;	/* listen: the open to answer */
 	char cmd[96];			/* connect: the command, for err */

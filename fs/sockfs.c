@@ -205,7 +205,7 @@ static void preq_interrupted(fuse_req_t req, void *data)
 		pr->of->dnsq = NULL;
 		sb_free(&pr->of->text);
 		pr->of->rpos = 0;
-		sb_printf(&pr->of->text, "error: %s: interrupted\n", pr->cmd);
+		sb_printf(&pr->of->text, "error: %s: interrupted\n", pr->wbuf);
 	}
 	if (pr->op == P_WRITE && pr->wdone > 0) {
 		fuse_reply_write(pr->req, pr->wdone);	/* what went, as write(2) does */

@@ -45,6 +45,7 @@ tcp_bg "$W/dnsmasq.log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=ro
 	--listen-address="$K" --bind-interfaces --pid-file= --log-facility=- --log-queries \
 	--local=/example.test/ --local-ttl=60 \
 	--host-record=www.example.test,"$K" --host-record=v6.example.test,"$K",fd00::17 \
+	--host-record=web.example.test,"$K" --address=/par.example.test/"$K" \
 	--cname=alias.example.test,www.example.test --addn-hosts="$W/big.hosts"
 DNSMASQ=$BG_PID
 wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not listen on $K:53"
@@ -100,6 +101,20 @@ check_eq "an unknown name: the read gives the sentence" "$DNS_OUT" \
 check_eq "NXDomain +1" $(($(dstat NXDomain) - nx0)) 1
 ctl_try "$MNT/dns" nosuch.example.test
 check_eq "echo nosuch.example.test > /imp/dns, as typed: ENOENT" "$CTL_ERROR" "No such file or directory"
+long=$(printf 'l%.0s' $(seq 60)).$(printf 'm%.0s' $(seq 60)).example.test
+dns_ask "$long"
+check_eq "a 133-character unknown name: the sentence names it whole" "$DNS_OUT" \
+	"error: $long: no such name (NXDOMAIN from $K)"
+# Twenty lookups at once, each its own open file and its own name (in
+# flight together, none cached): all answered.
+pids=()
+for i in $(seq 20); do
+	timeout 20 bash -c 'exec 3<>"$1"; echo "$2" >&3 && cat <&3' x "$MNT/dns" \
+		"q$i.par.example.test" >"$W/par.$i" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+check_eq "20 lookups at once: 20 answers of $K" "$(cat "$W"/par.* | grep -cx "$K")" 20
 dns_ask 'bad_name-.test'
 check_eq "a malformed name: EINVAL" "$DNS_ERR" "Invalid argument"
 check_match "... with the rule in the sentence" "is not a host name" "$DNS_OUT"
@@ -132,6 +147,28 @@ check_eq "tcp/$n/err names the command and the cause" "$(sock_file tcp "$n" err)
 	"connect nosuch.example.test 8080: no such name (NXDOMAIN from $K)"
 check_ctl_fails "connect bad_name-.x 80: EINVAL" "Invalid argument" "$cfd" connect bad_name-.x 80
 sock_close_fd "$cfd"
+# Non-blocking: EINPROGRESS at once, then Established (a name not cached yet).
+out=$(timeout 20 "$IMP_PY" -c '
+import errno, os, select, sys, time
+mnt = sys.argv[1]
+ctl = os.open(mnt + "/tcp/new/ctl", os.O_RDWR | os.O_NONBLOCK)
+n = os.read(ctl, 32).decode().strip()
+try:
+    os.write(ctl, b"connect web.example.test 8080")
+    print("no EINPROGRESS")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+data = os.open("%s/tcp/%s/data" % (mnt, n), os.O_RDWR)
+select.select([], [data], [], 10)
+for _ in range(100):
+    st = open("%s/tcp/%s/status" % (mnt, n)).read().split()[0]
+    if st != "Closed" and st != "Syn_sent":
+        break
+    time.sleep(0.05)
+print(st, open("%s/tcp/%s/remote" % (mnt, n)).read().strip())
+' "$MNT" 2>&1) || true
+check_eq "non-blocking connect web.example.test 8080: EINPROGRESS, then Established" "$out" \
+	"$(printf 'EINPROGRESS\nEstablished %s 8080' "$K")"
 sock_new udp || die "no udp socket"
 check_ctl_ok "udp: connect alias.example.test 53" "$SOCK_FD" connect alias.example.test 53
 check_eq "udp/$SOCK_N/remote" "$(sock_file udp "$SOCK_N" remote)" "$K 53"
