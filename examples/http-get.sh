@@ -3,7 +3,8 @@
 #
 #     examples/http-get.sh HOST PORT PATH > body      e.g. 10.0.0.1 80 /index.html
 #
-# HOST is an IPv4 address (imp has no resolver).  The body goes to stdout;
+# HOST is an IPv4 address, or a name when impfs has a name server (--dns):
+# connect looks it up, as /imp/dns would.  The body goes to stdout;
 # a status other than 2xx is reported on stderr and the exit status is 1.
 # IMP_ROOT is where impfs is mounted (default /imp).
 set -eu

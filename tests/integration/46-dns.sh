@@ -140,6 +140,9 @@ check_match "GET by name: 200 OK" '^HTTP/1\.[01] 200 OK$' "$out"
 check_match "GET by name: the body" '^served by name$' "$out"
 sock_close_fd "$cfd"
 
+out=$(IMP_ROOT=$MNT timeout 10 bash "$IMP_REPO/examples/http-get.sh" www.example.test 8080 /small.txt 2>&1) || true
+check_eq "examples/http-get.sh www.example.test 8080 /small.txt" "$out" "served by name"
+
 sock_new tcp || die "no tcp socket"
 cfd=$SOCK_FD n=$SOCK_N
 check_ctl_fails "connect nosuch.example.test 8080: ENOENT" "No such file or directory" "$cfd" connect nosuch.example.test 8080
