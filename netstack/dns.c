@@ -61,6 +61,7 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* dns_init: no servers until dns_set_servers, no cache until an answer. */
 void dns_init(struct net *net)
 {
 	net->dns.timeout_us = DNS_TIMEOUT_US;
@@ -93,6 +94,7 @@ bool dns_cache_live(const struct net *net, int i)
 	return c && i >= 0 && i < DNS_CACHE_SIZE && c[i].used && c[i].expires > net->now;
 }
 
+/* cache_get copies a live answer for (name, qtype) into res. */
 static bool cache_get(struct net *net, const char *name, uint16_t qtype, struct dns_result *res)
 {
 	struct dns_cache_ent *c = net->dns.cache;
@@ -146,6 +148,7 @@ static void cache_put(struct net *net, const char *name, uint16_t qtype,
 
 /* --- a query's life --- */
 
+/* drop_sock ends the current try's socket (and TCP's reply buffer). */
 static void drop_sock(struct dns_query *q)
 {
 	if (q->sock) {
@@ -158,6 +161,7 @@ static void drop_sock(struct dns_query *q)
 	q->tcp = false;
 }
 
+/* query_free takes q off the list, stops its timer, closes its socket. */
 static void query_free(struct dns_query *q)
 {
 	if (q->pprev) {
@@ -186,6 +190,7 @@ static void finish(struct dns_query *q, struct dns_result *res)
 	cb(arg, res);
 }
 
+/* finish_err ends the query with -err and a sentence. */
 static void finish_err(struct dns_query *q, int err, const char *why)
 {
 	struct dns_result res;
@@ -242,7 +247,7 @@ static int answer(struct dns_query *q, const uint8_t *msg, size_t len)
 		if (r.tc) {	/* over TCP: the server cannot fit it even there */
 			st->OtherErrors++;
 			next_try(q, EIO, "truncated reply over TCP%s from %s", "");
-			return true;
+			return 1;
 		}
 		if ((q->qtype == DNS_T_A && r.naddrs) || (q->qtype == DNS_T_AAAA && r.naddrs6)) {
 			st->Answers++;
@@ -253,7 +258,7 @@ static int answer(struct dns_query *q, const uint8_t *msg, size_t len)
 			memcpy(res.cname, r.cname, sizeof(res.cname));
 			cache_put(net, q->name, q->qtype, &res, r.ttl > DNS_TTL_MAX ? DNS_TTL_MAX : r.ttl);
 			finish(q, &res);
-			return true;
+			return 1;
 		}
 		st->NoData++;
 		res.err = -ENODATA;
@@ -268,21 +273,21 @@ static int answer(struct dns_query *q, const uint8_t *msg, size_t len)
 	case DNS_R_SERVFAIL:
 		st->ServFail++;
 		next_try(q, EAGAIN, "the name server failed (%sSERVFAIL from %s)", "");
-		return true;
+		return 1;
 	case DNS_R_REFUSED:
 		st->Refused++;
 		next_try(q, ECONNREFUSED, "the name server refused to answer (%sREFUSED from %s)", "");
-		return true;
+		return 1;
 	default:
 		st->OtherErrors++;
 		next_try(q, EIO, "the name server answered %s from %s", dns_rcode_name(r.rcode));
-		return true;
+		return 1;
 	}
 	/* A negative answer lasts as its SOA says, or is not kept. */
 	if (r.has_soa)
 		cache_put(net, q->name, q->qtype, &res, r.neg_ttl > DNS_NEG_TTL_MAX ? DNS_NEG_TTL_MAX : r.neg_ttl);
 	finish(q, &res);
-	return true;
+	return 1;
 }
 
 static void start_tcp(struct dns_query *q);
@@ -395,11 +400,13 @@ static void tcp_pump(struct dns_query *q)
 	}
 }
 
+/* The TCP socket's wakeup: connected, data, or an error. */
 static void tcp_wakeup(struct socket *sock)
 {
 	tcp_pump(sock->owner);
 }
 
+/* The try got no answer in time: the next one. */
 static void on_timeout(struct timer_list *t)
 {
 	start_try(container_of(t, struct dns_query, timer));
@@ -422,6 +429,7 @@ static int open_sock(struct dns_query *q, int type)
 	return err == -EINPROGRESS ? 0 : err;
 }
 
+/* try_timeout: the current try's wait, doubling with each round. */
 static uint64_t try_timeout(struct dns_query *q)
 {
 	int round = (q->tries - 1) / q->nservers;
@@ -429,6 +437,7 @@ static uint64_t try_timeout(struct dns_query *q)
 	return q->net->dns.timeout_us << round;
 }
 
+/* start_tcp asks the current server again, over TCP (RFC 7766 §5). */
 static void start_tcp(struct dns_query *q)
 {
 	struct net *net = q->net;
