@@ -804,6 +804,47 @@ static void test_resolve_truncated_goes_tcp(void **state)
 	assert_null(e->net.dns.queries);
 }
 
+/* The cache holds DNS_CACHE_SIZE answers; past that the oldest goes. */
+static void test_resolve_cache_cap(void **state)
+{
+	struct env *e = *state;
+	struct dns_result now;
+	struct dns_query *q;
+	struct sent s;
+	struct msg m;
+	struct got g;
+	char name[32];
+	uint32_t a = ip4(10, 0, 0, 80);
+	int live = 0;
+
+	servers(e, PEER_IP, 0);
+	for (int i = 0; i < DNS_CACHE_SIZE + 10; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		ask(e, name, &g);
+		pop_query(e, &s);
+		a_reply(&m, s.id, name, 100, &a, 1);
+		reply(e, PEER_IP, 53, s.sport, &m);
+		assert_int_equal(g.calls, 1);
+		e->net.now += 1000;	/* so that "oldest" means something */
+	}
+	for (int i = 0; i < DNS_CACHE_SIZE; i++)
+		live += dns_cache_live(&e->net, i);
+	assert_int_equal(live, DNS_CACHE_SIZE);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		assert_int_equal(dns_resolve(&e->net, name, DNS_T_A, got_cb, &g, &now, &q), -EINPROGRESS);
+		dns_cancel(q);
+		drain(e->dev);
+	}
+	for (int i = 10; i < DNS_CACHE_SIZE + 10; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		assert_int_equal(dns_resolve(&e->net, name, DNS_T_A, got_cb, &g, &now, &q), 0);
+	}
+	dns_flush(&e->net);
+	assert_int_equal(dns_resolve(&e->net, "n20.test", DNS_T_A, got_cb, &g, &now, &q), -EINPROGRESS);
+	dns_cancel(q);
+}
+
 /* The TCP try whole: handshake, the query behind its length, the reply
  * behind its length in two pieces, split inside the length. */
 static void test_resolve_tcp_answer(void **state)
@@ -911,6 +952,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_negative, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_failover, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_truncated_goes_tcp, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_cache_cap, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_tcp_answer, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_cancel_and_cleanup, env_setup, env_teardown),
 	};
