@@ -772,6 +772,10 @@ void show_conv_file(struct strbuf *sb, struct conv *c, int type)
 			sb_printf(sb, "Closed\n");
 			break;
 		}
+		if (c->dnsq) {	/* connect NAME PORT, before the connect */
+			sb_printf(sb, "Resolving cmd %s\n", c->dnscmd);
+			break;
+		}
 		c->sock->ops->status(c->sock, buf, sizeof(buf));
 		sb_printf(sb, "%s", buf);
 		break;

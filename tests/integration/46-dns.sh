@@ -246,6 +246,17 @@ check_match "... the read says so" "^error: nobody\.example\.test: no answer fro
 check "... within 15 s (it took $((t1 - t0)) ms: 1 + 2 + 4 s of tries)" test $((t1 - t0)) -lt 15000
 check_eq "TimedOut +1" $(($(dstat TimedOut) - to0)) 1
 sock_new tcp || die "no tcp socket"
+# While a connect waits for its name, the stack goes on: status says so,
+# and other files answer at once.
+tcp_bg "$W/slowconnect.out" bash -c 'echo connect slow.example.test 80 > "$1/tcp/new/ctl"' x "$MNT"
+wait_until 5 eval 'timeout 2 cat "$MNT"/tcp/*/status 2>/dev/null | grep -q "^Resolving"' || true
+check_eq "a connect waiting for its name: status says Resolving" \
+	"$(timeout 2 cat "$MNT"/tcp/*/status 2>/dev/null | grep Resolving || true)" "Resolving cmd connect slow.example.test 80"
+t0=$(now_ms)
+dns_ask 10.0.0.8
+check_eq "... meanwhile /imp/dns answers" "$DNS_OUT" 10.0.0.8
+check_match "... and tcp/stats" '^ActiveOpens: ' "$(rd "$MNT/tcp/stats")"
+check "... within 2 s" test $(($(now_ms) - t0)) -lt 2000
 # (ctl_try waits 5 s; the lookup's tries take 7.)
 out=$(timeout 20 bash -c 'printf "connect nobody.example.test 80\n" >&'"$SOCK_FD" 2>&1) || true
 check_match "connect nobody.example.test 80 with a dead server: ETIMEDOUT" 'write error: Connection timed out$' "$out"
