@@ -41,14 +41,17 @@ export IMP_ROOT=$MNT
 # dnsmasq: only example.test, from the command line and one hosts file
 # (big.example.test: 40 addresses, more than a 512-byte UDP reply holds).
 for i in $(seq 1 40); do echo "10.0.2.$i big.example.test"; done >"$W/big.hosts"
-tcp_bg "$W/dnsmasq.log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
-	--listen-address="$K" --bind-interfaces --pid-file= --log-facility=- --log-queries \
-	--local=/example.test/ --local-ttl=60 \
-	--host-record=www.example.test,"$K" --host-record=v6.example.test,"$K",fd00::17 \
-	--host-record=web.example.test,"$K" --address=/par.example.test/"$K" \
-	--cname=alias.example.test,www.example.test --addn-hosts="$W/big.hosts"
-DNSMASQ=$BG_PID
-wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not listen on $K:53"
+start_dnsmasq() {
+	tcp_bg "$W/dnsmasq.log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
+		--listen-address="$K" --bind-interfaces --pid-file= --log-facility=- --log-queries \
+		--local=/example.test/ --local-ttl=60 \
+		--host-record=www.example.test,"$K" --host-record=v6.example.test,"$K",fd00::17 \
+		--host-record=web.example.test,"$K" --address=/par.example.test/"$K" \
+		--cname=alias.example.test,www.example.test --addn-hosts="$W/big.hosts"
+	DNSMASQ=$BG_PID
+	wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not listen on $K:53"
+}
+start_dnsmasq
 pass "dnsmasq serves example.test on $K:53"
 
 # dns_ask WORDS...: open $MNT/dns, write WORDS, read the answer back on the
@@ -236,6 +239,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 53))
 print("ready", flush=True)
 time.sleep(600)' "$K"
+SILENT=$BG_PID
 wait_until 5 file_has "$W/silent.log" '^ready$' || die "the silent server did not start"
 to0=$(dstat TimedOut)
 t0=$(now_ms)
@@ -278,6 +282,20 @@ check_eq "a server that is not there: EHOSTUNREACH" "$DNS_ERR" "No route to host
 check_match "... the read says so" '^error: nobody\.example\.test: name server 10\.0\.0\.99 unreachable$' "$DNS_OUT"
 check_ge "HostUnreach counted" "$(dstat HostUnreach)" 1
 imp_stop
+
+# Two servers: the first is not there, the second answers.
+tcp_kill_group "$SILENT"
+imp_start --dns 10.0.0.99 --dns "$K"
+start_dnsmasq	# on the new TAP device's address
+check_match "dnsstats lists both, in order" "^Servers: 10\.0\.0\.99 $K\$" "$(rd "$MNT/dnsstats")"
+dns_ask www.example.test
+check_eq "--dns 10.0.0.99 --dns $K: the second server's answer" "$DNS_OUT" "$K"
+check_ge "... after a retry" "$(dstat Retries)" 1
+imp_stop
+rc=0
+out=$(timeout 5 "$IMPFS" --dns bogus "$W" 2>&1) || rc=$?
+check_eq "impfs --dns bogus: one line on stderr" "$out" 'impfs: --dns: "bogus" is not a name server'"'"'s IPv4 address'
+check_eq "... exit status 2" "$rc" 2
 
 imp_start
 dns_ask www.example.test
