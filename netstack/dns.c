@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 
 #include "dns.h"
 #include "net.h"
@@ -61,10 +62,29 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* dns_init: no servers until dns_set_servers, no cache until an answer. */
+/* dns_init: no servers until dns_set_servers, no cache until an answer;
+ * the key of dns_random from getrandom (the stack's generator only if that
+ * call fails, as for SYN cookies). */
 void dns_init(struct net *net)
 {
-	net->dns.timeout_us = DNS_TIMEOUT_US;
+	struct dns *d = &net->dns;
+
+	d->timeout_us = DNS_TIMEOUT_US;
+	if (getrandom(d->key, sizeof(d->key), 0) == (ssize_t)sizeof(d->key))
+		return;
+	d->key[0] = ((uint64_t)net_random(net) << 32) | net_random(net);
+	d->key[1] = ((uint64_t)net_random(net) << 32) | net_random(net);
+}
+
+/* dns_random: 32 bits for a query id or a source port, SipHash of a
+ * counter under a secret key.  Not net_random: what an off-path forger
+ * must guess (RFC 5452 §9.2) should not follow from the ports and ids of
+ * other connections, and the stack's xorshift generator would. */
+static uint32_t dns_random(struct dns *d)
+{
+	uint64_t m[1] = { ++d->counter };
+
+	return (uint32_t)tcp_siphash(m, 1, d->key);
 }
 
 int dns_set_servers(struct net *net, const uint32_t *addrs, int n)
@@ -425,6 +445,15 @@ static int open_sock(struct dns_query *q, int type)
 	}
 	q->sock->owner = q;
 	q->sock->wakeup = type == SOCK_STREAM ? tcp_wakeup : udp_wakeup;
+	/* A source port of dns_random's (a few tries at a free one, else the
+	 * connect picks one). */
+	for (int i = 0; type == SOCK_DGRAM && i < 8; i++) {
+		struct sockaddr_in local = { .sin_family = AF_INET };
+		unsigned int range = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+		local.sin_port = htons((uint16_t)(EPHEMERAL_LOW + dns_random(&q->net->dns) % range));
+		if (q->sock->ops->bind(q->sock, &local) == 0)
+			break;
+	}
 	err = q->sock->ops->connect(q->sock, &sa);
 	return err == -EINPROGRESS ? 0 : err;
 }
@@ -489,7 +518,7 @@ static void start_try(struct dns_query *q)
 	q->server = q->tries % q->nservers;
 	q->tries++;
 	mod_timer(&net->timers, &q->timer, net->now + try_timeout(q));
-	q->id = (uint16_t)net_random(net);
+	q->id = (uint16_t)dns_random(&net->dns);
 	q->msg[0] = (uint8_t)(q->msglen >> 8);
 	q->msg[1] = (uint8_t)q->msglen;
 	dns_query_build(q->msg + 2, sizeof(q->msg) - 2, q->id, q->name, q->qtype);	/* checked in dns_resolve */

@@ -55,6 +55,7 @@ struct dns {
 	struct dns_cache_ent *cache;		/* DNS_CACHE_SIZE, made on first use */
 	struct dns_query *queries;		/* in flight */
 	uint64_t timeout_us;			/* of a first try */
+	uint64_t key[2], counter;		/* ids and ports: see dns_random */
 	struct dnsstats stats;
 };
 
