@@ -75,7 +75,7 @@ struct ofile {
 	/* /imp/dns: the lookup under way, the write waiting for it, and how
 	 * far text (the answer) has been read: the write moved the file
 	 * offset, so reads keep their own. */
-	struct dns_query *dnsq;
+	struct dns_lookup *dnsq;
 	struct preq *dnswait;
 	size_t rpos;
 	struct ofile *next;		/* in its conv's list */
@@ -125,7 +125,7 @@ struct conv {
 	char connecting[96];		/* a non-blocking connect under way: its command */
 	/* connect NAME PORT: the name's lookup, then the connect to PORT;
 	 * dns_err is a failure (of either) the parked connect has yet to see. */
-	struct dns_query *dnsq;
+	struct dns_lookup *dnsq;
 	uint16_t dns_port;
 	int dns_err;
 	char dnscmd[96];

@@ -31,13 +31,21 @@ struct dns_cache_ent {
 	struct dns_result res;
 };
 
+/* One caller waiting for a query's answer. */
+struct dns_lookup {
+	struct dns_query *q;		/* NULL once answered, before its callback */
+	dns_callback cb;
+	void *arg;
+	bool cancelled;			/* while answered: do not call back */
+	struct dns_lookup *next;
+};
+
 struct dns_query {
 	struct net *net;
 	struct dns_query *next, **pprev;
 	char name[DNS_TEXT_MAX + 1];	/* lower case, no trailing dot */
 	uint16_t qtype;
-	dns_callback cb;
-	void *arg;
+	struct dns_lookup *lookups;	/* who waits for it */
 	uint32_t servers[DNS_MAX_SERVERS];
 	int nservers;
 	int tries;			/* started so far */
@@ -181,9 +189,15 @@ static void drop_sock(struct dns_query *q)
 	q->tcp = false;
 }
 
-/* query_free takes q off the list, stops its timer, closes its socket. */
+/* query_free takes q off the list, stops its timer, closes its socket,
+ * and lets go of its lookups (dns_cleanup). */
 static void query_free(struct dns_query *q)
 {
+	while (q->lookups) {
+		struct dns_lookup *l = q->lookups;
+		q->lookups = l->next;
+		free(l);
+	}
 	if (q->pprev) {
 		*q->pprev = q->next;
 		if (q->next)
@@ -194,11 +208,12 @@ static void query_free(struct dns_query *q)
 	free(q);
 }
 
-/* finish answers the caller and ends the query. */
+/* finish ends the query and answers every lookup of it.  A callback may
+ * cancel a lookup not yet called back (it is then skipped), or start new
+ * ones (the query is gone: they make their own). */
 static void finish(struct dns_query *q, struct dns_result *res)
 {
-	dns_callback cb = q->cb;
-	void *arg = q->arg;
+	struct dns_lookup *l = q->lookups;
 	char ip[16];
 
 	if (res->err)
@@ -206,8 +221,17 @@ static void finish(struct dns_query *q, struct dns_result *res)
 	else
 		net_log(q->net, NETLOG_DNS, "dns %s: %d address(es), first %s", q->name,
 			res->naddrs + res->naddrs6, res->naddrs ? inet_ntoa_r(res->addrs[0], ip) : "v6");
+	q->lookups = NULL;
+	for (struct dns_lookup *k = l; k; k = k->next)
+		k->q = NULL;
 	query_free(q);
-	cb(arg, res);
+	while (l) {
+		struct dns_lookup *next = l->next;
+		if (!l->cancelled)
+			l->cb(l->arg, res);
+		free(l);
+		l = next;
+	}
 }
 
 /* finish_err ends the query with -err and a sentence. */
@@ -550,16 +574,17 @@ static bool looks_numeric(const char *s)
 }
 
 int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback cb, void *arg,
-		struct dns_result *now, struct dns_query **qp)
+		struct dns_result *now, struct dns_lookup **lp)
 {
 	struct dns *d = &net->dns;
+	struct dns_lookup *l;
 	struct dns_query *q;
 	char lname[DNS_TEXT_MAX + 1];
 	size_t len = strlen(name);
 	uint32_t addr;
 
 	memset(now, 0, sizeof(*now));
-	*qp = NULL;
+	*lp = NULL;
 	if (qtype != DNS_T_A && qtype != DNS_T_AAAA) {
 		now->err = -EINVAL;
 		snprintf(now->why, sizeof(now->why), "only A and AAAA lookups are done");
@@ -596,17 +621,38 @@ int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback 
 		snprintf(now->why, sizeof(now->why), "no name server (impfs --dns ADDR, or DHCP)");
 		return now->err;
 	}
-	q = calloc(1, sizeof(*q));
-	if (!q) {
+	l = calloc(1, sizeof(*l));
+	if (!l) {
 		now->err = -ENOMEM;
 		snprintf(now->why, sizeof(now->why), "out of memory");
 		return now->err;
 	}
+	l->cb = cb;
+	l->arg = arg;
+	for (q = d->queries; q; q = q->next)
+		if (q->qtype == qtype && !strcmp(q->name, lname))
+			break;
+	if (q) {
+		/* The same question is in flight: wait for its answer. */
+		d->stats.Joined++;
+		l->q = q;
+		l->next = q->lookups;
+		q->lookups = l;
+		*lp = l;
+		return -EINPROGRESS;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		free(l);
+		now->err = -ENOMEM;
+		snprintf(now->why, sizeof(now->why), "out of memory");
+		return now->err;
+	}
+	l->q = q;
+	q->lookups = l;
 	q->net = net;
 	memcpy(q->name, lname, len + 1);
 	q->qtype = qtype;
-	q->cb = cb;
-	q->arg = arg;
 	memcpy(q->servers, d->servers, sizeof(q->servers));
 	q->nservers = d->nservers;
 	q->msglen = (size_t)dns_query_build(q->msg + 2, sizeof(q->msg) - 2, 0, q->name, qtype);
@@ -617,13 +663,29 @@ int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback 
 	q->pprev = &d->queries;
 	d->queries = q;
 	start_try(q);
-	*qp = q;
+	*lp = l;
 	return -EINPROGRESS;
 }
 
-void dns_cancel(struct dns_query *q)
+/* dns_cancel: the caller no longer waits; the query ends with its last
+ * lookup. */
+void dns_cancel(struct dns_lookup *l)
 {
-	if (q)
+	struct dns_query *q;
+
+	if (!l)
+		return;
+	if (!(q = l->q)) {
+		l->cancelled = true;	/* answered, its callback not yet made: finish frees it */
+		return;
+	}
+	for (struct dns_lookup **pp = &q->lookups; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	free(l);
+	if (!q->lookups)
 		query_free(q);
 }
 

@@ -23,7 +23,7 @@ struct socket;
 #define DNS_ROUNDS 3			/* tries per server */
 #define DNS_TCP_MIN_US 3000000ull	/* a TCP try gets at least this long */
 
-#define DNSSTATS(X) X(Queries) X(CacheHits) X(CacheMisses) X(Sent) X(Retries) \
+#define DNSSTATS(X) X(Queries) X(Joined) X(CacheHits) X(CacheMisses) X(Sent) X(Retries) \
 	X(Answers) X(NXDomain) X(NoData) X(ServFail) X(Refused) X(OtherErrors) \
 	X(TimedOut) X(PortUnreach) X(HostUnreach) X(Truncated) X(TcpQueries) X(TcpErrors) \
 	X(BadShort) X(BadName) X(BadNotReply) X(BadQuestion) X(BadRdata) X(BadId)
@@ -48,6 +48,7 @@ typedef void (*dns_callback)(void *arg, const struct dns_result *res);
 
 struct dns_cache_ent;
 struct dns_query;
+struct dns_lookup;
 
 struct dns {
 	uint32_t servers[DNS_MAX_SERVERS];	/* network order */
@@ -72,10 +73,12 @@ bool dns_cache_live(const struct net *net, int i);
 /* dns_resolve looks name up (qtype DNS_T_A or DNS_T_AAAA).  A dotted
  * IPv4 address, a cached answer, or a name that cannot be asked about is
  * answered at once into *now: 0 (addresses) or -errno (now->why says why).
- * Otherwise -EINPROGRESS: cb is called once, later, from a wakeup or a
- * timer (never from inside this call), unless dns_cancel comes first. */
+ * Otherwise -EINPROGRESS and *lp is the caller's lookup: cb is called
+ * once, later, from a wakeup or a timer (never from inside this call),
+ * unless dns_cancel(*lp) comes first; after cb, *lp is gone.  Lookups of
+ * one name and type in flight together share one query. */
 int dns_resolve(struct net *net, const char *name, uint16_t qtype, dns_callback cb, void *arg,
-		struct dns_result *now, struct dns_query **qp);
-void dns_cancel(struct dns_query *q);
+		struct dns_result *now, struct dns_lookup **lp);
+void dns_cancel(struct dns_lookup *l);
 
 #endif

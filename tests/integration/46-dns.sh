@@ -118,6 +118,18 @@ for i in $(seq 20); do
 done
 wait "${pids[@]}" || true
 check_eq "20 lookups at once: 20 answers of $K" "$(cat "$W"/par.* | grep -cx "$K")" 20
+# Ten at once of one name not yet asked: one query, the others join it.
+j0=$(dstat Joined) s0=$(dstat Sent)
+pids=()
+for i in $(seq 10); do
+	timeout 20 bash -c 'exec 3<>"$1"; echo "$2" >&3 && cat <&3' x "$MNT/dns" same.par.example.test \
+		>"$W/same.$i" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+check_eq "10 lookups of one name at once: 10 answers" "$(cat "$W"/same.* | grep -cx "$K")" 10
+check_eq "... from one query (Sent +1)" $(($(dstat Sent) - s0)) 1
+note "(Joined +$(($(dstat Joined) - j0)): the lookups that came while it was in flight; the rest hit the cache)"
 dns_ask 'bad_name-.test'
 check_eq "a malformed name: EINVAL" "$DNS_ERR" "Invalid argument"
 check_match "... with the rule in the sentence" "is not a host name" "$DNS_OUT"

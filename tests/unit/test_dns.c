@@ -500,9 +500,9 @@ static void servers(struct env *e, uint32_t a, uint32_t b)
 	assert_int_equal(dns_set_servers(&e->net, s, b ? 2 : 1), 0);
 }
 
-static struct dns_query *ask(struct env *e, const char *name, struct got *g)
+static struct dns_lookup *ask(struct env *e, const char *name, struct got *g)
 {
-	struct dns_query *q;
+	struct dns_lookup *q;
 	struct dns_result now;
 
 	memset(g, 0, sizeof(*g));
@@ -517,7 +517,7 @@ static void test_resolve_answer_and_cache(void **state)
 {
 	struct env *e = *state;
 	struct dns_result now;
-	struct dns_query *q;
+	struct dns_lookup *q;
 	struct sent s;
 	struct msg m;
 	struct got g;
@@ -677,7 +677,7 @@ static void test_resolve_negative(void **state)
 {
 	struct env *e = *state;
 	struct dns_result now;
-	struct dns_query *q;
+	struct dns_lookup *q;
 	struct sent s;
 	struct msg m;
 	struct got g;
@@ -778,9 +778,10 @@ static void test_resolve_truncated_goes_tcp(void **state)
 	struct msg m;
 	struct got g;
 	struct tcp_seen t;
+	struct dns_lookup *l;
 
 	servers(e, PEER_IP, 0);
-	ask(e, "big.test", &g);
+	l = ask(e, "big.test", &g);
 	pop_query(e, &s);
 	header(&m, s.id, DNS_F_QR | DNS_F_TC, 1, 30, 0);
 	question(&m, "big.test", DNS_T_A);
@@ -800,8 +801,49 @@ static void test_resolve_truncated_goes_tcp(void **state)
 	assert_int_equal(e->net.dns.stats.TcpErrors, 1);
 	pop_query(e, &s);
 	assert_int_equal(g.calls, 0);
-	dns_cancel(e->net.dns.queries);
+	dns_cancel(l);
 	assert_null(e->net.dns.queries);
+}
+
+/* Lookups of one name in flight share its query; each may leave alone. */
+static void test_resolve_joined(void **state)
+{
+	struct env *e = *state;
+	struct dns_lookup *l1, *l2, *l3;
+	struct sent s;
+	struct msg m;
+	struct got g1, g2, g3;
+	uint32_t a = ip4(10, 0, 0, 80);
+
+	servers(e, PEER_IP, 0);
+	l1 = ask(e, "www.example.test", &g1);
+	l2 = ask(e, "WWW.example.test.", &g2);
+	l3 = ask(e, "www.example.test", &g3);
+	assert_int_equal(e->net.dns.stats.Joined, 2);
+	pop_query(e, &s);
+	assert_int_equal(memdev_pending(e->dev), 0);	/* one query */
+	dns_cancel(l2);
+	a_reply(&m, s.id, "www.example.test", 30, &a, 1);
+	reply(e, PEER_IP, 53, s.sport, &m);
+	assert_int_equal(g1.calls, 1);
+	assert_int_equal(g2.calls, 0);
+	assert_int_equal(g3.calls, 1);
+	assert_int_equal(g1.res.addrs[0], a);
+	assert_int_equal(g3.res.addrs[0], a);
+	(void)l1;
+	(void)l3;
+
+	/* Every lookup gone: the query goes too, and sends no more. */
+	l1 = ask(e, "other.test", &g1);
+	l2 = ask(e, "other.test", &g2);
+	pop_query(e, &s);
+	dns_cancel(l1);
+	assert_non_null(e->net.dns.queries);
+	dns_cancel(l2);
+	assert_null(e->net.dns.queries);
+	run_until(&e->net, T0 + 20 * SEC);
+	assert_int_equal(memdev_pending(e->dev), 0);
+	assert_int_equal(g1.calls + g2.calls, 0);
 }
 
 /* The cache holds DNS_CACHE_SIZE answers; past that the oldest goes. */
@@ -809,7 +851,7 @@ static void test_resolve_cache_cap(void **state)
 {
 	struct env *e = *state;
 	struct dns_result now;
-	struct dns_query *q;
+	struct dns_lookup *q;
 	struct sent s;
 	struct msg m;
 	struct got g;
@@ -909,7 +951,7 @@ static void test_resolve_cancel_and_cleanup(void **state)
 {
 	struct env *e = *state;
 	struct dns_result now;
-	struct dns_query *q;
+	struct dns_lookup *q;
 	struct sent s;
 	struct msg m;
 	struct got g;
@@ -952,6 +994,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_negative, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_failover, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_truncated_goes_tcp, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_joined, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_cache_cap, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_tcp_answer, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_cancel_and_cleanup, env_setup, env_teardown),
