@@ -38,6 +38,9 @@ void ev_run(struct ev_loop *loop);
 void ev_close(struct ev_loop *loop);
 uint64_t now_us(void);
 
+/* The size dns claims, so that writes up to it may run in parallel (tree.c). */
+#define DNS_FILE_SIZE (1 << 20)
+
 /* A growable text buffer for the files whose contents are made at open. */
 struct strbuf {
 	char *s;

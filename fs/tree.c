@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/fuse.h>	/* FOPEN_PARALLEL_DIRECT_WRITES, struct fuse_open_out */
 
 #include "impfs.h"
 
@@ -137,6 +138,8 @@ static void fill_attr(struct impfs *fs, fuse_ino_t ino, struct stat *st)
 	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
 	st->st_atime = st->st_mtime = st->st_ctime = (time_t)fs->mount_time;
 	st->st_blksize = 4096;
+	if (QTYPE(ino) == Qdns)
+		st->st_size = DNS_FILE_SIZE;	/* see reply_open */
 	if (c) {
 		st->st_uid = c->uid;
 		st->st_gid = c->gid;
@@ -433,6 +436,25 @@ void ofile_free(struct impfs *fs, struct ofile *of)
 	free(of);
 }
 
+/* reply_open answers an open.  dns is opened for parallel writes: a
+ * write there waits for its answer, and without FOPEN_PARALLEL_DIRECT_WRITES
+ * the kernel holds the inode's lock for each write, so one lookup waiting
+ * for a dead server would hold up every other process's.  libfuse 3.14's
+ * fuse_file_info has no field for the flag, so the reply is made here, as
+ * fuse_reply_open makes it.  The kernel also wants the write inside the
+ * file (no parallel writes past its end), hence dns's size. */
+static int reply_open(fuse_req_t req, int type, const struct fuse_file_info *fi)
+{
+	struct fuse_open_out out;
+
+	if (type != Qdns)
+		return fuse_reply_open(req, fi);
+	memset(&out, 0, sizeof(out));
+	out.fh = fi->fh;
+	out.open_flags = FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_PARALLEL_DIRECT_WRITES;
+	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
+}
+
 static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct impfs *fs = fs_of(req);
@@ -520,7 +542,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 	}
 	fi->fh = (uintptr_t)of;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	if (reply_open(req, of->type, fi) == -ENOENT)
 		ofile_free(fs, of);	/* the opener went away (interrupted) before the reply */
 }
 
