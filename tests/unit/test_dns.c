@@ -268,7 +268,6 @@ static void test_reply_cname(void **state)
 	struct msg m;
 	struct dns_reply r;
 	uint32_t a = ip4(192, 0, 2, 7);
-	size_t t1, t2;
 
 	/* alias -> mid -> real, the records in the wrong order, the A first. */
 	header(&m, 1, DNS_F_QR, 1, 3, 0);
@@ -278,14 +277,10 @@ static void test_reply_cname(void **state)
 	put(&m, &a, 4);
 	put_name(&m, "mid.test");
 	rr_fixed(&m, DNS_T_CNAME, 40, 11);
-	t2 = m.n;
 	put_name(&m, "real.test");
 	put_ptr(&m, DNS_HDRLEN);
 	rr_fixed(&m, DNS_T_CNAME, 30, 10);
-	t1 = m.n;
 	put_name(&m, "mid.test");
-	(void)t1;
-	(void)t2;
 	assert_int_equal(dns_reply_parse(m.b, m.n, "alias.test", DNS_T_A, &r), DNS_OK);
 	assert_int_equal(r.naddrs, 1);
 	assert_int_equal(r.addrs[0], a);
@@ -614,7 +609,6 @@ static void test_resolve_drops_forgeries(void **state)
 static void test_resolve_retries_and_timeout(void **state)
 {
 	struct env *e = *state;
-	struct sent s[6];
 	struct got g;
 	uint32_t other = ip4(10, 0, 0, 3);
 	uint8_t mac[ETH_ALEN] = { 2, 0, 0, 0, 0, 3 };
@@ -631,7 +625,6 @@ static void test_resolve_retries_and_timeout(void **state)
 		struct rx rx;
 		pop_ipv4(e->dev, i % 2 ? mac : PEER_MAC, &rx);
 		rx_free(&rx);
-		(void)s;
 		assert_int_equal(g.calls, 0);
 	}
 	assert_int_equal(e->net.dns.stats.Retries, 5);
@@ -732,21 +725,18 @@ static void test_resolve_failover(void **state)
 	assert_int_equal(g.calls, 0);
 	assert_int_equal(e->net.dns.stats.ServFail, 1);
 	pop_ipv4(e->dev, mac, &rx);
-	const struct udphdr *uh = (const struct udphdr *)rx.l4;
-	uint16_t sport = ntohs(uh->source);
-	uint16_t id = (uint16_t)(rx.l4[8] << 8 | rx.l4[9]);
-	/* An ICMP port unreachable from that one: the first again, at once. */
+	assert_int_equal(rx.ip->daddr, other);
+	/* An ICMP port unreachable about that one (sent from PEER_IP by
+	 * icmp_error_build; the quote names other): the first server again,
+	 * at once. */
 	memcpy(quote, rx.ip, 20);
 	memcpy(quote + 20, rx.l4, 8);
 	rx_free(&rx);
-	(void)id;
 	memdev_inject(e->dev, f, icmp_error_build(f, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, quote, 28));
-	/* (icmp_error_build writes from PEER_IP; the quote names other) */
 	net_run_wakeups(&e->net);
 	assert_int_equal(e->net.dns.stats.PortUnreach, 1);
 	pop_query(e, &s);
 	assert_int_equal(s.daddr, PEER_IP);
-	assert_true(s.sport != sport || 1);
 	a_reply(&m, s.id, "www.example.test", 30, &a, 1);
 	reply(e, PEER_IP, 53, s.sport, &m);
 	assert_int_equal(g.calls, 1);
@@ -809,16 +799,16 @@ static void test_resolve_truncated_goes_tcp(void **state)
 static void test_resolve_joined(void **state)
 {
 	struct env *e = *state;
-	struct dns_lookup *l1, *l2, *l3;
+	struct dns_lookup *l1, *l2;
 	struct sent s;
 	struct msg m;
 	struct got g1, g2, g3;
 	uint32_t a = ip4(10, 0, 0, 80);
 
 	servers(e, PEER_IP, 0);
-	l1 = ask(e, "www.example.test", &g1);
+	ask(e, "www.example.test", &g1);
 	l2 = ask(e, "WWW.example.test.", &g2);
-	l3 = ask(e, "www.example.test", &g3);
+	ask(e, "www.example.test", &g3);
 	assert_int_equal(e->net.dns.stats.Joined, 2);
 	pop_query(e, &s);
 	assert_int_equal(memdev_pending(e->dev), 0);	/* one query */
@@ -830,8 +820,6 @@ static void test_resolve_joined(void **state)
 	assert_int_equal(g3.calls, 1);
 	assert_int_equal(g1.res.addrs[0], a);
 	assert_int_equal(g3.res.addrs[0], a);
-	(void)l1;
-	(void)l3;
 
 	/* Every lookup gone: the query goes too, and sends no more. */
 	l1 = ask(e, "other.test", &g1);
