@@ -286,8 +286,27 @@ check_eq "... and err says why" "$(sock_file tcp "$SOCK_N" err)" \
 	"connect nobody.example.test 80: no answer from $K after 3 tries"
 sock_close_fd "$SOCK_FD"
 rc=0
-timeout -s INT 1 bash -c 'echo slow.example.test >"$1"' x "$MNT/dns" 2>/dev/null || rc=$?
-check "a lookup ended by a signal returns (status $rc)" test "$rc" != 0
+# A signal during the wait: the write is interrupted (EINTR), the lookup
+# dropped, and the read says so.
+s0=$(dstat Sent)
+out=$(timeout 10 "$IMP_PY" -c '
+import os, signal, sys
+class Alarm(Exception): pass
+def ring(*a): raise Alarm()
+signal.signal(signal.SIGALRM, ring)
+fd = os.open(sys.argv[1] + "/dns", os.O_RDWR)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+try:
+    os.write(fd, b"slow2.example.test\n")
+    print("not interrupted")
+except Alarm:
+    print("interrupted")
+print(os.read(fd, 200).decode().strip())
+' "$MNT" 2>&1) || true
+check_eq "a signal ends a lookup's wait; the read says so" "$out" \
+	"$(printf 'interrupted\nerror: slow2.example.test: interrupted')"
+sleep 1.5
+check_eq "... and the lookup is dropped: no retry after it (Sent +1)" $(($(dstat Sent) - s0)) 1
 check "impfs is still serving" imp_alive
 dns_ask 10.0.0.5
 check_eq "and /imp/dns still answers" "$DNS_OUT" 10.0.0.5
