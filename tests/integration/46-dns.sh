@@ -224,8 +224,16 @@ tcp_bg "$W/bad.log" "$IMP_PY" "$BADSRV" "$K"
 wait_until 5 file_has "$W/bad.log" '^ready$' || die "46_dnsbad.py did not start"
 declare -A b0
 for c in BadId BadQuestion BadName BadShort BadRdata BadNotReply; do b0[$c]=$(dstat $c); done
+timeout 4 cat "$MNT/log" >"$W/log.out" 2>/dev/null &
+logpid=$!
+sleep 0.5
 dns_ask evil.example.test
 check_eq "a hostile server: its one good reply is taken (through a compressed CNAME)" "$DNS_OUT" "10.9.9.9"
+wait "$logpid" || true
+check_match "/imp/log: each reply dropped, and why" \
+	'dns evil\.example\.test: reply from 10\.0\.0\.1 dropped: bad name \(compression loop or bad label\)' "$(cat "$W/log.out")"
+check_match "/imp/log: the lookup's outcome" \
+	'dns evil\.example\.test: 1 address\(es\), first 10\.9\.9\.9' "$(cat "$W/log.out")"
 for c in BadId:1 BadQuestion:1 BadName:2 BadShort:2 BadRdata:1 BadNotReply:1; do
 	check_eq "the bad replies dropped and counted: ${c%:*} +${c#*:}" \
 		$(($(dstat ${c%:*}) - ${b0[${c%:*}]})) "${c#*:}"
