@@ -3,14 +3,19 @@
 # of the TAP (bound to 10.0.0.1 in this test's namespace only, serving
 # example.test and nothing else):
 #   /imp/dns: a name's address, a CNAME, AAAA, the cache, a reply too big
-#   for UDP (TCP), an unknown name (ENOENT and a sentence), bad input;
-#   connect NAME PORT reaching nginx by name, and its errors;
-#   imp-run: curl and wget download by name, python's getaddrinfo and
-#   gethostbyname, getent; localhost still works; the kernel's own
+#   for UDP (TCP), an unknown name (ENOENT and a sentence), bad input, 20
+#   lookups in flight at once;
+#   connect NAME PORT reaching nginx by name (blocking, non-blocking, UDP,
+#   examples/http-get.sh), its errors, status while it resolves;
+#   imp-run: curl and wget download by name (sha256), python's getaddrinfo
+#   and gethostbyname, getent; localhost still works; the kernel's own
 #   resolver is pointed at nothing, so only imp could have found the names;
 #   a hostile server's bad replies (wrong id, another question, compression
-#   loops, records cut short...) dropped and counted while the good one is
-#   taken; a dead server: ETIMEDOUT, bounded; a signal ends a lookup.
+#   loops, records cut short...) dropped, counted and logged while the good
+#   one is taken; a silent server: ETIMEDOUT after 3 tries, three lookups of
+#   one name sharing one query, other lookups not held up meanwhile, a
+#   signal ending a wait; an absent server: EHOSTUNREACH; two servers, the
+#   first absent; a bad --dns; no --dns at all.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
