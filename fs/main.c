@@ -296,6 +296,7 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		fib_add(&fs->net, 0, 0, gw, fs->dev, RT_STATIC);
 	}
 	dns_set_servers(&fs->net, o->dns, o->ndns);	/* checked when parsed */
+	fs->net.dns.fixed = o->ndns > 0;	/* a DHCP lease's servers do not replace them */
 	if (o->fault && fault_attach(fs->dev, &o->fault_spec))
 		die("--fault: out of memory");
 	fs->max_sockets = o->max_sockets;

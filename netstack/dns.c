@@ -107,6 +107,24 @@ int dns_set_servers(struct net *net, const uint32_t *addrs, int n)
 	return 0;
 }
 
+int dns_lease_servers(struct net *net, const uint32_t *addrs, int n)
+{
+	uint32_t keep[DNS_MAX_SERVERS];
+	int k = 0;
+
+	if (net->dns.fixed)
+		return 0;
+	for (int i = 0; i < n && k < DNS_MAX_SERVERS; i++) {
+		uint32_t h = ntohl(addrs[i]);
+		if (h == 0 || h == 0xffffffffu || (h >> 24) == 127 || (h >> 28) == 14 || (h >> 28) == 15)
+			continue;	/* any, broadcast, loopback, multicast, class E */
+		keep[k++] = addrs[i];
+	}
+	if (k)
+		dns_set_servers(net, keep, k);
+	return k;
+}
+
 /* --- the cache --- */
 
 void dns_flush(struct net *net)

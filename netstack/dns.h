@@ -53,6 +53,7 @@ struct dns_lookup;
 struct dns {
 	uint32_t servers[DNS_MAX_SERVERS];	/* network order */
 	int nservers;
+	bool fixed;				/* set by impfs --dns: a lease's do not replace them */
 	struct dns_cache_ent *cache;		/* DNS_CACHE_SIZE, made on first use */
 	struct dns_query *queries;		/* in flight */
 	uint64_t timeout_us;			/* of a first try */
@@ -66,6 +67,11 @@ void dns_cleanup(struct net *net);
  * 6): up to DNS_MAX_SERVERS addresses, network order.  Queries in flight
  * go on with the list they started with. */
 int dns_set_servers(struct net *net, const uint32_t *addrs, int n);
+/* dns_lease_servers: a DHCP lease's name servers (option 6) become the
+ * list, unless impfs --dns fixed it (dns.fixed); addresses a query could
+ * not go to are left out, and more than DNS_MAX_SERVERS are cut.  A lease
+ * with none leaves the list as it was.  Returns how many were taken. */
+int dns_lease_servers(struct net *net, const uint32_t *addrs, int n);
 void dns_flush(struct net *net);
 /* True if cache slot i holds an answer that has not expired. */
 bool dns_cache_live(const struct net *net, int i);

@@ -957,6 +957,20 @@ static void test_resolve_cancel_and_cleanup(void **state)
 	run_until(&e->net, T0 + 20 * SEC);
 	assert_int_equal(g.calls, 0);
 	drain(e->dev);
+	/* A lease's servers: the usable ones, unless --dns fixed the list. */
+	uint32_t lease[6] = { 0, ip4(127, 0, 0, 1), ip4(224, 0, 0, 1), ip4(10, 0, 0, 53),
+			      INADDR_BROADCAST, ip4(10, 0, 0, 54) };
+	assert_int_equal(dns_lease_servers(&e->net, lease, 6), 2);
+	assert_int_equal(e->net.dns.nservers, 2);
+	assert_int_equal(e->net.dns.servers[0], ip4(10, 0, 0, 53));
+	assert_int_equal(e->net.dns.servers[1], ip4(10, 0, 0, 54));
+	assert_int_equal(dns_lease_servers(&e->net, lease, 3), 0);	/* none usable: kept */
+	assert_int_equal(e->net.dns.nservers, 2);
+	e->net.dns.fixed = true;
+	assert_int_equal(dns_lease_servers(&e->net, lease + 5, 1), 0);
+	assert_int_equal(e->net.dns.servers[0], ip4(10, 0, 0, 53));
+	e->net.dns.fixed = false;
+	servers(e, PEER_IP, 0);
 	/* One left in flight for env_teardown (net_cleanup) to free. */
 	ask(e, "left.test", &g);
 	assert_int_equal(dns_set_servers(&e->net, NULL, 5), -EINVAL);
