@@ -99,8 +99,12 @@ void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const ch
 	/* The name, for the answer's error line, in the request's buffer
 	 * (freed with it). */
 	pr = preq_new(req, P_DNS, of);
-	if (!pr || !(pr->wbuf = strdup(argv[0]))) {
-		free(pr);
+	if (pr && !(pr->wbuf = strdup(argv[0]))) {
+		preq_free(pr);
+		errno = ENOMEM;
+		pr = NULL;
+	}
+	if (!pr) {
 		dns_cancel(of->dnsq);
 		of->dnsq = NULL;
 		preq_refuse(req, NULL, "dns");	/* --max-parked, or no memory */
