@@ -244,6 +244,13 @@ for c in BadId:1 BadQuestion:1 BadName:2 BadShort:2 BadRdata:1 BadNotReply:1; do
 		$(($(dstat ${c%:*}) - ${b0[${c%:*}]})) "${c#*:}"
 done
 check "impfs is still serving" imp_alive
+# Nothing left behind: every resolver socket closed, no request parked.
+leftovers() {
+	check_eq "$1: no resolver socket left (/imp/stats Sockets = SocketDirs)" \
+		"$(stat_of Sockets "$MNT/stats")" "$(stat_of SocketDirs "$MNT/stats")"
+	check_eq "$1: no request left parked" "$(stat_of Parked "$MNT/stats")" 0
+}
+leftovers "after dnsmasq and the hostile server"
 tcp_kill_group "$BG_PID"
 
 # A server that never answers: a socket on port 53 that nobody reads.
@@ -271,6 +278,8 @@ for i in 1 2 3; do
 	pids+=($!)
 done
 sleep 0.5
+check_eq "while one query is in flight, /imp/stats shows its socket (Sockets = SocketDirs + 1)" \
+	"$(stat_of Sockets "$MNT/stats")" "$(($(stat_of SocketDirs "$MNT/stats") + 1))"
 t0=$(now_ms)
 dns_ask 10.0.0.9
 check_eq "while they wait, another process's lookup is not held up (parallel writes)" "$DNS_OUT" 10.0.0.9
@@ -323,6 +332,8 @@ check_eq "... and the lookup is dropped: no retry after it (Sent +1)" $(($(dstat
 check "impfs is still serving" imp_alive
 dns_ask 10.0.0.5
 check_eq "and /imp/dns still answers" "$DNS_OUT" 10.0.0.5
+wait_until 10 eval '[[ $(stat_of Sockets "$MNT/stats") == $(stat_of SocketDirs "$MNT/stats") ]]' || true
+leftovers "after the timeouts, the joined lookups and the interrupted one"
 imp_stop
 
 # A server nobody has: 10.0.0.99 is on the link, and ARP gets no answer.
