@@ -173,7 +173,7 @@ data = os.open("%s/tcp/%s/data" % (mnt, n), os.O_RDWR)
 select.select([], [data], [], 10)
 for _ in range(100):
     st = open("%s/tcp/%s/status" % (mnt, n)).read().split()[0]
-    if st != "Closed" and st != "Syn_sent":
+    if st not in ("Closed", "Syn_sent", "Resolving"):
         break
     time.sleep(0.05)
 print(st, open("%s/tcp/%s/remote" % (mnt, n)).read().strip())
