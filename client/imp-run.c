@@ -26,7 +26,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: imp-run [-r ROOT] [--] COMMAND [ARG...]\n"
 		   "       imp-run --version\n"
 		   "Run COMMAND with its IPv4 TCP and UDP sockets on the imp stack mounted at\n"
-		   "ROOT (default: $IMP_ROOT, else /imp).\n");
+		   "ROOT (default: $IMP_ROOT, else /imp), and its host names looked up through\n"
+		   "ROOT/dns.\n");
 }
 
 /* find_lib: libimpc.so beside our executable, else in IMP_LIBDIR. */
