@@ -58,7 +58,9 @@ if [[ ! -f "$BUILD/build.ninja" ]]; then
 		echo "run.sh: clang is needed (apt-get install clang; tests/deps.sh)" >&2
 		exit 1
 	fi
-	CC=clang meson setup "$BUILD" -Dfuzz=true -Db_sanitize=address,undefined || exit 1
+	setup=(-Dfuzz=true -Db_sanitize=address,undefined)
+	[[ "${CI:-}" == true ]] && setup+=(-Dwerror=true)
+	CC=clang meson setup "$BUILD" "${setup[@]}" || exit 1
 fi
 ninja -C "$BUILD" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") >/dev/null ||
 	{ ninja -C "$BUILD" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}"); exit 1; }
