@@ -6,33 +6,42 @@
  *   B  an active open from our port 5001 to the peer's 40001 (MSS 536,
  *      window scale 2, SACK, timestamps), so that its data goes in many
  *      small segments;
+ *   C  a passive open from the peer's 40002 offering MSS 1200 only (no
+ *      SACK, no timestamps, no window scale) with NewReno: the paths
+ *      without the options;
+ *   D  an active open from our 5003 to the peer's 40003, its SYN
+ *      unanswered (SYN_SENT);
  *   the listener, still listening;
  *
- * with 60 KB queued to send on A and on B (their first flights already
+ * with 60 KB queued to send on A, B and C (their first flights already
  * out, the rest waiting for the input's ACKs), and their trace formatted.
  * Their buffers are 64 KB rather than the default 208 KB: windows fill
  * sooner, and ASan's allocator keeps blocks that small for reuse rather
- * than mapping and unmapping each one (a tenth of the time per input).
+ * than mapping and unmapping each one (a quarter of the time per input).
  * The input is then a sequence of records, each a segment from the peer
  * and what our side's program does next:
  *
- *   op(1) dt(1) len(2, big-endian) segment(len: TCP header and data)
+ *   op(1) act(1) dt(1) len(2, big-endian) segment(len: TCP header, data)
  *
- * op & 3: 0 to A, 1 to B, 2 to the listener from the segment's own source
- *   port, 3 as written (ports included); for 0-2 the harness writes the
- *   ports, pads the header to 20 bytes, and the segment goes in an IPv4
- *   packet from the peer with a right checksum (unless op & 16);
- * op & 4: seq and ack are relative: seq to what our side expects next
+ * op & 7: to 0 A, 1 B, 2 C, 3 D, 4 the listener from the segment's own
+ *   source port, 5 as written (ports included), 6 A, 7 B; but for 5 the
+ *   harness writes the ports and pads the header to 20 bytes; the segment
+ *   goes in an IPv4 packet from the peer with a right checksum (unless
+ *   op & 32);
+ * op & 8: seq and ack are relative: seq to what our side expects next
  *   (rcv_nxt), ack to its oldest unacknowledged byte (snd_una) -- for the
  *   listener's peers, to the last segment our side sent that port;
- * op & 8: the options are relative too: SACK block edges to snd_una, the
+ * op & 16: the options are relative too: SACK block edges to snd_una, the
  *   timestamp's TSval to the last one we took (ts_recent) and its TSecr to
  *   the last TSval our side sent;
- * op >> 5, what the program does after the segment, on the target
- *   connection (A for 2 and 3): 0 nothing, 1 write len * 64 bytes,
- *   2 read all, 3 shutdown for writing, 4 close, 5 abort, 6 a socket
- *   option (the segment's first bytes say which and its value), 7 accept
- *   what the listener has and read it.
+ * op & 64: the segment opens a receive batch that the next record without
+ *   64 closes (the clock stands still inside one), as the TAP driver reads
+ *   several frames before the end-of-batch ACKs.
+ * act & 7, what the program does after the segment: 0 nothing, 1 write
+ *   len * 64 bytes, 2 read all, 3 shutdown for writing, 4 close, 5 abort,
+ *   6 a socket option (the segment's first bytes say which and its
+ *   value), 7 accept what the listener has and read it; on (act >> 3) % 5:
+ *   0 the target (A for the listener and raw), 1 A, 2 B, 3 C, 4 D.
  *
  * dt is fz_dt's: the clock moves after the record, every timer (delayed
  * ACK, RTO, RACK, TLP, persist, keepalive, TIME_WAIT) running on the way.
@@ -48,10 +57,9 @@
 #include "fuzzstack.h"
 #include "checksum.h"
 
-#define LPORT_A 5000
-#define LPORT_B 5001
-#define PPORT_A 40000
-#define PPORT_B 40001
+enum { A, B, C, D, NCONN };
+static const uint16_t lports[NCONN] = { 5000, 5001, 5000, 5003 };
+static const uint16_t pports[NCONN] = { 40000, 40001, 40002, 40003 };
 #define MAXACC 8
 #define NSEEN 16
 #define BUFSZ 65536
@@ -66,7 +74,7 @@ struct seen {
 
 struct tcp_env {
 	struct fzstack st;
-	struct socket *l, *a, *b;
+	struct socket *l, *c[NCONN];
 	struct socket *acc[MAXACC];
 	int nacc;
 	struct seen seen[NSEEN];
@@ -198,69 +206,91 @@ static struct socket *tcp_socket(struct tcp_env *e)
 	return s;
 }
 
-static void setup(struct tcp_env *e)
+/* passive: the peer's SYN from pports[k] with options o, the SYN-ACK,
+ * the ACK (with a timestamp when ts), accepted as e->c[k]. */
+static void passive(struct tcp_env *e, int k, const uint8_t *o, size_t ol, bool ts)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	uint8_t o[40];
+	uint8_t ao[12];
 	struct seen *s;
 	size_t n;
+
+	n = build(seg, pports[k], lports[k], 0x10000000, 0, TH_SYN, 65535, o, ol);
+	send_seg(e, seg, n, true);
+	fz_drain(&e->st);
+	if (!(s = seen_of(e, pports[k], false)) || s->flags != (TH_SYN | TH_ACK))
+		harness_fail("no SYN-ACK");
+	fz_advance(&e->st, 1000);
+	n = build(seg, pports[k], lports[k], 0x10000001, s->seq + 1, TH_ACK, 512, ao,
+		  ts ? ts_opt(ao, 1001, s->tsval) : 0);
+	send_seg(e, seg, n, true);
+	if (e->l->ops->accept(e->l, &e->c[k]) || !e->c[k])
+		harness_fail("accept");
+}
+
+/* active: e->c[k] connects from lports[k] to the peer's pports[k]; its
+ * SYN is left unanswered unless o. */
+static void active(struct tcp_env *e, int k, const uint8_t *o, size_t ol)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(lports[k]) };
+	struct socket *so = e->c[k] = tcp_socket(e);
+	uint8_t ob[40];
+	struct seen *s;
+	size_t n;
+
+	so->ops->setsockopt(so, SOCKOPT_SNDBUF, BUFSZ);
+	so->ops->setsockopt(so, SOCKOPT_RCVBUF, BUFSZ);
+	if (so->ops->bind(so, &a))
+		harness_fail("bind");
+	a.sin_addr.s_addr = FZ_PEER_IP;
+	a.sin_port = htons(pports[k]);
+	if (so->ops->connect(so, &a) != -EINPROGRESS)
+		harness_fail("connect");
+	fz_drain(&e->st);
+	if (!(s = seen_of(e, pports[k], false)) || s->flags != TH_SYN)
+		harness_fail("no SYN");
+	if (!o)
+		return;
+	fz_advance(&e->st, 1000);
+	memcpy(ob, o, ol);
+	put32(ob + ol - 4, s->tsval);	/* the TSecr, last in o */
+	n = build(seg, pports[k], lports[k], 0x20000000, s->seq + 1, TH_SYN | TH_ACK, 65535,
+		  ob, ol);
+	send_seg(e, seg, n, true);
+}
+
+static void setup(struct tcp_env *e)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(lports[A]) };
+	static const uint8_t mss_only[4] = { 2, 4, 1200 >> 8, 1200 & 255 };
+	uint8_t o[40];
 
 	memset(e, 0, sizeof(*e));
 	fz_init(&e->st, 1500);
 	e->st.on_tx = on_tx;
 	e->st.tx_arg = e;
 
-	/* A: passive. */
 	e->l = tcp_socket(e);
 	e->l->ops->setsockopt(e->l, SOCKOPT_SNDBUF, BUFSZ);
 	e->l->ops->setsockopt(e->l, SOCKOPT_RCVBUF, BUFSZ);
-	a.sin_port = htons(LPORT_A);
 	if (e->l->ops->bind(e->l, &a) || e->l->ops->listen(e->l, 8))
 		harness_fail("listen");
-	n = build(seg, PPORT_A, LPORT_A, 0x10000000, 0, TH_SYN, 65535, o,
-		  syn_opts(o, 1460, 7, 1000, 0));
-	send_seg(e, seg, n, true);
-	fz_drain(&e->st);
-	if (!(s = seen_of(e, PPORT_A, false)) || s->flags != (TH_SYN | TH_ACK))
-		harness_fail("no SYN-ACK");
-	fz_advance(&e->st, 1000);
-	n = build(seg, PPORT_A, LPORT_A, 0x10000001, s->seq + 1, TH_ACK, 512, o,
-		  ts_opt(o, 1001, s->tsval));
-	send_seg(e, seg, n, true);
-	if (e->l->ops->accept(e->l, &e->a) || !e->a)
-		harness_fail("accept");
-
-	/* B: active. */
-	e->b = tcp_socket(e);
-	e->b->ops->setsockopt(e->b, SOCKOPT_SNDBUF, BUFSZ);
-	e->b->ops->setsockopt(e->b, SOCKOPT_RCVBUF, BUFSZ);
-	a.sin_port = htons(LPORT_B);
-	if (e->b->ops->bind(e->b, &a))
-		harness_fail("bind");
-	a.sin_addr.s_addr = FZ_PEER_IP;
-	a.sin_port = htons(PPORT_B);
-	if (e->b->ops->connect(e->b, &a) != -EINPROGRESS)
-		harness_fail("connect");
-	fz_drain(&e->st);
-	if (!(s = seen_of(e, PPORT_B, false)) || s->flags != TH_SYN)
-		harness_fail("no SYN");
-	fz_advance(&e->st, 1000);
-	n = build(seg, PPORT_B, LPORT_B, 0x20000000, s->seq + 1, TH_SYN | TH_ACK, 65535, o,
-		  syn_opts(o, 536, 2, 5000, s->tsval));
-	send_seg(e, seg, n, true);
-	if (e->b->sk->sk_state != TCP_ESTABLISHED || e->a->sk->sk_state != TCP_ESTABLISHED)
-		harness_fail("not established");
+	passive(e, A, o, syn_opts(o, 1460, 7, 1000, 0), true);
+	active(e, B, o, syn_opts(o, 536, 2, 5000, 0));
+	passive(e, C, mss_only, sizeof(mss_only), false);
+	e->c[C]->ops->setsockopt(e->c[C], SOCKOPT_CONGESTION, TCP_CA_RENO);
+	active(e, D, NULL, 0);
+	for (int k = A; k <= C; k++)
+		if (e->c[k]->sk->sk_state != TCP_ESTABLISHED)
+			harness_fail("not established");
 	fz_drain(&e->st);
 
-	tcp_sk(e->a->sk)->trace_readers = 1;
-	tcp_sk(e->b->sk)->trace_readers = 1;
 	if (!sendbuf[1])
 		for (size_t i = 0; i < sizeof(sendbuf); i++)
 			sendbuf[i] = (uint8_t)(i * 7 + (i >> 9));
-	for (int k = 0; k < 2; k++) {
-		struct socket *so = k ? e->b : e->a;
+	for (int k = A; k < NCONN; k++) {
 		struct sockmsg m = { .data = sendbuf };
-		if (so->ops->sendmsg(so, &m, QUEUED) != QUEUED)
+		tcp_sk(e->c[k]->sk)->trace_readers = 1;
+		if (k != D && e->c[k]->ops->sendmsg(e->c[k], &m, QUEUED) != QUEUED)
 			harness_fail("sendmsg");
 	}
 	fz_drain(&e->st);
@@ -279,8 +309,8 @@ static void teardown(struct tcp_env *e)
 {
 	for (int i = 0; i < e->nacc; i++)
 		release(e->acc[i]);
-	release(e->a);
-	release(e->b);
+	for (int k = 0; k < NCONN; k++)
+		release(e->c[k]);
 	release(e->l);
 	fz_free(&e->st);
 }
@@ -381,53 +411,63 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fzin in = { data, size };
 	struct tcp_env e;
+	bool batch = false;
 
 	setup(&e);
 	while (fz_more(&in)) {
-		uint8_t op = fz_u8(&in), dt = fz_u8(&in);
-		unsigned int to = op & 3;
+		uint8_t op = fz_u8(&in), what = fz_u8(&in), dt = fz_u8(&in);
+		unsigned int to = op & 7, on = (what >> 3) % 5;
+		int k = to == 6 ? A : to == 7 ? B : to <= D ? (int)to : A;
 		size_t len, plen, thl;
 		const uint8_t *p = fz_take(&in, fz_u16(&in), &plen);
-		struct socket *s = to == 1 ? e.b : e.a;
+		struct socket *s = e.c[k];
 
 		len = plen;
-
 		memcpy(seg, p, len);
-		if (to != 3) {
-			uint16_t lport = to == 1 ? LPORT_B : to == 0 ? LPORT_A : LPORT_A;
-			uint16_t pport = to == 1 ? PPORT_B : to == 0 ? PPORT_A :
-				(uint16_t)(len >= 2 ? seg[0] << 8 | seg[1] : 0);
+		if (to != 5) {
+			uint16_t pport = to == 4 ? (uint16_t)(len >= 2 ? seg[0] << 8 | seg[1] : 0) : pports[k];
 			if (len < 20) {
 				memset(seg + len, 0, 20 - len);
 				len = 20;
 			}
 			seg[0] = (uint8_t)(pport >> 8), seg[1] = (uint8_t)pport;
-			seg[2] = (uint8_t)(lport >> 8), seg[3] = (uint8_t)lport;
+			seg[2] = (uint8_t)(lports[k] >> 8), seg[3] = (uint8_t)lports[k];
 			thl = (seg[12] >> 4) * 4u;
-			if (op & (4 | 8)) {
+			if (op & (8 | 16)) {
 				uint32_t una, nxt, ts_recent = 0;
 				struct seen *sn = seen_of(&e, pport, false);
-				if (to != 2 && s->sk) {
+				if (to != 4 && s->sk) {
 					struct tcp_sock *tp = tcp_sk(s->sk);
 					una = tp->snd_una, nxt = tp->rcv_nxt, ts_recent = tp->ts_recent;
 				} else {
 					una = sn ? sn->seq : 0, nxt = sn ? sn->ack : 0;
 				}
-				if (op & 4) {
+				if (op & 8) {
 					put32(seg + 4, get32(seg + 4) + nxt);
 					put32(seg + 8, get32(seg + 8) + una);
 				}
-				if ((op & 8) && thl >= 20 && thl <= len)
+				if ((op & 16) && thl >= 20 && thl <= len)
 					relative_opts(seg, thl, una, ts_recent, e.last_tsval);
 			}
 		}
-		send_seg(&e, seg, len, !(op & 16));
-		act(&e, to >= 2 ? e.a : s, op >> 5, p, plen);
-		fz_advance(&e.st, fz_dt(dt));
-		fz_touch(e.a);
-		fz_touch(e.b);
+		if ((op & 64) && !batch) {
+			memdev_batch_begin(e.st.dev);
+			batch = true;
+		}
+		send_seg(&e, seg, len, !(op & 32));
+		if (batch && !(op & 64)) {
+			memdev_batch_end(e.st.dev);
+			batch = false;
+		}
+		act(&e, on ? e.c[on - 1] : s, what & 7, p, plen);
+		if (!batch)	/* the event loop runs timers between batches */
+			fz_advance(&e.st, fz_dt(dt));
+		for (int c = 0; c < NCONN; c++)
+			fz_touch(e.c[c]);
 		fz_touch(e.l);
 	}
+	if (batch)
+		memdev_batch_end(e.st.dev);
 	fz_advance(&e.st, 1000000);
 	teardown(&e);
 	return 0;

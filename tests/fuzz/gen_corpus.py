@@ -106,11 +106,19 @@ def frag_corpus():
     write("frag", "max", frag_cut(128, 63, 0, 0, b"m" * 65400))
 
 
-# --- tcp: op dt len segment ------------------------------------------------
-A, B, L, RAW = 0, 1, 2, 3
-REL, RELOPT, NOCSUM = 4, 8, 16
-WRITE, READ, SHUT, CLOSE, ABORT, OPT, ACCEPT = (i << 5 for i in range(1, 8))
+# --- tcp: op act dt len segment -------------------------------------------
+A, B, C, D, L, RAW = 0, 1, 2, 3, 4, 5
+REL, RELOPT, NOCSUM, BATCH = 8, 16, 32, 64
+WRITE, READ, SHUT, CLOSE, ABORT, OPT, ACCEPT = range(1, 8)
 FIN, SYN, RST, PSH, ACK = 1, 2, 4, 8, 16
+
+
+def r(op, dt, seg, act=0, on=None):
+    """A record of the tcp target: act is done on connection `on` (A-D)
+    rather than on the target when given."""
+    if on is not None:
+        act |= (on + 1) << 3
+    return struct.pack(">BBBH", op, act, dt, len(seg)) + seg
 
 
 def th(seq=0, ack=0, flags=ACK, win=65535, opts=b"", sport=0, dport=0):
@@ -133,57 +141,73 @@ def ts(tsval=1, tsecr=0):
 
 def tcp_corpus():
     T = REL | RELOPT
-    mss_a, mss_b = 1448, 524   # with timestamps
-    write("tcp", "ack-all", rec(A | T, 0, th(0, 60000, opts=ts())) +
-          rec(B | T, 0, th(0, 60000, opts=ts())))
-    write("tcp", "ack-flights", b"".join(rec(A | T, 10, th(0, mss_a * k, opts=ts(k))) for k in (2, 4, 8, 16)))
-    write("tcp", "data-read", rec(A | T | READ, 0, th(0, 0, ACK | PSH, opts=ts()) + b"d" * 1000) +
-          rec(B | T | READ, 0, th(0, 0, ACK | PSH, opts=ts()) + b"e" * 500))
-    write("tcp", "ofo", rec(A | T, 0, th(1000, 0, opts=ts()) + b"x" * 1000) +
-          rec(A | T, 0, th(3000, 0, opts=ts()) + b"y" * 1000) +
-          rec(A | T | READ, 0, th(0, 0, opts=ts()) + b"z" * 1000))
-    # SACKs: the first segment lost, then fast recovery, RACK, and the timeout
+    Q = 60000                   # queued on A, B and C
+    ma, mb, mc = 1448, 524, 1200  # their MSS (A and B with timestamps)
+    write("tcp", "ack-all", r(A | T, 0, th(0, Q, opts=ts())) + r(B | T, 0, th(0, Q, opts=ts())) +
+          r(C | REL, 0, th(0, Q)))
+    write("tcp", "ack-flights", b"".join(r(A | T, 10, th(0, ma * k, opts=ts(k))) for k in (2, 4, 8, 16)))
+    write("tcp", "data-read", r(A | T, 0, th(0, 0, ACK | PSH, opts=ts()) + b"d" * 1000, READ) +
+          r(B | T, 0, th(0, 0, ACK | PSH, opts=ts()) + b"e" * 500, READ) +
+          r(C | REL, 0, th(0, 0, ACK | PSH) + b"f" * 700, READ))
+    write("tcp", "ofo", r(A | T, 0, th(1000, 0, opts=ts()) + b"x" * 1000) +
+          r(A | T, 0, th(3000, 0, opts=ts()) + b"y" * 1000) +
+          r(A | T, 0, th(0, 0, opts=ts()) + b"z" * 1000, READ))
+    write("tcp", "ofo-nosack", r(C | REL, 0, th(1000, 0) + b"x" * 1000) +
+          r(C | REL, 0, th(0, 0) + b"z" * 1000, READ))
+    # SACKs: the first segment lost, then fast recovery, RACK, the timeout
     write("tcp", "sack-loss", b"".join(
-        rec(B | T, 1, th(0, 0, opts=ts(k) + sack((mss_b, mss_b * (k + 1)))[0:]))
-        for k in range(1, 6)) + rec(B | T, 120, th(0, mss_b * 6, opts=ts(7))))
-    write("tcp", "sack-many", rec(A | T, 0, th(0, 0, opts=sack((1448, 2896), (4344, 5792), (7240, 8688)))) +
-          rec(A | T, 0, th(0, 0, opts=sack((10136, 11584), (1448, 2896), (4344, 5792)))) +
-          rec(A | T, 250, th(0, 0, opts=sack((1448, 14480)))))
-    write("tcp", "dsack", rec(A | T, 150, th(0, 0, opts=ts())) +
-          rec(A | T, 0, th(0, mss_a, opts=sack((0, mss_a)))))
-    write("tcp", "dupacks", b"".join(rec(A | T, 0, th(0, 0, opts=ts())) for _ in range(4)))
-    write("tcp", "rto", rec(A, 205, b"") + rec(B, 230, b"") + rec(A | T, 0, th(0, 1448, opts=ts())))
-    write("tcp", "zero-window", rec(A | T, 0, th(0, 14480, win=0, opts=ts())) +
-          rec(A, 210, b"") + rec(A | T, 0, th(0, 0, win=100, opts=ts())))
-    write("tcp", "fin-peer", rec(A | T | READ, 0, th(0, 0, ACK | FIN, opts=ts())) +
-          rec(A | T | CLOSE, 0, th(1, 0, opts=ts())) + rec(A | T, 0, th(1, 60001, opts=ts())))
-    write("tcp", "close-first", rec(B | T | CLOSE, 0, th(0, 60000, opts=ts())) +
-          rec(B | T, 0, th(0, 60001, ACK | FIN, opts=ts())) + rec(B, 255, b""))
-    write("tcp", "shutdown", rec(A | T | SHUT, 0, th(0, 0, opts=ts())) +
-          rec(A | T, 0, th(0, 60001, opts=ts())))
-    write("tcp", "rst", rec(A | T, 0, th(0, 0, RST)) + rec(B | T, 0, th(5, 0, RST)) + rec(B | T, 0, th(0, 0, RST)))
-    write("tcp", "syn-in-window", rec(A | T, 0, th(0, 0, SYN)))
-    write("tcp", "abort", rec(A | T | ABORT, 0, b"") + rec(A | T, 0, th(0, 0)))
-    write("tcp", "listener", rec(L | REL, 0, th(77, 0, SYN, opts=b"\x02\x04\x05\xb4" + ts(9), sport=41000)) +
-          rec(L | REL | ACCEPT, 0, th(78, 1, ACK, sport=41000)) +
-          rec(L | REL, 0, th(78, 1, ACK | PSH, sport=41000) + b"hi"))
-    write("tcp", "listener-flood", b"".join(rec(L, 0, th(k, 0, SYN, sport=42000 + k)) for k in range(12)) +
-          rec(L, 255, b""))
-    write("tcp", "raw", rec(RAW, 0, th(1, 0, SYN, sport=40000, dport=6000)) +
-          rec(RAW | NOCSUM, 0, th(1, 0, ACK, sport=40000, dport=5000)))
-    write("tcp", "options-hostile", rec(A | T, 0, th(0, 0, opts=b"\x02\x04\x00\x00\x03\x03\x0e\x05\x00")) +
-          rec(A | T, 0, th(0, 0, opts=b"\x05\x0a\x00\x00\x00\x00\x00\x00\x00")) +
-          rec(A | T, 0, th(0, 0, opts=b"\x08\x0a" + b"\xff" * 8)))
-    write("tcp", "writes", rec(A | T | WRITE, 0, th(0, 60000, opts=ts())) +
-          rec(A | T | WRITE, 5, th(0, 60000, opts=ts()) + b"\0" * 200) +
-          rec(B | T | OPT, 0, b"\x05\x00\x00\x01" + b"\0" * 16) +
-          rec(B | T | OPT, 0, b"\x0a\x00\x00\x58" + b"\0" * 16) +
-          rec(B | T | WRITE, 0, th(0, 60000, opts=ts()) + b"\0" * 100))
-    write("tcp", "keepalive", rec(A | OPT, 0, b"\x04\x00\x00\x01" + b"\0" * 16) +
-          rec(A | OPT, 0, b"\x06\x00\x03\xe8" + b"\0" * 16) + rec(A, 210, b"") + rec(A, 255, b""))
-    write("tcp", "time-wait", rec(B | T | CLOSE, 0, th(0, 60000, opts=ts())) +
-          rec(B | T, 0, th(0, 60001, ACK | FIN, opts=ts())) + rec(B | T, 0, th(0, 60001, ACK | FIN, opts=ts())) +
-          rec(B, 255, b"") + rec(B, 255, b""))
+        r(B | T, 1, th(0, 0, opts=ts(k) + sack((mb, mb * (k + 1))))) for k in range(1, 6)) +
+        r(B | T, 120, th(0, mb * 6, opts=ts(7))))
+    write("tcp", "sack-many", r(A | T, 0, th(0, 0, opts=sack((1448, 2896), (4344, 5792), (7240, 8688)))) +
+          r(A | T, 0, th(0, 0, opts=sack((10136, 11584), (1448, 2896), (4344, 5792)))) +
+          r(A | T, 250, th(0, 0, opts=sack((1448, 14480)))))
+    write("tcp", "dsack", r(A | T, 150, th(0, 0, opts=ts())) +
+          r(A | T, 0, th(0, ma, opts=sack((0, ma)))))
+    write("tcp", "dupacks", b"".join(r(A | T, 0, th(0, 0, opts=ts())) for _ in range(4)))
+    write("tcp", "newreno", b"".join(r(C | REL, 0, th(0, 0)) for _ in range(4)) +
+          r(C | REL, 0, th(0, mc)) + r(C | REL, 0, th(0, 3 * mc)) + r(C | REL, 200, th(0, 12 * mc)))
+    write("tcp", "rto", r(A, 205, b"") + r(B, 230, b"") + r(A | T, 0, th(0, 1448, opts=ts())))
+    write("tcp", "zero-window", r(A | T, 0, th(0, 14480, win=0, opts=ts())) +
+          r(A, 210, b"") + r(A | T, 0, th(0, 0, win=100, opts=ts())))
+    write("tcp", "fin-peer", r(A | T, 0, th(0, 0, ACK | FIN, opts=ts()), READ) +
+          r(A | T, 0, th(1, 0, opts=ts()), CLOSE) + r(A | T, 0, th(1, Q + 1, opts=ts())))
+    write("tcp", "close-first", r(B | T, 0, th(0, Q, opts=ts()), CLOSE) +
+          r(B | T, 0, th(0, Q + 1, ACK | FIN, opts=ts())) + r(B, 255, b""))
+    write("tcp", "shutdown", r(A | T, 0, th(0, 0, opts=ts()), SHUT) +
+          r(A | T, 0, th(0, Q + 1, opts=ts())))
+    write("tcp", "rst", r(A | T, 0, th(0, 0, RST)) + r(B | T, 0, th(5, 0, RST)) + r(B | T, 0, th(0, 0, RST)))
+    write("tcp", "syn-in-window", r(A | T, 0, th(0, 0, SYN)))
+    write("tcp", "abort", r(A | T, 0, b"", ABORT) + r(A | T, 0, th(0, 0)))
+    write("tcp", "syn-sent", r(D | REL, 0, th(0x30000000, 1, SYN | ACK, opts=b"\x02\x04\x02\x18")) +
+          r(D, 0, b"", WRITE))
+    write("tcp", "syn-sent-rst", r(D | REL, 0, th(0, 1, RST | ACK)))
+    write("tcp", "simultaneous", r(D, 0, th(0x30000000, 0, SYN)) + r(D, 250, b""))
+    write("tcp", "syn-retries", r(D, 255, b"") + r(D, 255, b"") + r(D, 255, b""))
+    write("tcp", "listener", r(L | REL, 0, th(77, 0, SYN, opts=b"\x02\x04\x05\xb4" + ts(9), sport=41000)) +
+          r(L | REL, 0, th(78, 1, ACK, sport=41000), ACCEPT) +
+          r(L | REL, 0, th(78, 1, ACK | PSH, sport=41000) + b"hi"))
+    write("tcp", "listener-flood", b"".join(r(L, 0, th(k, 0, SYN, sport=42000 + k)) for k in range(12)) +
+          r(L, 255, b""))
+    write("tcp", "raw", r(RAW, 0, th(1, 0, SYN, sport=40000, dport=6000)) +
+          r(RAW | NOCSUM, 0, th(1, 0, ACK, sport=40000, dport=5000)))
+    write("tcp", "options-hostile", r(A | T, 0, th(0, 0, opts=b"\x02\x04\x00\x00\x03\x03\x0e\x05\x00")) +
+          r(A | T, 0, th(0, 0, opts=b"\x05\x0a\x00\x00\x00\x00\x00\x00\x00")) +
+          r(A | T, 0, th(0, 0, opts=b"\x08\x0a" + b"\xff" * 8)))
+    write("tcp", "writes", r(A | T, 0, th(0, Q, opts=ts()), WRITE) +
+          r(A | T, 5, th(0, Q, opts=ts()) + b"\0" * 200, WRITE) +
+          r(B | T, 0, b"\x05\x00\x00\x01" + b"\0" * 16, OPT) +
+          r(B | T, 0, b"\x0a\x00\x00\x58" + b"\0" * 16, OPT) +
+          r(B | T, 0, th(0, Q, opts=ts()) + b"\0" * 100, WRITE))
+    write("tcp", "keepalive", r(A, 0, b"\x04\x00\x00\x01" + b"\0" * 16, OPT) +
+          r(A, 0, b"\x06\x00\x03\xe8" + b"\0" * 16, OPT) + r(A, 210, b"") + r(A, 255, b""))
+    write("tcp", "time-wait", r(B | T, 0, th(0, Q, opts=ts()), CLOSE) +
+          r(B | T, 0, th(0, Q + 1, ACK | FIN, opts=ts())) + r(B | T, 0, th(0, Q + 1, ACK | FIN, opts=ts())) +
+          r(B, 255, b"") + r(B, 255, b""))
+    write("tcp", "batch", r(A | T | BATCH, 0, th(0, 0, ACK | PSH, opts=ts()) + b"a" * 1000) +
+          r(A | T | BATCH, 0, th(1000, 0, ACK | PSH, opts=ts()) + b"b" * 1000) +
+          r(A | T, 0, th(2000, ma, ACK | PSH, opts=ts()) + b"c" * 1000, READ))
+    write("tcp", "close-all", r(A, 0, b"", CLOSE, on=A) + r(A, 0, b"", CLOSE, on=B) +
+          r(A, 0, b"", CLOSE, on=C) + r(A, 0, b"", CLOSE, on=D) + r(A, 255, b""))
 
 
 # --- ctl: which len text ---------------------------------------------------
