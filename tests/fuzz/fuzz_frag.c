@@ -10,6 +10,8 @@
  *     id 0x100 + (sel & 3), protocol UDP/ICMP/TCP/253 by (sel >> 2) & 3,
  *     sel & 16: tot_len claims 8 bytes more than there are,
  *     sel & 32: from 10.0.0.3 rather than the peer;
+ *     sel & 64: sent 64 times, each with an id of its own, so that the
+ *     limits on queues and memory (IPFRAG_MAX_QUEUES, _MAX_MEM) are met;
  *     frag_off is the header's field (DF, MF, offset in 8-byte units).
  *   sel >= 128: a whole UDP datagram to port 7 cut by the harness:
  *     sel(1) unit(1) order(1) dt(1) len(2) payload(len)
@@ -100,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7) };
 	struct fzstack st;
 	struct socket *udp = NULL;
+	uint16_t nextid = 0;
 
 	fz_init(&st, 1500);
 	if (sock_create(&st.net, SOCK_DGRAM, IPPROTO_UDP, &udp) == 0)
@@ -115,8 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p = fz_take(&in, fz_u16(&in), &len);
 			if (len > 65535 - 28)
 				len = 65535 - 28;
-			inject_frag(&st, protos[(sel >> 2) & 3], (uint16_t)(0x100 + (sel & 3)), frag_off,
-				    p, len, sel & 16, sel & 32);
+			for (int k = 0; k < ((sel & 64) ? 64 : 1); k++)
+				inject_frag(&st, protos[(sel >> 2) & 3],
+					    (uint16_t)((sel & 64) ? 0x1000 + nextid++ : 0x100 + (sel & 3)),
+					    frag_off, p, len, sel & 16, sel & 32);
 			fz_advance(&st, fz_dt(dt));
 		} else {
 			uint8_t unit = fz_u8(&in), order = fz_u8(&in), dt = fz_u8(&in);

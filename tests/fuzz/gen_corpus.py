@@ -100,6 +100,8 @@ def frag_corpus():
     write("frag", "timeout", frag_one(0, MF, 250, b"a" * 16) + frag_one(0, 2, 0, b"c" * 8))
     write("frag", "icmp", frag_one(4, MF, 0, b"\x08\0\0\0\0\1\0\1" + b"p" * 8) + frag_one(4, 2, 0, b"q" * 8))
     write("frag", "too-long", frag_one(16, MF, 0, b"a" * 16) + frag_one(0, 0x1fff, 0, b"z" * 16))
+    write("frag", "many-queues", frag_one(64, MF, 0, b"a" * 1400) + frag_one(64 | 32, MF | 200, 0, b"b" * 1400) +
+          frag_one(0, MF, 0, b"c" * 8))
     write("frag", "cut", frag_cut(128, 0, 0, 0, b"hello " * 40))
     write("frag", "cut-reverse", frag_cut(129, 5, 1, 0, b"x" * 1000))
     write("frag", "cut-dup", frag_cut(130, 63, 2, 0, b"y" * 3000) + frag_cut(131, 1, 3, 0, b"w" * 200))
