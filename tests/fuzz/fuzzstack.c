@@ -30,6 +30,10 @@ void fz_init(struct fzstack *s, unsigned int mtu)
 {
 	memset(s, 0, sizeof(*s));
 	net_init(&s->net, FZ_T0, 42);
+	/* The SYN cookie key comes from getrandom: fixed here, so that an
+	 * input does the same on every run and a crash replays. */
+	s->net.syncookies.key[0] = 0x0123456789abcdefull;
+	s->net.syncookies.key[1] = 0xfedcba9876543210ull;
 	s->net.log_mask = NETLOG_ALL;
 	s->net.log_fn = log_sink;
 	s->net.tcp_trace_fn = trace_sink;
