@@ -190,6 +190,11 @@ def tcp_corpus():
           r(L | REL, 0, th(78, 1, ACK | PSH, sport=41000) + b"hi"))
     write("tcp", "listener-flood", b"".join(r(L, 0, th(k, 0, SYN, sport=42000 + k)) for k in range(12)) +
           r(L, 255, b""))
+    # past the SYN queue, SYN cookies: the ACK of the last cookie SYN-ACK
+    write("tcp", "cookie-ack", b"".join(r(L, 0, th(k, 0, SYN, opts=b"\x02\x04\x05\xb4", sport=42000 + k))
+                                        for k in range(12)) +
+          r(L | REL, 0, th(0, 1, ACK, sport=42011), ACCEPT) +
+          r(L | REL, 0, th(0, 1, ACK | PSH, sport=42011) + b"cookie"))
     write("tcp", "raw", r(RAW, 0, th(1, 0, SYN, sport=40000, dport=6000)) +
           r(RAW | NOCSUM, 0, th(1, 0, ACK, sport=40000, dport=5000)))
     write("tcp", "options-hostile", r(A | T, 0, th(0, 0, opts=b"\x02\x04\x00\x00\x03\x03\x0e\x05\x00")) +
