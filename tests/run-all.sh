@@ -11,9 +11,9 @@
 # IMP_FUZZ_SECONDS (default 5) each after the unit tests (tests/fuzz/run.sh,
 # in IMP_FUZZ_BUILD_DIR, default build-fuzz: clang, ASan+UBSan), and the
 # packet-moving tests run a second time with --no-offload.  Under CI=true
-# (or with IMP_SANITIZE=1), a sanitizer pass follows: the unit tests and
-# every integration test once more on build-fuzz, clean only if no
-# sanitizer report was written.  Ends with "integration: N passed, N failed"
+# with no tests named, or with IMP_SANITIZE=1 (then for the tests named
+# too), a sanitizer pass follows: the unit tests and the integration tests
+# once more on build-fuzz, clean only if no sanitizer report was written.  Ends with "integration: N passed, N failed"
 # and exits non-zero if the build, a unit test, a fuzz target, a sanitizer
 # report or an integration test failed.
 set -uo pipefail
@@ -158,15 +158,15 @@ fi
 # which tell nothing under ASan and would outlast its limit.
 san_failed=0
 SAN=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
-if (($# == 0)) && [[ -z "${IMP_IMPFS_ARGS:-}" ]] &&
-	[[ "${CI:-}" == true || -n "${IMP_SANITIZE:-}" ]]; then
+if [[ -z "${IMP_IMPFS_ARGS:-}" ]] &&
+	{ [[ "${CI:-}" == true ]] && (($# == 0)) || [[ -n "${IMP_SANITIZE:-}" ]]; }; then
 	say "sanitizer pass on $SAN (ASan+UBSan)"
 	san_logs=$PWD/$SAN/sanitizer-logs
 	rm -rf "$san_logs"
 	mkdir -p "$san_logs"
 	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:log_path=$san_logs/asan
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san_logs/ubsan
-	if ! ninja -C "$SAN"; then
+	if ! bash tests/fuzz/run.sh --build || ! ninja -C "$SAN"; then
 		san_failed=1
 		say "FAIL: sanitizer build"
 	else
