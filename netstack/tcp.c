@@ -614,7 +614,7 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	bool open = st != TCP_LISTEN && st != TCP_SYN_SENT && !(st == TCP_CLOSED && !tp->irs);
 	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS, ts = open && tp->tstamp_ok ? 12 : 0;
 	uint32_t flight = tcp_flight(tp), unacked = (flight + mss - 1) / mss;
-	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0, sacked;
+	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0, sacked = 0;
 	uint64_t rto = (uint64_t)tp->rto << (tp->backoff < 16 ? tp->backoff : 16);
 	uint64_t acked, rcvd;
 	struct rtable rt;

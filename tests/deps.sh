@@ -8,7 +8,7 @@ imp_deps() {
 		meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcmocka-dev
 		iproute2 iputils-ping curl nginx-light socat netcat-openbsd iperf3 valgrind
 		python3-scapy tcpdump nftables util-linux procps wget gnuplot-nox
-		systemd man-db binutils strace
+		systemd man-db binutils strace clang
 		# dnsmasq's executable alone: the dnsmasq package adds a system service
 		dnsmasq-base
 	)

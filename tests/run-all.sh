@@ -7,9 +7,15 @@
 #
 # Environment: CI=true builds with -Dwerror=true; IMP_BUILD_DIR (default build)
 # is the meson build directory; IMP_IMPFS_ARGS (e.g. --no-offload) is added
-# to every impfs the tests start.  With no tests named, the packet-moving
-# tests run a second time with --no-offload.  Ends with "integration: N passed, N failed"
-# and exits non-zero if the build, a unit test or an integration test failed.
+# to every impfs the tests start.  With no tests named, the fuzz targets run
+# IMP_FUZZ_SECONDS (default 5) each after the unit tests (tests/fuzz/run.sh,
+# in IMP_FUZZ_BUILD_DIR, default build-fuzz: clang, ASan+UBSan), and the
+# packet-moving tests run a second time with --no-offload.  Under CI=true
+# with no tests named, or with IMP_SANITIZE=1 (then for the tests named
+# too), a sanitizer pass follows: the unit tests and the integration tests
+# once more on build-fuzz, clean only if no sanitizer report was written.  Ends with "integration: N passed, N failed"
+# and exits non-zero if the build, a unit test, a fuzz target, a sanitizer
+# report or an integration test failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -60,6 +66,19 @@ if (($# == 0)); then
 	fi
 else
 	say "unit tests skipped (integration tests named on the command line)"
+fi
+
+# ---- fuzz targets, briefly -----------------------------------------------------
+# Each target for a few seconds from its seed corpus (the corpus alone is
+# replayed by the unit tests already: meson test --suite fuzz).  A crash,
+# a leak or a sanitizer report fails the suite.
+fuzz_failed=0
+if (($# == 0)); then
+	say "fuzz targets, ${IMP_FUZZ_SECONDS:-5} s each (tests/fuzz/run.sh)"
+	if ! bash tests/fuzz/run.sh "${IMP_FUZZ_SECONDS:-5}"; then
+		fuzz_failed=1
+		say "FAIL: fuzz targets"
+	fi
 fi
 
 # ---- integration tests -------------------------------------------------------
@@ -130,8 +149,53 @@ if (($# == 0)) && [[ -z "${IMP_IMPFS_ARGS:-}" ]]; then
 	done
 fi
 
+# The sanitizer pass (CI, or IMP_SANITIZE=1): the same tests once more on
+# the clang ASan+UBSan build the fuzz targets use, impfs and the stack
+# sanitized (the LD_PRELOAD shim is not: client/meson.build says why).
+# Every report goes to a file under $SAN/sanitizer-logs/, and any file
+# there fails the pass, so a report from a process whose exit no test
+# checks still counts.  70-bench-quick is left out: it times benchmarks,
+# which tell nothing under ASan and would outlast its limit.
+san_failed=0
+SAN=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
+if [[ -z "${IMP_IMPFS_ARGS:-}" ]] &&
+	{ [[ "${CI:-}" == true ]] && (($# == 0)) || [[ -n "${IMP_SANITIZE:-}" ]]; }; then
+	say "sanitizer pass on $SAN (ASan+UBSan)"
+	san_logs=$PWD/$SAN/sanitizer-logs
+	rm -rf "$san_logs"
+	mkdir -p "$san_logs"
+	export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:log_path=$san_logs/asan
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san_logs/ubsan
+	if ! bash tests/fuzz/run.sh --build || ! ninja -C "$SAN"; then
+		san_failed=1
+		say "FAIL: sanitizer build"
+	else
+		if ! meson test -C "$SAN" --print-errorlogs; then
+			san_failed=1
+			say "FAIL: unit tests (sanitizers)"
+		fi
+		for t in "${tests[@]}"; do
+			name=$(basename "$t" .sh)
+			[[ $name == 70-bench-quick ]] && continue
+			IMP_BUILD_DIR=$SAN run_one "$t" "$name (sanitizers)"
+		done
+	fi
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	reports=("$san_logs"/*)
+	if [[ -e "${reports[0]}" ]]; then
+		san_failed=1
+		say "FAIL: ${#reports[@]} sanitizer reports in $san_logs:"
+		for r in "${reports[@]}"; do
+			echo "--- $r"
+			head -n 30 "$r"
+		done
+	fi
+fi
+
 say "done in $((SECONDS - start))s"
 ((unit_failed)) && say "unit tests FAILED"
+((fuzz_failed)) && say "fuzz targets FAILED"
+((san_failed)) && say "sanitizer pass FAILED"
 ((failed)) && say "failed integration tests: ${failed_names[*]}"
 echo "integration: $passed passed, $failed failed"
-((failed == 0 && unit_failed == 0))
+((failed == 0 && unit_failed == 0 && fuzz_failed == 0 && san_failed == 0))
