@@ -24,6 +24,7 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 	ip_init(net);
 	icmp_init(net);
 	inet_init(net);
+	ipv6_init(net);
 }
 
 void net_cleanup(struct net *net)
@@ -31,6 +32,7 @@ void net_cleanup(struct net *net)
 	skb_queue_purge(&net->backlog);
 	tcp_cleanup(net);
 	ipfrag_flush(net);
+	ipv6_cleanup(net);
 	arp_cleanup(net);
 	for (int i = 0; i < net->ndevs; i++) {
 		struct net_device *dev = net->devs[i];

@@ -13,6 +13,7 @@
 #include "arp.h"
 #include "icmp.h"
 #include "ip.h"
+#include "ipv6.h"
 #include "netdevice.h"
 #include "skbuff.h"
 #include "timer.h"
@@ -68,6 +69,7 @@ struct net {
 	struct ipstats ipstats;
 	struct icmpstats icmpstats;
 	struct arpstats arpstats;
+	struct ipv6_state ipv6;	/* IPv6, ICMPv6, NDP (ipv6.h) */
 	uint64_t icmp_tokens;		/* µs-scaled token bucket */
 	uint64_t icmp_last;
 	uint16_t ip_id;
