@@ -212,6 +212,10 @@ int addrconf_dev_up(struct net_device *dev)
 	idev->cur_hoplimit = IPV6_DEFAULT_HOPLIMIT;
 	timer_setup(&idev->timer, addrconf_timer);
 	dev->ip6_ptr = idev;
+	if (!dev->net->ipv6.pt_added) {
+		dev_add_pack(dev->net, &dev->net->ipv6.pt);
+		dev->net->ipv6.pt_added = true;
+	}
 	addrconf_eui64(ll.s6_addr + 8, dev->dev_addr);
 	addrconf_add(idev, &ll, 64, IFA6_LINK, ADDRCONF_FOREVER, ADDRCONF_FOREVER);
 	return 0;

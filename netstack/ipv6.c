@@ -27,9 +27,10 @@ void ipv6_init(struct net *net)
 {
 	struct ipv6_state *s = &net->ipv6;
 
+	/* ETH_P_IPV6 is registered when IPv6 first comes up on a device
+	 * (addrconf_dev_up): with it off, IPv6 is an unknown ethertype. */
 	s->pt.type = ETH_P_IPV6;
 	s->pt.func = ipv6_rcv;
-	dev_add_pack(net, &s->pt);
 	s->frag_id = net_random(net);
 	s->icmp_tokens = ICMP_RATE_BURST * 1000000ull;
 	s->icmp_last = net->now;
@@ -45,7 +46,8 @@ void ipv6_cleanup(struct net *net)
 	for (int i = 0; i < net->ndevs; i++)
 		addrconf_dev_down(net->devs[i]);
 	del_timer(&net->timers, &net->ipv6.gc_timer);
-	dev_remove_pack(net, &net->ipv6.pt);
+	if (net->ipv6.pt_added)
+		dev_remove_pack(net, &net->ipv6.pt);
 }
 
 /* ip6_gc ages neighbours and routes once a second while IPv6 is on. */

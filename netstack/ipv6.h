@@ -213,6 +213,7 @@ struct ipv6_state {
 	struct ip6stats stats;
 	struct icmp6stats icmp6;
 	struct packet_type pt;
+	bool pt_added;
 	struct nd_neigh neigh[ND_TABLE_MAX];
 	int nneigh;
 	struct rt6_entry rt[RT6_MAX];
