@@ -90,10 +90,12 @@ bool ipv6_prefix_equal(const struct in6_addr *a, const struct in6_addr *b, int p
 
 void ipv6_addr_prefix(struct in6_addr *out, const struct in6_addr *a, int plen)
 {
-	memset(out, 0, sizeof(*out));
-	memcpy(out->s6_addr, a->s6_addr, (size_t)(plen / 8));
+	struct in6_addr p = { 0 };	/* out may be a */
+
+	memcpy(p.s6_addr, a->s6_addr, (size_t)(plen / 8));
 	if (plen % 8)
-		out->s6_addr[plen / 8] = a->s6_addr[plen / 8] & (uint8_t)(0xff00 >> (plen % 8));
+		p.s6_addr[plen / 8] = a->s6_addr[plen / 8] & (uint8_t)(0xff00 >> (plen % 8));
+	*out = p;
 }
 
 void addrconf_addr_solict_mult(const struct in6_addr *a, struct in6_addr *out)

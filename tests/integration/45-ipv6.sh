@@ -68,4 +68,69 @@ check_match "iproute: IPv4's 10.0.0.0/24 still there" '^10\.0\.0\.0/24 ' "$route
 selftab=$(rd "$MNT/ipselftab" || true)
 check_match "ipselftab: $G6 local" "^$G6 local 0\$" "$selftab"
 
+# ---- SLAAC from a router advertisement -------------------------------------------
+kll=$(in_peer ip -6 -o addr show dev "$IMP_TAP" scope link | awk '{ sub("/.*", "", $4); print $4; exit }')
+slaac=$("$IMP_PY" -c 'import ipaddress, sys
+ll = ipaddress.IPv6Address(sys.argv[1]).packed
+print(ipaddress.IPv6Address(ipaddress.IPv6Address("2001:db8:1::").packed[:8] + ll[8:]))' "$ll")
+note "kernel link-local $kll; SLAAC address to expect $slaac"
+in_peer ip -6 addr add 2001:db8:1::1/64 dev "$IMP_TAP" nodad
+ns0=$(stat0 Icmp6OutNeighborSolicits)
+in_peer "$IMP_PY" "$PY6" "$IMP_TAP" "$stack_mac" "$kmac" "$kll" "$G6" ra
+check "ipifc/0/status: $slaac/64 (prefix + EUI-64) preferred after DAD (<= 5 s)" wait_until 5 preferred "$slaac"
+status=$(rd "$MNT/ipifc/0/status" || true)
+check_match "ipifc/0/status: $slaac/64 preferred slaac with its valid lifetime" \
+	"^addr $slaac/64 preferred slaac valid 3[0-9]{3}\$" "$status"
+check_ge "Icmp6OutNeighborSolicits: a DAD probe for it" $(($(stat0 Icmp6OutNeighborSolicits) - ns0)) 1
+check_ge "Icmp6SlaacAddrs counted it" "$(stat0 Icmp6SlaacAddrs)" 1
+routes=$(rd "$MNT/iproute" || true)
+check_match "iproute: the default route ::/0 via the router $kll (ra)" "^::/0 $kll ra 0\$" "$routes"
+check_match "iproute: the on-link prefix 2001:db8:1::/64 (ra)" '^2001:db8:1::/64 :: ra 0$' "$routes"
+out=$(in_peer timeout 20 ping -6 -n -c 3 -W 1 -i 0.2 "$slaac" 2>&1 || true)
+check_match "ping -6 -c 3 $slaac (the SLAAC address): 3 replies" '^3 packets transmitted, 3 received' "$out"
+ndp=$(rd "$MNT/ndp" || true)
+check_match "$MNT/ndp: the router $kll, marked router" "^ether (reachable|stale) $kll $kmac $IMP_TAP router\$" "$ndp"
+
+# ---- bad input: dropped and counted ----------------------------------------------
+# group NAME "COUNTER[ COUNTER...]": send group NAME; the counters together
+# move by at least 5, Icmp6InErrors or Ip6InHdrErrors too, and the daemon
+# still answers ping -6.
+group() {
+	local name=$1 counters=$2 sum0=0 sum1=0 c e0
+	e0=$(($(stat0 Icmp6InErrors) + $(stat0 Ip6InHdrErrors)))
+	for c in $counters; do sum0=$((sum0 + $(stat0 "$c"))); done
+	in_peer "$IMP_PY" "$PY6" "$IMP_TAP" "$stack_mac" "$kmac" "$kll" "$G6" "$name"
+	sleep 0.3
+	for c in $counters; do sum1=$((sum1 + $(stat0 "$c"))); done
+	check_ge "$name: counted in $counters" $((sum1 - sum0)) "${3:-5}"
+	note "$name: Icmp6InErrors + Ip6InHdrErrors moved by $(($(stat0 Icmp6InErrors) + $(stat0 Ip6InHdrErrors) - e0))"
+}
+err0=$(stat0 Icmp6InErrors)
+group nd-hoplimit Icmp6InBadHopLimit 10
+group nd-optlen0 Icmp6InBadOptions
+group nd-opttrunc Icmp6InBadOptions
+group nd-short Icmp6InBadLength
+group nd-source Icmp6InBadSource 10
+group nd-target Icmp6InBadTarget
+check_ge "Icmp6InErrors counted every bogus NDP message (40)" $(($(stat0 Icmp6InErrors) - err0)) 40
+check "the RA with hop limit 254 made no address" eval '! rd "$MNT/ipifc/0/status" | grep -q "^addr 2001:db8:2:"'
+check "the RA from a global source made no address" eval '! rd "$MNT/ipifc/0/status" | grep -q "^addr 2001:db8:3:"'
+hdr0=$(stat0 Ip6InHdrErrors)
+group ext-trunc Ip6InTruncatedPkts 10
+group ext-chain Ip6InTooManyExtHdrs
+pp0=$(stat0 Icmp6OutParmProblems)
+group ext-badopt Ip6InBadOptions 10
+check_ge "ext-badopt: a parameter problem for each 0x80 option" $(($(stat0 Icmp6OutParmProblems) - pp0)) 5
+group ext-notfirst Ip6InBadExtHdrs
+group ext-unknown Ip6InUnknownProtos
+check_ge "Ip6InHdrErrors counted the bad chains" $(($(stat0 Ip6InHdrErrors) - hdr0)) 20
+group icmp6-csum Icmp6InCsumErrors
+group frag-flood Ip6ReasmTooMany 100
+check "frag-flood: at most 64 reassembly queues held" eval '(($(stat0 Ip6ReasmQueues) <= 64))'
+group frag-flood-one Ip6ReasmTooMany 1
+group frag-overlap Ip6ReasmOverlaps 1
+out=$(in_peer timeout 20 ping -6 -n -c 2 -W 1 -i 0.2 -s 3000 "$G6" 2>&1 || true)
+check_match "after the floods a fragmented ping -6 still gets through" '^2 packets transmitted, 2 received' "$out"
+check "daemon alive and serving" imp_alive
+
 imp_stop
