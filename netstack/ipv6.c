@@ -65,6 +65,8 @@ static void ip6_gc(struct timer_list *t)
 			n->state = ND_STALE;
 		else if ((n->state == ND_STALE && net->now - last >= ND_STALE_US) ||
 			 (n->state == ND_FAILED && net->now - n->confirmed >= ND_RETRANS_US * 5)) {
+			del_timer(&net->timers, &n->timer);
+			skb_queue_purge(&n->queue);
 			n->used_slot = false;
 			s->nneigh--;
 		}

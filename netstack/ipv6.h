@@ -158,7 +158,7 @@ struct inet6_dev {
 };
 
 /* Neighbour cache (RFC 4861 §5.1), a small table scanned linearly. */
-enum { ND_INCOMPLETE, ND_REACHABLE, ND_STALE, ND_FAILED };
+enum { ND_INCOMPLETE, ND_REACHABLE, ND_STALE, ND_DELAY, ND_PROBE, ND_FAILED };
 struct nd_neigh {
 	bool used_slot;
 	bool is_router;
@@ -177,6 +177,7 @@ struct nd_neigh {
 #define ND_MAX_PROBES 3
 #define ND_REACHABLE_US (30ull * 1000000)
 #define ND_STALE_US (120ull * 1000000)
+#define ND_DELAY_US (5ull * 1000000)	/* DELAY_FIRST_PROBE_TIME */
 #define ND_RS_INTERVAL_US (4ull * 1000000)
 #define ND_MAX_RS 3
 
@@ -302,6 +303,8 @@ struct net_device *ip6_default_dev(struct net *net);
 void ndisc_rcv(struct sk_buff *skb, int type);
 int ndisc_output(struct net_device *dev, const struct in6_addr *nexthop, struct sk_buff *skb);
 void ndisc_send_ns(struct net_device *dev, const struct in6_addr *target, bool dad);
+/* ndisc_send_ns_unicast: NUD's probe, straight to the neighbour. */
+void ndisc_send_ns_unicast(struct nd_neigh *n);
 void ndisc_send_rs(struct net_device *dev);
 void mld_send_report(struct net_device *dev, const struct in6_addr *group, bool query_answer);
 struct nd_neigh *nd_lookup(struct net *net, const struct in6_addr *a);

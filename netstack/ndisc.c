@@ -21,7 +21,8 @@ const char *nd_state_name(int s)
 {
 	static const char *const names[] = {
 		[ND_INCOMPLETE] = "incomplete", [ND_REACHABLE] = "reachable",
-		[ND_STALE] = "stale", [ND_FAILED] = "failed",
+		[ND_STALE] = "stale", [ND_DELAY] = "delay", [ND_PROBE] = "probe",
+		[ND_FAILED] = "failed",
 	};
 	return names[s];
 }
@@ -108,12 +109,30 @@ static void nd_set(struct nd_neigh *n, const uint8_t *ha, int state)
 		nd_xmit(n->dev, n->ha, skb);
 }
 
-/* nd_timer_handler asks again for an incomplete neighbour, or gives up. */
+/* nd_timer_handler asks again for an incomplete neighbour, or gives up;
+ * for one in DELAY that nothing confirmed, starts probing it (§7.3.3). */
 static void nd_timer_handler(struct timer_list *t)
 {
 	struct nd_neigh *n = container_of(t, struct nd_neigh, timer);
 	struct net *net = n->dev->net;
 
+	if (n->state == ND_DELAY) {
+		n->state = ND_PROBE;
+		n->probes = 0;
+		ndisc_send_ns_unicast(n);
+		mod_timer(&net->timers, &n->timer, net->now + ND_RETRANS_US);
+		return;
+	}
+	if (n->state == ND_PROBE) {
+		if (++n->probes < ND_MAX_PROBES) {
+			ndisc_send_ns_unicast(n);
+			mod_timer(&net->timers, &n->timer, net->now + ND_RETRANS_US);
+		} else {
+			n->state = ND_FAILED;
+			n->confirmed = net->now;
+		}
+		return;
+	}
 	if (n->state != ND_INCOMPLETE)
 		return;
 	if (++n->probes < ND_MAX_PROBES) {
@@ -154,12 +173,13 @@ int ndisc_output(struct net_device *dev, const struct in6_addr *nexthop, struct 
 		n->state = ND_STALE;
 		/* fall through */
 	case ND_STALE:
-		/* Keep sending to the old address while asking again
-		 * (Linux's DELAY and PROBE states, folded into one). */
-		if (net->now - n->last_probe >= ND_RETRANS_US) {
-			n->last_probe = net->now;
-			ndisc_send_ns(dev, &n->addr, false);
-		}
+		/* Keep sending to the old address; probe it if nothing
+		 * confirms it within ND_DELAY_US (§7.3.3). */
+		n->state = ND_DELAY;
+		mod_timer(&net->timers, &n->timer, net->now + ND_DELAY_US);
+		break;
+	case ND_DELAY:
+	case ND_PROBE:
 		break;
 	case ND_FAILED:
 		n->state = ND_INCOMPLETE;
@@ -220,6 +240,21 @@ void ndisc_send_ns(struct net_device *dev, const struct in6_addr *target, bool d
 	addrconf_addr_solict_mult(target, &dst);
 	net->ipv6.icmp6.OutNeighborSolicits++;
 	icmpv6_xmit(net, dev, msg, len, saddr, &dst, 255, NULL, 0);
+}
+
+void ndisc_send_ns_unicast(struct nd_neigh *n)
+{
+	struct net_device *dev = n->dev;
+	uint8_t msg[8 + 16 + 8] = { NDISC_NEIGHBOUR_SOLICITATION };
+	const struct in6_addr *saddr = ipv6_select_saddr(dev, &n->addr);
+
+	if (!saddr)
+		return;
+	memcpy(msg + 8, &n->addr, 16);
+	nd_put_lladdr(msg + 24, ND_OPT_SOURCE_LL_ADDR, dev->dev_addr);
+	n->last_probe = dev->net->now;
+	dev->net->ipv6.icmp6.OutNeighborSolicits++;
+	icmpv6_xmit(dev->net, dev, msg, sizeof(msg), saddr, &n->addr, 255, NULL, 0);
 }
 
 static void ndisc_send_na(struct net_device *dev, const struct in6_addr *target,
