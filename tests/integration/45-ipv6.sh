@@ -58,9 +58,9 @@ neigh=$(in_peer ip -6 neigh show dev "$IMP_TAP" 2>&1 || true)
 check_match "ip -6 neigh: $G6 at the stack's mac" "^$G6 lladdr $stack_mac( |\$)" "$neigh"
 check_match "ip -6 neigh: $ll at the stack's mac" "^$ll lladdr $stack_mac( |\$)" "$neigh"
 ndp=$(rd "$MNT/ndp" || true)
-check_match "$MNT/ndp: $K6 at the kernel's mac $kmac" "^ether (reachable|stale) $K6 $kmac $IMP_TAP" "$ndp"
+check_match "$MNT/ndp: $K6 at the kernel's mac $kmac" "^ether (reachable|stale|delay|probe) $K6 $kmac $IMP_TAP" "$ndp"
 check "$MNT/ndp: every line is \"ether STATE ADDR MAC DEV [router]\"" eval \
-	"! grep -Evq '^ether (incomplete|reachable|stale|failed) [0-9a-f:]+ ([0-9a-f]{2}:){5}[0-9a-f]{2} [^ ]+( router)?\$' <<<\"\$ndp\""
+	"! grep -Evq '^ether (incomplete|reachable|stale|delay|probe|failed) [0-9a-f:]+ ([0-9a-f]{2}:){5}[0-9a-f]{2} [^ ]+( router)?\$' <<<\"\$ndp\""
 routes=$(rd "$MNT/iproute" || true)
 check_match "iproute: 2001:db8::/64 connected" '^2001:db8::/64 :: connected 0$' "$routes"
 check_match "iproute: fe80::/64 connected" '^fe80::/64 :: connected 0$' "$routes"
@@ -89,7 +89,7 @@ check_match "iproute: the on-link prefix 2001:db8:1::/64 (ra)" '^2001:db8:1::/64
 out=$(in_peer timeout 20 ping -6 -n -c 3 -W 1 -i 0.2 "$slaac" 2>&1 || true)
 check_match "ping -6 -c 3 $slaac (the SLAAC address): 3 replies" '^3 packets transmitted, 3 received' "$out"
 ndp=$(rd "$MNT/ndp" || true)
-check_match "$MNT/ndp: the router $kll, marked router" "^ether (reachable|stale) $kll $kmac $IMP_TAP router\$" "$ndp"
+check_match "$MNT/ndp: the router $kll, marked router" "^ether (reachable|stale|delay|probe) $kll $kmac $IMP_TAP router\$" "$ndp"
 
 # ---- bad input: dropped and counted ----------------------------------------------
 # group NAME "COUNTER[ COUNTER...]": send group NAME; the counters together
