@@ -79,7 +79,7 @@ static struct frag6_queue *fq_find(struct net *net, const struct ipv6hdr *ip6, u
 		    ipv6_addr_equal(&q->daddr, &ip6->daddr))
 			return q;
 	if (s->nfq >= IPFRAG_MAX_QUEUES)
-		fq_fail(net, fq_oldest(net), &s->stats.ReasmTooMany);
+		fq_fail(net, fq_oldest(net), &s->stats.ReasmOverMem);	/* as IPv4's */
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;

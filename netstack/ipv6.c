@@ -192,6 +192,26 @@ bool ipv6_is_our_group(struct net_device *dev, const struct in6_addr *a)
 	return false;
 }
 
+bool ipv6_mc_mac_wanted(const struct net_device *dev, const uint8_t *mac)
+{
+	const struct inet6_dev *idev = dev->ip6_ptr;
+	struct in6_addr sn;
+	uint8_t m[6];
+
+	if (mac[0] != 0x33 || mac[1] != 0x33)
+		return true;
+	ipv6_eth_mc_map(&in6addr_linklocal_allnodes, m);
+	if (!memcmp(m, mac, 6))
+		return true;
+	for (int i = 0; idev && i < idev->naddr; i++) {
+		addrconf_addr_solict_mult(&idev->addr[i].addr, &sn);
+		ipv6_eth_mc_map(&sn, m);
+		if (!memcmp(m, mac, 6))
+			return true;
+	}
+	return false;
+}
+
 const struct in6_addr *ipv6_select_saddr(struct net_device *dev, const struct in6_addr *daddr)
 {
 	struct inet6_dev *idev = dev ? dev->ip6_ptr : NULL;

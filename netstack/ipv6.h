@@ -274,6 +274,9 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 /* The type of a destination for us: ours (any state), a group we are in. */
 struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a);
 bool ipv6_is_our_group(struct net_device *dev, const struct in6_addr *a);
+/* ipv6_mc_mac_wanted: is a 33:33:... frame for one of our groups?  Any
+ * other multicast MAC (IPv4's 01:00:5e:...) is let through as before. */
+bool ipv6_mc_mac_wanted(const struct net_device *dev, const uint8_t *mac);
 /* Source address selection (RFC 6724, simplified: same scope, then the
  * longest match), NULL when dev has no usable address. */
 const struct in6_addr *ipv6_select_saddr(struct net_device *dev, const struct in6_addr *daddr);

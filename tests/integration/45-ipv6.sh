@@ -125,7 +125,7 @@ group ext-notfirst Ip6InBadExtHdrs
 group ext-unknown Ip6InUnknownProtos
 check_ge "Ip6InHdrErrors counted the bad chains" $(($(stat0 Ip6InHdrErrors) - hdr0)) 20
 group icmp6-csum Icmp6InCsumErrors
-group frag-flood Ip6ReasmTooMany 100
+group frag-flood Ip6ReasmOverMem 100
 check "frag-flood: at most 64 reassembly queues held" eval '(($(stat0 Ip6ReasmQueues) <= 64))'
 group frag-flood-one Ip6ReasmTooMany 1
 group frag-overlap Ip6ReasmOverlaps 1

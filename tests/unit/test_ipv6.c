@@ -853,6 +853,35 @@ static void test_mld_query(void **state)
 	rx6_free(&rx);
 }
 
+/* The multicast MAC filter: groups we are in get through, others are
+ * another host's, IPv4's multicast MACs are left alone. */
+static void test_mc_filter(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr peer = PEER_LL, routers = in6addr_mld2_routers, g = OUR_G, sn;
+	static const uint8_t mld_mac[6] = { 0x33, 0x33, 0, 0, 0, 0x16 };
+	static const uint8_t v4_mac[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	uint8_t echo[8] = { ICMPV6_ECHO_REQUEST }, mac[6];
+	size_t n;
+
+	n = icmp6_frame(f, mld_mac, &peer, &routers, 1, echo, sizeof(echo));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(e->dev->stats.RxOtherHost, 1);
+	assert_int_equal(e->net.ipv6.stats.InReceives, 0);
+	addrconf_addr_solict_mult(&g, &sn);
+	sn_mac(&g, mac);
+	n = icmp6_frame(f, mac, &peer, &sn, 64, echo, sizeof(echo));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(e->net.ipv6.stats.InReceives, 1);
+	assert_int_equal(e->net.ipv6.icmp6.InEchos, 1);
+	assert_int_equal(drain(e->dev), 1);	/* answered, from 2001:db8::2's group */
+	n = icmp6_frame(f, v4_mac, &peer, &sn, 64, echo, sizeof(echo));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(e->dev->stats.RxOtherHost, 1);
+	assert_int_equal(e->net.ipv6.stats.InReceives, 2);
+	drain(e->dev);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup6, env_teardown)
@@ -870,6 +899,7 @@ int main(void)
 		T(test_frag_hostile),
 		T(test_slaac),
 		T(test_mld_query),
+		T(test_mc_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
