@@ -283,6 +283,14 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		die("--gateway: \"%s\" is not a dotted IPv4 address", o->gateway);
 	if (o->gateway && !o->addr)
 		die("--gateway needs --addr: the gateway must be on the stack's own network");
+	struct in6_addr a6[IFA6_MAX];
+	int plen6[IFA6_MAX];
+	for (int i = 0; i < o->naddr6; i++) {
+		if (o->no_ipv6)
+			die("--addr %s: IPv6 is off (--no-ipv6)", o->addr6[i]);
+		if (ipv6_parse_prefix(o->addr6[i], &a6[i], &plen6[i]))
+			die("--addr: \"%s\" is not ADDR/PREFIX like 2001:db8::2/64", o->addr6[i]);
+	}
 	fs->dev = tap_create(&fs->net, o->tap, o->netns, mac, o->mtu, !o->no_offload,
 			     err, sizeof(err));
 	if (!fs->dev)
@@ -295,16 +303,9 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	/* IPv6: the link-local address (DAD starts now), then --addr's. */
 	if (!o->no_ipv6 && addrconf_dev_up(fs->dev))
 		die("cannot turn IPv6 on: out of memory");
-	for (int i = 0; i < o->naddr6; i++) {
-		struct in6_addr a6;
-		int plen6;
-		if (o->no_ipv6)
-			die("--addr %s: IPv6 is off (--no-ipv6)", o->addr6[i]);
-		if (ipv6_parse_prefix(o->addr6[i], &a6, &plen6))
-			die("--addr: \"%s\" is not ADDR/PREFIX like 2001:db8::2/64", o->addr6[i]);
-		if (addrconf_add_static(fs->dev, &a6, plen6))
+	for (int i = 0; i < o->naddr6; i++)
+		if (addrconf_add_static(fs->dev, &a6[i], plen6[i]))
 			die("--addr: %s is not a unicast address, or is there twice", o->addr6[i]);
-	}
 	if (o->gateway) {
 		struct rtable rt;
 		if (ip_route_output(&fs->net, gw, &rt) || rt.type != RTN_UNICAST || rt.nexthop != gw)

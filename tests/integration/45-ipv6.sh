@@ -134,3 +134,24 @@ check_match "after the floods a fragmented ping -6 still gets through" '^2 packe
 check "daemon alive and serving" imp_alive
 
 imp_stop
+
+# ---- --addr errors and --no-ipv6 -------------------------------------------------
+mk_tmpdir badmnt
+for bad in 2001:db8::zz/64 2001:db8::2/129 ff02::1/64 "2001:db8::5/64 --no-ipv6"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$(timeout 10 "$IMPFS" -f --tap imp9 --addr $bad "$badmnt" 2>&1) || rc=$?
+	check_eq "impfs --addr $bad: exit status 2" "$rc" 2
+	check_match "impfs --addr $bad: one line saying why" '^impfs: --addr' "$err"
+done
+
+imp_start --no-ipv6
+sleep 1.5
+status=$(rd "$MNT/ipifc/0/status" || true)
+check "--no-ipv6: no IPv6 address in ipifc/0/status" eval '! grep -q "^addr [0-9a-f]*:" <<<"$status"'
+check_eq "--no-ipv6: Ip6OutRequests stays 0 (no DAD, no RS, no MLD)" "$(stat0 Ip6OutRequests)" 0
+out=$(in_peer timeout 10 ping -6 -n -c 1 -W 1 "$ll%$IMP_TAP" 2>&1 || true)
+check_match "--no-ipv6: ping -6 gets no reply" '^1 packets transmitted, 0 received' "$out"
+check_ge "--no-ipv6: the kernel's IPv6 frames count as RxUnknownType" "$(stat0 RxUnknownType)" 1
+check "--no-ipv6: IPv4 still answers" ping_ok 2
+imp_stop
