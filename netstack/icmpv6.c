@@ -189,10 +189,15 @@ void icmpv6_rcv(struct sk_buff *skb)
 		break;
 	case ICMPV6_MGM_QUERY:
 		st->InGroupMembQueries++;
-		if (skb->len >= 24 && ip6->hop_limit == 1 && ipv6_addr_is_linklocal(&ip6->saddr))
-			mld_send_report(skb->dev, NULL, true);
-		else
+		/* RFC 3810 §5.1.14: link-local source, hop limit 1.  At most
+		 * one answer a second, so a flood of queries is not echoed. */
+		if (skb->len < 24 || ip6->hop_limit != 1 || !ipv6_addr_is_linklocal(&ip6->saddr)) {
 			st->InErrors++;
+		} else if (!skb->dev->ip6_ptr->mld_answered ||
+			   net->now - skb->dev->ip6_ptr->mld_answered >= 1000000) {
+			skb->dev->ip6_ptr->mld_answered = net->now;
+			mld_send_report(skb->dev, NULL, true);
+		}
 		break;
 	case NDISC_ROUTER_SOLICITATION:
 	case NDISC_ROUTER_ADVERTISEMENT:

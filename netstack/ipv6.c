@@ -321,7 +321,7 @@ static void ip6_deliver(struct net *net, struct sk_buff *skb)
 		const unsigned char *nh = skb_network_header(skb);
 		unsigned int left = skb->len - off, hlen;
 
-		if (++count > IP6_MAX_EXTHDRS)
+		if (++count > IP6_MAX_EXTHDRS + 1)	/* the headers, then the payload's */
 			return ip6_drop(skb, InTooManyExtHdrs, InHdrErrors);
 		switch (nexthdr) {
 		case NEXTHDR_HOP:

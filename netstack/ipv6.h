@@ -153,6 +153,7 @@ struct inet6_dev {
 	uint64_t rs_next;		/* µs: the next one, 0: none due */
 	bool ra_seen;
 	uint32_t mtu6;			/* from an RA's MTU option, else dev->mtu */
+	uint64_t mld_answered;		/* µs: the last answer to a query */
 	uint8_t cur_hoplimit;
 	struct timer_list timer;	/* DAD, RS, lifetimes */
 };

@@ -563,4 +563,9 @@ void ndisc_rcv(struct sk_buff *skb, int type)
 	return;
 bad:
 	st->InErrors++;
+	if (net->log_mask & NETLOG_ARP) {
+		char src[INET6_ADDRSTRLEN];
+		net_log(net, NETLOG_ARP, "ndp drop: bad type %d (%u bytes, hop limit %u) from %s",
+			type, skb->len, ip6->hop_limit, ipv6_ntoa_r(&ip6->saddr, src));
+	}
 }

@@ -851,7 +851,53 @@ static void test_mld_query(void **state)
 	assert_int_equal(rx.l4[16], 2);
 	assert_int_equal(rx.l4[36], 2);
 	rx6_free(&rx);
+	/* Another within a second is not answered; one a second later is. */
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(memdev_pending(e->dev), 0);
+	run_until(&e->net, e->net.now + SEC);
+	drain(e->dev);
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(drain(e->dev), 1);
+	assert_int_equal(e->net.ipv6.icmp6.InGroupMembQueries, 3);
+	/* A query from a global source, or with hop limit 2: dropped. */
+	struct in6_addr gsrc = PEER_G;
+	run_until(&e->net, e->net.now + 2 * SEC);
+	drain(e->dev);
+	n = icmp6_frame(f, all_mac, &gsrc, &all, 1, q, sizeof(q));
+	memdev_inject(e->dev, f, n);
+	n = icmp6_frame(f, all_mac, &peer, &all, 2, q, sizeof(q));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(memdev_pending(e->dev), 0);
+	assert_int_equal(e->net.ipv6.icmp6.InErrors, 2);
 }
+
+/* Eight extension headers are walked; a ninth is one too many. */
+static void test_ext_chain_bound(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr g = OUR_G, peer = PEER_G;
+	uint8_t p[128];
+	size_t n;
+
+	learn_peer(e, peer, g);
+	for (int nhdr = 8; nhdr <= 9; nhdr++) {
+		for (int i = 0; i < nhdr; i++) {
+			p[i * 8] = i < nhdr - 1 ? NEXTHDR_DEST : NEXTHDR_ICMP;
+			memcpy(p + i * 8 + 1, "\0\1\4\0\0\0\0", 7);
+		}
+		uint8_t *echo = p + nhdr * 8;
+		memset(echo, 0, 8);
+		echo[0] = ICMPV6_ECHO_REQUEST;
+		uint16_t c = csum6(&peer, &g, NEXTHDR_ICMP, echo, 8);
+		memcpy(echo + 2, &c, 2);
+		n = ip6_frame(f, OUR_MAC, PEER_MAC, &peer, &g, NEXTHDR_DEST, 64, p, (size_t)nhdr * 8 + 8);
+		memdev_inject(e->dev, f, n);
+		assert_int_equal(drain(e->dev), nhdr == 8 ? 1 : 0);
+	}
+	assert_int_equal(e->net.ipv6.stats.InTooManyExtHdrs, 1);
+	assert_int_equal(e->net.ipv6.icmp6.OutEchoReplies, 1);
+}
+
 
 /* The multicast MAC filter: groups we are in get through, others are
  * another host's, IPv4's multicast MACs are left alone. */
@@ -900,6 +946,7 @@ int main(void)
 		T(test_slaac),
 		T(test_mld_query),
 		T(test_mc_filter),
+		T(test_ext_chain_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
