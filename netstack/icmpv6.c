@@ -133,6 +133,25 @@ static void icmpv6_echo(struct net *net, struct sk_buff *skb)
 	icmpv6_xmit(net, skb->dev, skb->data, skb->len, saddr, &dst, IPV6_DEFAULT_HOPLIMIT, NULL, 0);
 }
 
+/* icmpv6_pkt_toobig: a router could not pass a packet of ours; later
+ * packets to that destination are cut to the MTU it names.  Believed
+ * only when it quotes a packet from one of our addresses. */
+static void icmpv6_pkt_toobig(struct net *net, struct sk_buff *skb)
+{
+	const struct icmp6hdr *ic = (const struct icmp6hdr *)skb->data;
+	struct ipv6hdr inner;
+	struct inet6_ifaddr *ifa;
+
+	memcpy(&inner, skb->data + sizeof(*ic), sizeof(inner));
+	ifa = ipv6_get_ifaddr(net, &inner.saddr);
+	if ((ntohl(inner.ver_tc_flow) >> 28) != 6 || !ifa || ipv6_addr_is_multicast(&inner.daddr)) {
+		net->ipv6.icmp6.InBadPktTooBigs++;
+		net->ipv6.icmp6.InErrors++;
+		return;
+	}
+	ip6_pmtu_update(net, &inner.daddr, ntohl(ic->un.un_data32));
+}
+
 /* icmpv6_rcv: data at the ICMPv6 header, the IPv6 header at the network
  * header.  Takes ownership. */
 void icmpv6_rcv(struct sk_buff *skb)
@@ -185,6 +204,8 @@ void icmpv6_rcv(struct sk_buff *skb)
 		if (skb->len < sizeof(*ic) + sizeof(struct ipv6hdr)) {
 			st->InBadLength++;
 			st->InErrors++;
+		} else if (type == ICMPV6_PKT_TOOBIG) {
+			icmpv6_pkt_toobig(net, skb);
 		}
 		break;
 	case ICMPV6_MGM_QUERY:

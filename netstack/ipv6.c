@@ -489,6 +489,41 @@ static int ip6_fragment(struct net *net, struct sk_buff *skb, struct net_device 
 	return err;
 }
 
+uint32_t ip6_pmtu_get(struct net *net, const struct in6_addr *daddr)
+{
+	for (int i = 0; i < PMTU6_MAX; i++) {
+		const struct pmtu6_entry *p = &net->ipv6.pmtu[i];
+		if (p->expires > net->now && ipv6_addr_equal(&p->daddr, daddr))
+			return p->mtu;
+	}
+	return 0;
+}
+
+/* ip6_pmtu_update lowers the path MTU to daddr (never below 1280, RFC
+ * 8201 §4), taking the entry that expires first when the cache is full. */
+void ip6_pmtu_update(struct net *net, const struct in6_addr *daddr, uint32_t mtu)
+{
+	struct pmtu6_entry *slot = NULL;
+
+	if (mtu < IPV6_MIN_MTU)
+		mtu = IPV6_MIN_MTU;
+	for (int i = 0; i < PMTU6_MAX; i++) {
+		struct pmtu6_entry *p = &net->ipv6.pmtu[i];
+		if (p->expires > net->now && ipv6_addr_equal(&p->daddr, daddr)) {
+			slot = p;
+			break;
+		}
+		if (!slot || p->expires < slot->expires)
+			slot = p;
+	}
+	if (slot->expires > net->now && ipv6_addr_equal(&slot->daddr, daddr) && slot->mtu <= mtu)
+		return;		/* a PTB never raises it */
+	slot->daddr = *daddr;
+	slot->mtu = mtu;
+	slot->expires = net->now + PMTU6_EXPIRES_US;
+	net->ipv6.icmp6.PmtuUpdates++;
+}
+
 /* The first device IPv6 runs on: where link-local and multicast
  * destinations go when the caller names none. */
 struct net_device *ip6_default_dev(struct net *net)
@@ -552,6 +587,9 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	if (ipv6_addr_is_multicast(daddr))
 		st->OutMcastPkts++;
 	mtu = dev->ip6_ptr->mtu6 && dev->ip6_ptr->mtu6 < dev->mtu ? dev->ip6_ptr->mtu6 : dev->mtu;
+	uint32_t pmtu = ip6_pmtu_get(net, daddr);
+	if (pmtu && pmtu < mtu)
+		mtu = pmtu;
 	if (skb->len > mtu) {
 		if (extlen) {
 			st->FragFails++;

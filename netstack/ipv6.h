@@ -122,7 +122,7 @@ struct ip6stats {
 	X(OutRouterSolicits) X(OutNeighborSolicits) X(OutNeighborAdvertisements) \
 	X(OutMLDv2Reports) X(OutRateLimited) X(InBadHopLimit) X(InBadCode) \
 	X(InBadLength) X(InBadSource) X(InBadOptions) X(InBadTarget) X(InBadFlags) \
-	X(DadFailures) X(SlaacAddrs) X(NeighUnresolved) X(NeighTableFull)
+	X(InBadPktTooBigs) X(PmtuUpdates) X(DadFailures) X(SlaacAddrs) X(NeighUnresolved) X(NeighTableFull)
 struct icmp6stats {
 #define X(n) uint64_t n;
 	ICMP6STATS(X)
@@ -194,6 +194,15 @@ struct rt6_entry {
 };
 #define RT6_MAX 32
 
+/* Path MTUs learnt from packet too big messages (RFC 8201), by destination. */
+struct pmtu6_entry {
+	struct in6_addr daddr;
+	uint32_t mtu;
+	uint64_t expires;		/* µs; 0: free */
+};
+#define PMTU6_MAX 16
+#define PMTU6_EXPIRES_US (600ull * 1000000)	/* 10 minutes, as RFC 8201 §4 suggests */
+
 /* Reassembly: the same caps as IPv4's (ip.h), and RFC 8200's 60 s. */
 #define IP6FRAG_TIME_US (60ull * 1000000)
 struct frag6_queue {
@@ -220,6 +229,7 @@ struct ipv6_state {
 	int nneigh;
 	struct rt6_entry rt[RT6_MAX];
 	int nrt;
+	struct pmtu6_entry pmtu[PMTU6_MAX];
 	struct frag6_queue *fq;
 	int nfq;
 	size_t frag_mem;
@@ -281,6 +291,10 @@ bool ipv6_mc_mac_wanted(const struct net_device *dev, const uint8_t *mac);
 /* Source address selection (RFC 6724, simplified: same scope, then the
  * longest match), NULL when dev has no usable address. */
 const struct in6_addr *ipv6_select_saddr(struct net_device *dev, const struct in6_addr *daddr);
+
+/* The path MTU to daddr: what a packet too big said, else 0. */
+uint32_t ip6_pmtu_get(struct net *net, const struct in6_addr *daddr);
+void ip6_pmtu_update(struct net *net, const struct in6_addr *daddr, uint32_t mtu);
 
 /* ip6_fragment.c */
 /* ipv6_defrag takes a fragment (data at the fragment header, network

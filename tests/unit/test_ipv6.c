@@ -928,6 +928,59 @@ static void test_mc_filter(void **state)
 	drain(e->dev);
 }
 
+/* A packet too big about one of our replies: the next reply to that
+ * destination is cut to the MTU it named; never below 1280; one quoting
+ * someone else's packet is not believed. */
+static void test_pkt_toobig(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr g = OUR_G, peer = PEER_G, other = a6("2001:db8::99");
+	static uint8_t req[8 + 1400], ptb[8 + 1232];
+	struct rx6 rx;
+	size_t n;
+
+	learn_peer(e, peer, g);
+	req[0] = ICMPV6_ECHO_REQUEST;
+	n = icmp6_frame(f, OUR_MAC, &peer, &g, 64, req, sizeof(req));
+	memdev_inject(e->dev, f, n);
+	pop_icmp6(e->dev, PEER_MAC, &rx, ICMPV6_ECHO_REPLY);	/* 1448 bytes: whole */
+	/* The router says 1300, quoting the reply. */
+	memset(ptb, 0, sizeof(ptb));
+	ptb[0] = ICMPV6_PKT_TOOBIG;
+	uint32_t mtu = htonl(1300);
+	memcpy(ptb + 4, &mtu, 4);
+	memcpy(ptb + 8, rx.ip6, sizeof(ptb) - 8);
+	rx6_free(&rx);
+	n = icmp6_frame(f, OUR_MAC, &peer, &g, 64, ptb, sizeof(ptb));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(ip6_pmtu_get(&e->net, &peer), 1300);
+	assert_int_equal(e->net.ipv6.icmp6.InPktTooBigs, 1);
+	n = icmp6_frame(f, OUR_MAC, &peer, &g, 64, req, sizeof(req));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(memdev_pending(e->dev), 2);
+	pop6(e->dev, PEER_MAC, &rx);
+	assert_int_equal(rx.ip6->nexthdr, NEXTHDR_FRAGMENT);
+	assert_true(rx.skb->len - ETH_HLEN <= 1300);
+	rx6_free(&rx);
+	drain(e->dev);
+	/* Lower than 1280: 1280. */
+	mtu = htonl(600);
+	memcpy(ptb + 4, &mtu, 4);
+	n = icmp6_frame(f, OUR_MAC, &peer, &g, 64, ptb, sizeof(ptb));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(ip6_pmtu_get(&e->net, &peer), 1280);
+	/* Quoting a packet that was not ours: ignored. */
+	memcpy(ptb + 8 + 8, &other, 16);
+	n = icmp6_frame(f, OUR_MAC, &peer, &g, 64, ptb, sizeof(ptb));
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(e->net.ipv6.icmp6.InBadPktTooBigs, 1);
+	assert_int_equal(e->net.ipv6.icmp6.PmtuUpdates, 2);
+	/* It expires after 10 minutes. */
+	run_until(&e->net, e->net.now + PMTU6_EXPIRES_US + SEC);
+	assert_int_equal(ip6_pmtu_get(&e->net, &peer), 0);
+	drain(e->dev);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup6, env_teardown)
@@ -947,6 +1000,7 @@ int main(void)
 		T(test_mld_query),
 		T(test_mc_filter),
 		T(test_ext_chain_bound),
+		T(test_pkt_toobig),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
