@@ -1,8 +1,9 @@
 /* IPv6 reassembly (RFC 8200 §4.5, RFC 5722).
  *
- * As IPv4's (ip_fragment.c), and with the same caps: IPFRAG_MAX_QUEUES
- * datagrams (the oldest goes for a new one), IPFRAG_MAX_FRAGS fragments
- * each, IPFRAG_MAX_MEM bytes in all.  Any overlap drops the whole datagram
+ * As IPv4's (ip_fragment.c), and with the same caps (net->limits, a pool
+ * of its own as Linux's ip6frag settings): frag_queues datagrams (the
+ * oldest goes for a new one), frag_per_queue fragments each, frag_mem
+ * bytes in all.  Any overlap drops the whole datagram
  * (RFC 5722); an exact duplicate is ignored.  The reassembled packet is the
  * first fragment's IPv6 header and the fragmentable part: the headers in
  * front of the fragment header were already walked. */
@@ -78,7 +79,7 @@ static struct frag6_queue *fq_find(struct net *net, const struct ipv6hdr *ip6, u
 		if (q->id == id && ipv6_addr_equal(&q->saddr, &ip6->saddr) &&
 		    ipv6_addr_equal(&q->daddr, &ip6->daddr))
 			return q;
-	if (s->nfq >= IPFRAG_MAX_QUEUES)
+	if (s->nfq > 0 && (unsigned int)s->nfq >= net->limits.frag_queues)
 		fq_fail(net, fq_oldest(net), &s->stats.ReasmOverMem);	/* as IPv4's */
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -188,7 +189,7 @@ struct sk_buff *ipv6_defrag(struct net *net, struct sk_buff *skb, uint8_t *nexth
 		if (!next && FRAG6_CB(f)->offset >= end)
 			next = f;
 	}
-	if (q->frags.qlen >= IPFRAG_MAX_FRAGS) {
+	if (q->frags.qlen >= net->limits.frag_per_queue) {
 		fq_fail(net, q, &st->ReasmTooMany);
 		kfree_skb(skb);
 		return NULL;
@@ -196,7 +197,7 @@ struct sk_buff *ipv6_defrag(struct net *net, struct sk_buff *skb, uint8_t *nexth
 	FRAG6_CB(skb)->offset = offset;
 	FRAG6_CB(skb)->end = end;
 	FRAG6_CB(skb)->truesize = (unsigned int)skb_truesize(skb);
-	while (s->frag_mem + FRAG6_CB(skb)->truesize > IPFRAG_MAX_MEM) {
+	while (s->frag_mem + FRAG6_CB(skb)->truesize > net->limits.frag_mem) {
 		struct frag6_queue *old = fq_oldest(net);
 		if (old == q) {
 			fq_fail(net, q, &st->ReasmOverMem);

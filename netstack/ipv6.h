@@ -203,7 +203,7 @@ struct pmtu6_entry {
 #define PMTU6_MAX 16
 #define PMTU6_EXPIRES_US (600ull * 1000000)	/* 10 minutes, as RFC 8201 §4 suggests */
 
-/* Reassembly: the same caps as IPv4's (ip.h), and RFC 8200's 60 s. */
+/* Reassembly: the same caps as IPv4's (net->limits), and RFC 8200's 60 s. */
 #define IP6FRAG_TIME_US (60ull * 1000000)
 struct frag6_queue {
 	struct frag6_queue *next;

@@ -32,8 +32,8 @@ struct net_limits {
 	 * top of each socket's own sndbuf and rcvbuf (Linux's tcp_mem).
 	 * What gives way at the cap: tcp_mem.c. */
 	uint64_t buffered;
-	/* IPv4 reassembly: bytes of fragments held, datagrams being
-	 * rebuilt, fragments in one datagram. */
+	/* Reassembly: bytes of fragments held, datagrams being rebuilt,
+	 * fragments in one datagram; IPv4's and, apart, IPv6's. */
 	uint64_t frag_mem;
 	unsigned int frag_queues, frag_per_queue;
 };

@@ -728,6 +728,18 @@ static void test_frag_hostile(void **state)
 	}
 	assert_int_equal(exceeded, ND_QUEUE_MAX);
 	assert_int_equal(ist->NeighUnresolved, ICMP_RATE_BURST - ND_QUEUE_MAX);
+
+	/* The limits are impfs's --frag-queues and kin, as for IPv4. */
+	e->net.limits.frag_queues = 4;
+	for (uint32_t i = 0; i < 10; i++) {
+		n = frag6(f, &peer, &g, 5000 + i, pl, 0, 8, true);
+		memdev_inject(e->dev, f, n);
+	}
+	assert_int_equal(e->net.ipv6.nfq, 4);
+	e->net.limits.frag_mem = 0;		/* reassembly off */
+	n = frag6(f, &peer, &g, 6000, pl, 0, 8, true);
+	memdev_inject(e->dev, f, n);
+	assert_int_equal(e->net.ipv6.frag_mem, 0);
 }
 
 /* ---- router advertisements and SLAAC ---------------------------------------- */

@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
 
-PY6=$IMP_REPO/tests/integration/45_ipv6.py
+PY6=$IMP_REPO/tests/integration/11_ipv6.py
 G6=2001:db8::2
 K6=2001:db8::1
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Crafted IPv6 frames for test 45, sent on the kernel's side of the TAP.
+"""Crafted IPv6 frames for test 11, sent on the kernel's side of the TAP.
 
-    45_ipv6.py IFACE DSTMAC SRCMAC KERNEL-LL STACK-ADDR GROUP
+    11_ipv6.py IFACE DSTMAC SRCMAC KERNEL-LL STACK-ADDR GROUP
 
 GROUP is one of:
     ra              a router advertisement from KERNEL-LL to all-nodes:
