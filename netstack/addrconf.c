@@ -193,7 +193,7 @@ static struct inet6_ifaddr *addrconf_add(struct inet6_dev *idev, const struct in
 	return ifa;
 }
 
-static void addrconf_del(struct inet6_dev *idev, int i)
+static void addrconf_del_index(struct inet6_dev *idev, int i)
 {
 	idev->addr[i] = idev->addr[--idev->naddr];
 }
@@ -246,6 +246,31 @@ int addrconf_add_static(struct net_device *dev, const struct in6_addr *a, int pl
 	if (!addrconf_add(idev, a, plen, IFA6_STATIC, ADDRCONF_FOREVER, ADDRCONF_FOREVER))
 		return -ENOSPC;
 	return 0;
+}
+
+int addrconf_del(struct net_device *dev, const struct in6_addr *a, int plen)
+{
+	struct inet6_dev *idev = dev->ip6_ptr;
+	bool shared = false;
+
+	if (!idev)
+		return -ENETDOWN;
+	for (int i = 0; i < idev->naddr; i++) {
+		struct inet6_ifaddr *ifa = &idev->addr[i];
+		if (!ipv6_addr_equal(&ifa->addr, a) || ifa->prefix_len != plen)
+			continue;
+		int origin = ifa->origin;
+		addrconf_del_index(idev, i);
+		for (int j = 0; j < idev->naddr; j++)
+			shared |= idev->addr[j].origin != IFA6_SLAAC &&
+				  idev->addr[j].prefix_len == plen &&
+				  ipv6_prefix_equal(&idev->addr[j].addr, a, plen);
+		if (origin != IFA6_SLAAC && !shared)
+			rt6_del_kind(dev->net, a, plen, RT6_CONNECTED);
+		addrconf_schedule(idev);
+		return 0;
+	}
+	return -EADDRNOTAVAIL;
 }
 
 /* A lifetime in seconds from the wire: all ones is forever. */
@@ -349,7 +374,7 @@ static void addrconf_timer(struct timer_list *t)
 		struct inet6_ifaddr *ifa = &idev->addr[i];
 		if (ifa->valid_until <= net->now) {
 			net_log(net, NETLOG_IP, "ip6 addr %s: lifetime over", ipv6_ntoa_r(&ifa->addr, ip));
-			addrconf_del(idev, i--);
+			addrconf_del_index(idev, i--);
 			continue;
 		}
 		if (ifa->state != IFA6_TENTATIVE || ifa->dad_next > net->now)

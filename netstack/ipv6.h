@@ -335,6 +335,10 @@ const char *nd_state_name(int s);
 int addrconf_dev_up(struct net_device *dev);
 void addrconf_dev_down(struct net_device *dev);
 int addrconf_add_static(struct net_device *dev, const struct in6_addr *a, int plen);
+/* addrconf_del removes an address (any origin, link-local too) and, for
+ * one added by hand, its prefix route unless another address is in it.
+ * 0, -ENETDOWN (IPv6 off) or -EADDRNOTAVAIL. */
+int addrconf_del(struct net_device *dev, const struct in6_addr *a, int plen);
 /* addrconf_prefix_rcv: a prefix information option from an RA. */
 void addrconf_prefix_rcv(struct net_device *dev, const uint8_t *pio);
 /* addrconf_dad_failed: someone else has a (tentative) address of ours. */

@@ -91,6 +91,29 @@ check_match "ping -6 -c 3 $slaac (the SLAAC address): 3 replies" '^3 packets tra
 ndp=$(rd "$MNT/ndp" || true)
 check_match "$MNT/ndp: the router $kll, marked router" "^ether (reachable|stale|delay|probe) $kll $kmac $IMP_TAP router\$" "$ndp"
 
+# ---- addresses through ctl, and DAD against the kernel ------------------------------
+dad0=$(stat0 Icmp6DadFailures)
+ctl_try "$MNT/ipifc/0/ctl" add "$K6/64"
+check_eq "ipifc/0/ctl: add $K6/64 (the kernel's own address) is accepted" "$CTL_RC" 0
+check "DAD: the kernel defends $K6, so it becomes dadfailed (<= 5 s)" \
+	wait_until 5 eval '[[ "$(addr_state "$K6")" == dadfailed ]]'
+check_ge "Icmp6DadFailures counted it" $(($(stat0 Icmp6DadFailures) - dad0)) 1
+out=$(in_peer timeout 10 ping -6 -n -c 2 -W 1 -i 0.2 "$K6" 2>&1 || true)
+check_match "the kernel still has $K6 to itself" '^2 packets transmitted, 2 received' "$out"
+ctl_try "$MNT/ipifc/0/ctl" remove "$K6/64"
+check_eq "ipifc/0/ctl: remove $K6/64" "$CTL_RC" 0
+in_peer ip -6 addr add 2001:db8:7::1/64 dev "$IMP_TAP" nodad
+ctl_try "$MNT/ipifc/0/ctl" add 2001:db8:7::9/64
+check_eq "ipifc/0/ctl: add 2001:db8:7::9/64" "$CTL_RC" 0
+check "2001:db8:7::9 becomes preferred (<= 5 s)" wait_until 5 preferred 2001:db8:7::9
+out=$(in_peer timeout 10 ping -6 -n -c 2 -W 1 -i 0.2 2001:db8:7::9 2>&1 || true)
+check_match "ping -6 2001:db8:7::9 (added through ctl): 2 replies" '^2 packets transmitted, 2 received' "$out"
+ctl_try "$MNT/ipifc/0/ctl" remove 2001:db8:7::9/64
+check "after remove, 2001:db8:7::9 is gone from status and iproute" eval \
+	'! rd "$MNT/ipifc/0/status" | grep -q "^addr 2001:db8:7::9/" && ! rd "$MNT/iproute" | grep -q "^2001:db8:7::/64 "'
+ctl_try "$MNT/ipifc/0/ctl" add 2001:db8::zz/64
+check_eq "ipifc/0/ctl: add 2001:db8::zz/64 is EINVAL" "$CTL_ERROR" "Invalid argument"
+
 # ---- bad input: dropped and counted ----------------------------------------------
 # group NAME "COUNTER[ COUNTER...]": send group NAME; the counters together
 # move by at least 5, Icmp6InErrors or Ip6InHdrErrors too, and the daemon
