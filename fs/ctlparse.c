@@ -211,11 +211,47 @@ int write_iproute(struct net *net, char *line, char *why, size_t whylen)
 
 /* /imp/ipifc/N/ctl */
 
+/* IPv6 ADDR/PREFIX (it has a colon): through DAD, as impfs --addr's. */
+static int ifc_add6(struct net_device *dev, const char *arg, char *why, size_t whylen)
+{
+	struct in6_addr a;
+	int plen, err;
+
+	if (ipv6_parse_prefix(arg, &a, &plen))
+		return bad_addr("add ADDR/PREFIX", arg, why, whylen);
+	err = addrconf_add_static(dev, &a, plen);
+	if (err)
+		snprintf(why, whylen, "add %s: %s", arg,
+			 err == -EEXIST ? "address already present" :
+			 err == -EINVAL ? "not a unicast address" :
+			 err == -ENETDOWN ? "IPv6 is off (impfs --no-ipv6)" : "too many addresses");
+	return err == -ENETDOWN ? -EINVAL : err;
+}
+
+static int ifc_remove6(struct net_device *dev, const char *arg, char *why, size_t whylen)
+{
+	struct in6_addr a;
+	int plen, err;
+
+	if (ipv6_parse_prefix(arg, &a, &plen))
+		return bad_addr("remove ADDR/PREFIX", arg, why, whylen);
+	err = addrconf_del(dev, &a, plen);
+	if (err == -ENETDOWN) {
+		snprintf(why, whylen, "remove %s: IPv6 is off (impfs --no-ipv6)", arg);
+		return -EINVAL;
+	}
+	if (err)
+		snprintf(why, whylen, "remove %s: no such address", arg);
+	return err;
+}
+
 static int ifc_add(void *obj, int argc, char **argv, char *why, size_t whylen)
 {
 	uint32_t a;
 	int plen, err;
 
+	if (strchr(argv[0], ':'))
+		return ifc_add6(obj, argv[0], why, whylen);
 	if (inet_parse_prefix(argv[0], &a, &plen))
 		return bad_addr("add ADDR/PREFIX", argv[0], why, whylen);
 	err = inet_add_ifaddr(obj, a, plen);
@@ -231,6 +267,8 @@ static int ifc_remove(void *obj, int argc, char **argv, char *why, size_t whylen
 	uint32_t a;
 	int plen, err;
 
+	if (strchr(argv[0], ':'))
+		return ifc_remove6(obj, argv[0], why, whylen);
 	if (inet_parse_prefix(argv[0], &a, &plen))
 		return bad_addr("remove ADDR/PREFIX", argv[0], why, whylen);
 	err = inet_del_ifaddr(obj, a, plen);

@@ -59,6 +59,7 @@ enum {
 	Qinfo,				/* tcp only: TCP_INFO's numbers */
 	Qtrace,				/* tcp only: the connection's events */
 	Qstats,				/* /imp/stats: what is alive, the limits */
+	Qndp,				/* IPv6 neighbours, beside arp */
 	Qmax
 };
 
@@ -233,6 +234,7 @@ void show_ifc_status(struct strbuf *sb, const struct net_device *dev);
 void show_ifc_stats(struct strbuf *sb, const struct net_device *dev);
 void show_arp(struct strbuf *sb, struct net *net);
 void show_iproute(struct strbuf *sb, struct net *net);
+void show_ndp(struct strbuf *sb, struct net *net);
 void show_ipselftab(struct strbuf *sb, struct net *net);
 void show_stats(struct strbuf *sb, struct impfs *fs);
 uint64_t ring_bytes(struct impfs *fs);

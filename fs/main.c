@@ -29,6 +29,9 @@
 
 struct options {
 	bool foreground, debug, no_offload;
+	bool no_ipv6;			/* --no-ipv6 */
+	const char *addr6[IFA6_MAX];	/* --addr with an IPv6 ADDR/PREFIX, repeatable */
+	int naddr6;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
 	int cc;				/* TCP_CA_* of new sockets */
 	int syncookies;			/* 0, 1, 2: as Linux's net.ipv4.tcp_syncookies */
@@ -60,7 +63,8 @@ static void die(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]\n"
+	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]...\n"
+	      "             [--no-ipv6]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
 	      "             [--cc cubic|newreno] [--syncookies 0|1|2] [--version]\n"
@@ -110,7 +114,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_TAP = 256, OPT_NETNS, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_MAXSOCK,
 	       OPT_MSL, OPT_FAULT, OPT_SYNRETRIES, OPT_NOOFFLOAD, OPT_CC, OPT_SYNCOOKIES,
 	       OPT_HELP, OPT_VERSION, OPT_MAXBUF, OPT_MAXPARKED, OPT_MAXPARKEDBYTES, OPT_FRAGMEM,
-	       OPT_FRAGQUEUES, OPT_FRAGPER, OPT_MAXRING, OPT_DNS };
+	       OPT_FRAGQUEUES, OPT_FRAGPER, OPT_MAXRING, OPT_DNS, OPT_NOIPV6 };
 	static const struct option longopts[] = {
 		{ "tap", required_argument, 0, OPT_TAP },
 		{ "netns", required_argument, 0, OPT_NETNS },
@@ -126,6 +130,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "cc", required_argument, 0, OPT_CC },
 		{ "syncookies", required_argument, 0, OPT_SYNCOOKIES },
 		{ "dns", required_argument, 0, OPT_DNS },
+		{ "no-ipv6", no_argument, 0, OPT_NOIPV6 },
 		{ "help", no_argument, 0, OPT_HELP },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ "max-buffered", required_argument, 0, OPT_MAXBUF },
@@ -165,7 +170,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TAP: o->tap = optarg; break;
 		case OPT_NETNS: o->netns = optarg; break;
-		case OPT_ADDR: o->addr = optarg; break;
+		case OPT_ADDR:
+			/* An IPv6 ADDR/PREFIX has a colon; IPv4's is one address. */
+			if (!strchr(optarg, ':')) {
+				o->addr = optarg;
+				break;
+			}
+			if (o->naddr6 == IFA6_MAX - 1)
+				die("--addr: at most %d IPv6 addresses", IFA6_MAX - 1);
+			o->addr6[o->naddr6++] = optarg;
+			break;
+		case OPT_NOIPV6: o->no_ipv6 = true; break;
 		case OPT_GW: o->gateway = optarg; break;
 		case OPT_MAC: o->mac = optarg; break;
 		case OPT_MTU: o->mtu = (unsigned int)parse_num("--mtu", optarg, IMP_MIN_MTU, IMP_MAX_MTU); break;
@@ -280,6 +295,14 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		die("--gateway: \"%s\" is not a dotted IPv4 address", o->gateway);
 	if (o->gateway && !o->addr)
 		die("--gateway needs --addr: the gateway must be on the stack's own network");
+	struct in6_addr a6[IFA6_MAX];
+	int plen6[IFA6_MAX];
+	for (int i = 0; i < o->naddr6; i++) {
+		if (o->no_ipv6)
+			die("--addr %s: IPv6 is off (--no-ipv6)", o->addr6[i]);
+		if (ipv6_parse_prefix(o->addr6[i], &a6[i], &plen6[i]))
+			die("--addr: \"%s\" is not ADDR/PREFIX like 2001:db8::2/64", o->addr6[i]);
+	}
 	fs->dev = tap_create(&fs->net, o->tap, o->netns, mac, o->mtu, !o->no_offload,
 			     err, sizeof(err));
 	if (!fs->dev)
@@ -289,6 +312,12 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		if (e)
 			die("--addr: %s is not a unicast address", o->addr);
 	}
+	/* IPv6: the link-local address (DAD starts now), then --addr's. */
+	if (!o->no_ipv6 && addrconf_dev_up(fs->dev))
+		die("cannot turn IPv6 on: out of memory");
+	for (int i = 0; i < o->naddr6; i++)
+		if (addrconf_add_static(fs->dev, &a6[i], plen6[i]))
+			die("--addr: %s is not a unicast address, or is there twice", o->addr6[i]);
 	if (o->gateway) {
 		struct rtable rt;
 		if (ip_route_output(&fs->net, gw, &rt) || rt.type != RTN_UNICAST || rt.nexthop != gw)

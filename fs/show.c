@@ -41,6 +41,8 @@ void sb_free(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
+static void show_ifc_status6(struct strbuf *sb, const struct net_device *dev);
+
 void show_ifc_status(struct strbuf *sb, const struct net_device *dev)
 {
 	char mac[18], ip[16];
@@ -51,6 +53,26 @@ void show_ifc_status(struct strbuf *sb, const struct net_device *dev)
 	for (int i = 0; i < dev->nifa; i++)
 		sb_printf(sb, "addr %s/%u\n", inet_ntoa_r(dev->ifa[i].ifa_local, ip),
 			  dev->ifa[i].ifa_prefixlen);
+	show_ifc_status6(sb, dev);
+}
+
+/* IPv6 addresses: "addr ADDR/PLEN STATE ORIGIN", after IPv4's. */
+static void show_ifc_status6(struct strbuf *sb, const struct net_device *dev)
+{
+	const struct inet6_dev *idev = dev->ip6_ptr;
+	char ip[INET6_ADDRSTRLEN];
+
+	for (int i = 0; idev && i < idev->naddr; i++) {
+		const struct inet6_ifaddr *ifa = &idev->addr[i];
+		sb_printf(sb, "addr %s/%u %s %s", ipv6_ntoa_r(&ifa->addr, ip), ifa->prefix_len,
+			  addrconf_state_name(ifa->state), addrconf_origin_name(ifa->origin));
+		if (ifa->valid_until != UINT64_MAX)
+			sb_printf(sb, " valid %llu", ifa->valid_until > dev->net->now ?
+				  (unsigned long long)((ifa->valid_until - dev->net->now) / 1000000) : 0ull);
+		sb_printf(sb, "\n");
+	}
+	if (idev && idev->mtu6)
+		sb_printf(sb, "mtu6 %u\n", idev->mtu6);
 }
 
 /* One "Name: value" line per counter: the device's, then IP's (RFC 4293
@@ -73,6 +95,31 @@ void show_ifc_stats(struct strbuf *sb, const struct net_device *dev)
 #undef X
 	sb_printf(sb, "ReasmQueues: %d\nReasmBytes: %zu\nArpEntries: %d\n",
 		  net->ipfrags.nqueues, net->ipfrags.mem, net->arp_tbl.entries);
+	/* IPv6 and ICMPv6 with Linux's snmp6 prefixes. */
+#define X(n) sb_printf(sb, "Ip6" #n ": %llu\n", (unsigned long long)net->ipv6.stats.n);
+	IP6STATS(X)
+#undef X
+#define X(n) sb_printf(sb, "Icmp6" #n ": %llu\n", (unsigned long long)net->ipv6.icmp6.n);
+	ICMP6STATS(X)
+#undef X
+	sb_printf(sb, "Ip6ReasmQueues: %d\nIp6ReasmBytes: %zu\nNdpEntries: %d\n",
+		  net->ipv6.nfq, net->ipv6.frag_mem, net->ipv6.nneigh);
+}
+
+/* As arp's lines, for IPv6: type, state, address, hardware address,
+ * device, and "router" for a neighbour that said it routes. */
+void show_ndp(struct strbuf *sb, struct net *net)
+{
+	for (int i = 0; i < ND_TABLE_MAX; i++) {
+		const struct nd_neigh *n = &net->ipv6.neigh[i];
+		char ip[INET6_ADDRSTRLEN], mac[18] = "00:00:00:00:00:00";
+		if (!n->used_slot)
+			continue;
+		if (n->state != ND_INCOMPLETE && n->state != ND_FAILED)
+			eth_format_addr(mac, n->ha);
+		sb_printf(sb, "ether %s %s %s %s%s\n", nd_state_name(n->state),
+			  ipv6_ntoa_r(&n->addr, ip), mac, n->dev->name, n->is_router ? " router" : "");
+	}
 }
 
 /* Plan 9's /net/arp order: type, state, address, hardware address. */
@@ -97,12 +144,19 @@ void show_iproute(struct strbuf *sb, struct net *net)
 			  inet_ntoa_r(e->gw, gw),
 			  e->kind == RT_CONNECTED ? "connected" : "static", e->dev->ifindex);
 	}
+	/* IPv6 routes in the same form; gateway :: is on-link. */
+	for (int i = 0; i < net->ipv6.nrt; i++) {
+		const struct rt6_entry *e = &net->ipv6.rt[i];
+		char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+		sb_printf(sb, "%s/%u %s %s %d\n", ipv6_ntoa_r(&e->dst, dst), e->plen,
+			  ipv6_ntoa_r(&e->gw, gw), rt6_kind_name(e->kind), e->dev->ifindex);
+	}
 }
 
 /* Every address the stack answers to, and how. */
 void show_ipselftab(struct strbuf *sb, struct net *net)
 {
-	char ip[16];
+	char ip[16], ip6[INET6_ADDRSTRLEN];
 
 	for (int d = 0; d < net->ndevs; d++) {
 		const struct net_device *dev = net->devs[d];
@@ -116,6 +170,13 @@ void show_ipselftab(struct strbuf *sb, struct net *net)
 		}
 	}
 	sb_printf(sb, "255.255.255.255 broadcast -\n");
+	for (int d = 0; d < net->ndevs; d++) {
+		const struct inet6_dev *idev = net->devs[d]->ip6_ptr;
+		for (int i = 0; idev && i < idev->naddr; i++)
+			if (idev->addr[i].state == IFA6_PREFERRED)
+				sb_printf(sb, "%s local %d\n", ipv6_ntoa_r(&idev->addr[i].addr, ip6),
+					  net->devs[d]->ifindex);
+	}
 }
 
 /* show_stats: /imp/stats, what is alive now and the limits on it, so a

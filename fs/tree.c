@@ -46,6 +46,7 @@ static const struct qinfo qtab[Qmax] = {
 	[Qifcpcap] = { "pcap", S_IFREG | 0400, Qifc },
 	[Qarp] = { "arp", S_IFREG | 0644, Qroot },
 	[Qiproute] = { "iproute", S_IFREG | 0644, Qroot },
+	[Qndp] = { "ndp", S_IFREG | 0444, Qroot },
 	[Qipselftab] = { "ipselftab", S_IFREG | 0444, Qroot },
 	[Qlog] = { "log", S_IFREG | 0644, Qroot },
 	[Qstats] = { "stats", S_IFREG | 0444, Qroot },
@@ -528,6 +529,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		case Qifcpcap: pcap_open(fs, of); break;
 		case Qarp: show_arp(&of->text, &fs->net); break;
 		case Qiproute: show_iproute(&of->text, &fs->net); break;
+		case Qndp: show_ndp(&of->text, &fs->net); break;
 		case Qipselftab: show_ipselftab(&of->text, &fs->net); break;
 		case Qstats: show_stats(&of->text, fs); break;
 		case Qdnsstats: show_dnsstats(&of->text, &fs->net); break;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "netdevice.h"
+#include "ipv6.h"
 
 const uint8_t eth_broadcast_addr[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -16,10 +17,15 @@ uint16_t eth_type_trans(struct sk_buff *skb, struct net_device *dev)
 
 	skb_reset_mac_header(skb);
 	skb_pull(skb, ETH_HLEN);
-	if (is_multicast_ether_addr(eth->h_dest))
+	if (is_multicast_ether_addr(eth->h_dest)) {
 		skb->pkt_type = memcmp(eth->h_dest, eth_broadcast_addr, ETH_ALEN)
 			? PACKET_MULTICAST : PACKET_BROADCAST;
-	else if (memcmp(eth->h_dest, dev->dev_addr, ETH_ALEN))
+		/* An IPv6 group we are not in, as a card's multicast filter
+		 * drops it (once IPv6 is on: before, all IPv6 is unknown). */
+		if (skb->pkt_type == PACKET_MULTICAST && dev->ip6_ptr &&
+		    !ipv6_mc_mac_wanted(dev, eth->h_dest))
+			skb->pkt_type = PACKET_OTHERHOST;
+	} else if (memcmp(eth->h_dest, dev->dev_addr, ETH_ALEN))
 		skb->pkt_type = PACKET_OTHERHOST;
 	else
 		skb->pkt_type = PACKET_HOST;

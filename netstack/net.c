@@ -25,6 +25,7 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 	icmp_init(net);
 	inet_init(net);
 	dns_init(net);
+	ipv6_init(net);
 }
 
 void net_cleanup(struct net *net)
@@ -33,6 +34,7 @@ void net_cleanup(struct net *net)
 	dns_cleanup(net);
 	tcp_cleanup(net);
 	ipfrag_flush(net);
+	ipv6_cleanup(net);
 	arp_cleanup(net);
 	for (int i = 0; i < net->ndevs; i++) {
 		struct net_device *dev = net->devs[i];

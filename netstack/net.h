@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "icmp.h"
 #include "ip.h"
+#include "ipv6.h"
 #include "netdevice.h"
 #include "skbuff.h"
 #include "timer.h"
@@ -32,8 +33,8 @@ struct net_limits {
 	 * top of each socket's own sndbuf and rcvbuf (Linux's tcp_mem).
 	 * What gives way at the cap: tcp_mem.c. */
 	uint64_t buffered;
-	/* IPv4 reassembly: bytes of fragments held, datagrams being
-	 * rebuilt, fragments in one datagram. */
+	/* Reassembly: bytes of fragments held, datagrams being rebuilt,
+	 * fragments in one datagram; IPv4's and, apart, IPv6's. */
 	uint64_t frag_mem;
 	unsigned int frag_queues, frag_per_queue;
 };
@@ -69,6 +70,7 @@ struct net {
 	struct ipstats ipstats;
 	struct icmpstats icmpstats;
 	struct arpstats arpstats;
+	struct ipv6_state ipv6;	/* IPv6, ICMPv6, NDP (ipv6.h) */
 	uint64_t icmp_tokens;		/* µs-scaled token bucket */
 	uint64_t icmp_last;
 	uint16_t ip_id;

@@ -14,6 +14,7 @@
 
 struct net;
 struct net_device;
+struct inet6_dev;
 
 #define ETH_ALEN 6
 #define ETH_HLEN 14
@@ -77,6 +78,7 @@ struct net_device {
 	struct devstats stats;
 	struct in_ifaddr ifa[IFA_MAX];
 	int nifa;
+	struct inet6_dev *ip6_ptr;	/* IPv6 state (ipv6.h), NULL while off */
 	struct net *net;
 	struct fault_state *fault;	/* impfs --fault, or NULL */
 	void *priv;			/* the driver's */

@@ -174,7 +174,10 @@ imp_stop
 # ---- the accounting under loss and reordering ---------------------------------------------
 # Out-of-order queues fill and drain, segments come twice: whatever was
 # charged is given back, and no packet is left over.
-imp_start --msl 20 --fault drop=2,dup=2,reorder=20,seed=12
+# --no-ipv6: the impairment may hold one of IPv6's start-up frames (DAD,
+# MLD, RS) for reordering when the baseline is taken, which would make
+# it one packet too high.
+imp_start --msl 20 --fault drop=2,dup=2,reorder=20,seed=12 --no-ipv6
 S=$MNT/stats
 skbs0=$(stat_of Skbs "$S")
 out=$(timeout 90 "$IMP_PY" "$HELPER" send "$MNT" 7049 134217728 2>&1) || true

@@ -887,6 +887,36 @@ static void test_route_table_full(void **state)
 	assert_int_equal(e->net.fib.n, 1);
 }
 
+/* IPv6 ADDR/PREFIX on the interface's ctl: refused while IPv6 is off,
+ * then added (tentative, through DAD) with its prefix route, and removed. */
+static void test_ifc_add_remove6(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr a;
+	struct net_device *dev;
+	struct in6_addr nh;
+
+	inet_pton(AF_INET6, "2001:db8:9::5", &a);
+	EXPECT_ERR(ifc_fn, e, "add 2001:db8:9::5/64", -EINVAL,
+		   "add 2001:db8:9::5/64: IPv6 is off (impfs --no-ipv6)");
+	assert_int_equal(addrconf_dev_up(e->dev), 0);
+	EXPECT_OK(ifc_fn, e, "add 2001:db8:9::5/64");
+	assert_int_equal(ipv6_get_ifaddr(&e->net, &a)->state, IFA6_TENTATIVE);
+	EXPECT_OK(ifc_fn, e, "add 2001:db8:9::6/64");
+	EXPECT_ERR(ifc_fn, e, "add 2001:db8:9::5/64", -EEXIST, "add 2001:db8:9::5/64: address already present");
+	EXPECT_ERR(ifc_fn, e, "add ff02::1/64", -EINVAL, "add ff02::1/64: not a unicast address");
+	EXPECT_ERR(ifc_fn, e, "add 2001:db8::zz/64", -EINVAL, NULL);
+	EXPECT_ERR(ifc_fn, e, "add 2001:db8::1/129", -EINVAL, NULL);
+	/* The route stays while one address of the prefix is left. */
+	EXPECT_OK(ifc_fn, e, "remove 2001:db8:9::5/64");
+	assert_null(ipv6_get_ifaddr(&e->net, &a));
+	assert_int_equal(rt6_lookup(&e->net, &a, &dev, &nh), 0);
+	EXPECT_ERR(ifc_fn, e, "remove 2001:db8:9::5/64", -EADDRNOTAVAIL, "remove 2001:db8:9::5/64: no such address");
+	EXPECT_OK(ifc_fn, e, "remove 2001:db8:9::6/64");
+	assert_int_not_equal(rt6_lookup(&e->net, &a, &dev, &nh), 0);
+	drain(e->dev);
+}
+
 static void test_ifc_add_remove(void **state)
 {
 	struct env *e = *state;
@@ -1020,6 +1050,7 @@ int main(void)
 		T(test_route_table_full),
 		T(test_route_over_connected_then_flush),
 		T(test_ifc_add_remove),
+		T(test_ifc_add_remove6),
 		T(test_ifc_bad),
 		T(test_ifc_mtu),
 	};
