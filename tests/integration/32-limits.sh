@@ -185,7 +185,11 @@ check_match "a lossy link: 4 MB sent intact" '^received 4194304 intact$' "$out"
 out=$(timeout 90 "$IMP_PY" "$HELPER" recv "$MNT" 7050 134217728 2>&1) || true
 check_match "a lossy link: 4 MB received intact" '^read 4194304 intact$' "$out"
 check_ge "segments were held out of order (OfoQueued)" "$(proto_stat0 tcp OfoQueued)" 1
-check "then Buffered 0, Socks 0 and Skbs back to $skbs0" wait_until 10 eval \
-	'[[ $(stat_of Buffered "$S") == 0 && $(stat_of Socks "$S") == 0 && $(stat_of Skbs "$S") == "$skbs0" ]]'
+# Skbs at most the start's: the kernel's own start-up frames (IPv6 RS and
+# MLD from its end of the TAP, --no-ipv6 or not) may sit in the
+# impairment's reorder queue when the baseline is taken and be gone by the
+# end; a leak still shows as more.
+check "then Buffered 0, Socks 0 and Skbs back to $skbs0 or fewer" wait_until 10 eval \
+	'[[ $(stat_of Buffered "$S") == 0 && $(stat_of Socks "$S") == 0 && $(stat_of Skbs "$S") -le "$skbs0" ]]'
 ((IMP_OK)) || note "$(rd "$S" | head -n 9 | tr '\n' ' ')"
 imp_stop
