@@ -148,5 +148,6 @@ int inet_add_ifaddr(struct net_device *dev, uint32_t addr, int plen);
 int inet_del_ifaddr(struct net_device *dev, uint32_t addr, int plen);
 int inet_parse_addr(const char *s, uint32_t *addr);
 int inet_parse_prefix(const char *s, uint32_t *addr, int *plen);
+int prefix_split(const char *s, char *buf, size_t len, int max, int *plen);
 
 #endif

@@ -207,16 +207,10 @@ struct sk_buff *ipv6_defrag(struct net *net, struct sk_buff *skb, uint8_t *nexth
 		fq_fail(net, old, &st->ReasmOverMem);
 	}
 	s->frag_mem += FRAG6_CB(skb)->truesize;
-	if (next) {
-		skb->next = next;
-		skb->prev = next->prev;
-		next->prev->next = skb;
-		next->prev = skb;
-		q->frags.qlen++;
-		q->frags.bytes += skb->len;
-	} else {
+	if (next)
+		skb_queue_before(&q->frags, next, skb);
+	else
 		skb_queue_tail(&q->frags, skb);
-	}
 	q->meat += n;
 	if (offset == 0)
 		q->first_in = true;

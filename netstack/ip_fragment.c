@@ -212,17 +212,10 @@ struct sk_buff *ip_defrag(struct net *net, struct sk_buff *skb)
 		ipq_fail(net, old, &st->ReasmOverMem);
 	}
 	net->ipfrags.mem += FRAG_CB(skb)->truesize;
-	if (next) {
-		/* insert before next */
-		skb->next = next;
-		skb->prev = next->prev;
-		next->prev->next = skb;
-		next->prev = skb;
-		q->frags.qlen++;
-		q->frags.bytes += skb->len;
-	} else {
+	if (next)
+		skb_queue_before(&q->frags, next, skb);
+	else
 		skb_queue_tail(&q->frags, skb);
-	}
 	q->meat += plen;
 	if (q->last_in && q->meat == q->len)
 		return ipq_reasm(net, q);

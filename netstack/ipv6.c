@@ -128,25 +128,9 @@ char *ipv6_ntoa_r(const struct in6_addr *a, char *buf)
 int ipv6_parse_prefix(const char *s, struct in6_addr *addr, int *plen)
 {
 	char buf[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 
-	if (n >= sizeof(buf))
+	if (prefix_split(s, buf, sizeof(buf), 128, plen) || inet_pton(AF_INET6, buf, addr) != 1)
 		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	if (inet_pton(AF_INET6, buf, addr) != 1)
-		return -EINVAL;
-	*plen = 128;
-	if (slash) {
-		const char *p = slash + 1;
-		int v = 0, digits = 0;
-		while (*p >= '0' && *p <= '9' && digits < 3)
-			v = v * 10 + (*p++ - '0'), digits++;
-		if (!digits || *p || v > 128)
-			return -EINVAL;
-		*plen = v;
-	}
 	return 0;
 }
 

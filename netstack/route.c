@@ -34,29 +34,38 @@ int inet_parse_addr(const char *s, uint32_t *addr)
 	return 0;
 }
 
-/* inet_parse_prefix reads ADDR/PLEN (PLEN 0-32); a bare ADDR is a /32. */
-int inet_parse_prefix(const char *s, uint32_t *addr, int *plen)
+/* prefix_split copies the ADDR of "ADDR/PLEN" into buf (len bytes) and
+ * reads PLEN, 0 to max (max when absent): the shape both families' prefixes
+ * share.  0, or -EINVAL for an overlong ADDR or a bad PLEN. */
+int prefix_split(const char *s, char *buf, size_t len, int max, int *plen)
 {
-	char buf[32];
 	const char *slash = strchr(s, '/');
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 
-	if (n >= sizeof(buf))
+	if (n >= len)
 		return -EINVAL;
 	memcpy(buf, s, n);
 	buf[n] = 0;
-	if (inet_parse_addr(buf, addr))
-		return -EINVAL;
-	*plen = 32;
+	*plen = max;
 	if (slash) {
 		const char *p = slash + 1;
 		int v = 0, digits = 0;
 		while (*p >= '0' && *p <= '9' && digits < 3)
 			v = v * 10 + (*p++ - '0'), digits++;
-		if (!digits || *p || v > 32)
+		if (!digits || *p || v > max)
 			return -EINVAL;
 		*plen = v;
 	}
+	return 0;
+}
+
+/* inet_parse_prefix reads ADDR/PLEN (PLEN 0-32); a bare ADDR is a /32. */
+int inet_parse_prefix(const char *s, uint32_t *addr, int *plen)
+{
+	char buf[32];
+
+	if (prefix_split(s, buf, sizeof(buf), 32, plen) || inet_parse_addr(buf, addr))
+		return -EINVAL;
 	return 0;
 }
 

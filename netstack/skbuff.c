@@ -144,6 +144,13 @@ void skb_queue_tail(struct sk_buff_head *list, struct sk_buff *skb)
 	skb_insert_between(list, skb, list->prev, (struct sk_buff *)list);
 }
 
+/* skb_queue_before puts skb in list just ahead of next (a packet on it),
+ * where an ordered queue (reassembly) wants it. */
+void skb_queue_before(struct sk_buff_head *list, struct sk_buff *next, struct sk_buff *skb)
+{
+	skb_insert_between(list, skb, next->prev, next);
+}
+
 void skb_queue_head(struct sk_buff_head *list, struct sk_buff *skb)
 {
 	skb_insert_between(list, skb, (struct sk_buff *)list, list->next);

@@ -70,6 +70,16 @@ unsigned char *skb_put(struct sk_buff *skb, unsigned int len);
 unsigned char *skb_push(struct sk_buff *skb, unsigned int len);
 unsigned char *skb_pull(struct sk_buff *skb, unsigned int len);
 void skb_reserve(struct sk_buff *skb, unsigned int len);
+
+/* NET_IP_ALIGN's job, as Linux's drivers do it: a received frame's network
+ * header (l2len bytes past data) starts 4-byte aligned, so the IPv6 header
+ * (and its in6_addrs, 4-byte types) is read where C allows.  The caller
+ * allocates SKB_ALIGN_SLACK more bytes for it. */
+#define SKB_ALIGN_SLACK 3u
+static inline void skb_align_net(struct sk_buff *skb, unsigned int l2len)
+{
+	skb_reserve(skb, (unsigned int)(-(uintptr_t)(skb->data + l2len) & 3u));
+}
 void skb_trim(struct sk_buff *skb, unsigned int len);
 
 static inline unsigned int skb_headroom(const struct sk_buff *skb) { return (unsigned int)(skb->data - skb->head); }
@@ -85,6 +95,7 @@ static inline unsigned char *skb_mac_header(const struct sk_buff *skb) { return 
 void skb_queue_head_init(struct sk_buff_head *list);
 void skb_queue_tail(struct sk_buff_head *list, struct sk_buff *skb);
 void skb_queue_head(struct sk_buff_head *list, struct sk_buff *skb);
+void skb_queue_before(struct sk_buff_head *list, struct sk_buff *next, struct sk_buff *skb);
 struct sk_buff *skb_dequeue(struct sk_buff_head *list);
 void skb_unlink(struct sk_buff *skb, struct sk_buff_head *list);
 void skb_queue_purge(struct sk_buff_head *list);
