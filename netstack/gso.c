@@ -84,13 +84,14 @@ static int gso_parse(const struct sk_buff *skb, struct gso_hdrs *g)
 static struct sk_buff *gso_fill(const struct sk_buff *skb, const struct gso_hdrs *g,
 				unsigned int off, unsigned int n, unsigned int index, bool last)
 {
-	struct sk_buff *seg = alloc_skb(g->hlen + n);
+	struct sk_buff *seg = alloc_skb(g->hlen + n + SKB_ALIGN_SLACK);
 	struct iphdr *iph;
 	unsigned char *l4;
 	uint32_t l4sum;
 
 	if (!seg)
 		return NULL;
+	skb_align_net(seg, ETH_HLEN);
 	memcpy(skb_put(seg, g->hlen), skb->data, g->hlen);
 	memcpy(skb_put(seg, n), skb->data + g->hlen + off, n);
 	seg->dev = skb->dev;

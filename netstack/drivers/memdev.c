@@ -58,10 +58,11 @@ void memdev_inject(struct net_device *dev, const void *frame, size_t len)
 void memdev_inject_vnet(struct net_device *dev, const void *hdr, size_t hdrlen,
 			const void *frame, size_t len)
 {
-	struct sk_buff *skb = alloc_skb((unsigned int)(hdrlen + len));
+	struct sk_buff *skb = alloc_skb((unsigned int)(hdrlen + len) + SKB_ALIGN_SLACK);
 
 	if (!skb)
 		return;
+	skb_align_net(skb, (unsigned int)hdrlen + ETH_HLEN);
 	if (hdrlen)
 		memcpy(skb_put(skb, (unsigned int)hdrlen), hdr, hdrlen);
 	memcpy(skb_put(skb, (unsigned int)len), frame, len);

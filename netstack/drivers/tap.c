@@ -243,12 +243,16 @@ int tap_fd(struct net_device *dev)
 static struct sk_buff *tap_read_one(struct tapdev *td, unsigned int size)
 {
 	struct sk_buff *skb = td->spare, *small;
+	unsigned int l2len = td->vnet ? (unsigned int)sizeof(struct virtio_net_hdr) + ETH_HLEN : ETH_HLEN;
 	ssize_t r;
 
 	td->spare = NULL;
-	if (!skb && !(skb = alloc_skb(size))) {
-		errno = ENOMEM;
-		return NULL;
+	if (!skb) {
+		if (!(skb = alloc_skb(size + SKB_ALIGN_SLACK))) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		skb_align_net(skb, l2len);
 	}
 	r = read(td->fd, skb->data, size);
 	if (r <= 0) {
@@ -257,10 +261,11 @@ static struct sk_buff *tap_read_one(struct tapdev *td, unsigned int size)
 		errno = e;
 		return NULL;
 	}
-	if (r > TAP_COPYBREAK || !(small = alloc_skb((unsigned int)r))) {
+	if (r > TAP_COPYBREAK || !(small = alloc_skb((unsigned int)r + SKB_ALIGN_SLACK))) {
 		skb_put(skb, (unsigned int)r);
 		return skb;
 	}
+	skb_align_net(small, l2len);
 	memcpy(skb_put(small, (unsigned int)r), skb->data, (size_t)r);
 	td->spare = skb;
 	return small;

@@ -34,16 +34,17 @@ static size_t ip6_frame(uint8_t *buf, const uint8_t *dmac, const uint8_t *smac,
 			const struct in6_addr *s, const struct in6_addr *d, uint8_t nh, uint8_t hl,
 			const void *payload, size_t plen)
 {
-	struct ipv6hdr *ip6 = (struct ipv6hdr *)(buf + ETH_HLEN);
+	struct ipv6hdr ip6;	/* built aside: buf + ETH_HLEN is only 2-byte aligned */
 
 	eth_build(buf, dmac, smac, ETH_P_IPV6);
-	memset(ip6, 0, sizeof(*ip6));
-	ip6->ver_tc_flow = htonl(6u << 28);
-	ip6->payload_len = htons((uint16_t)plen);
-	ip6->nexthdr = nh;
-	ip6->hop_limit = hl;
-	ip6->saddr = *s;
-	ip6->daddr = *d;
+	memset(&ip6, 0, sizeof(ip6));
+	ip6.ver_tc_flow = htonl(6u << 28);
+	ip6.payload_len = htons((uint16_t)plen);
+	ip6.nexthdr = nh;
+	ip6.hop_limit = hl;
+	ip6.saddr = *s;
+	ip6.daddr = *d;
+	memcpy(buf + ETH_HLEN, &ip6, sizeof(ip6));
 	memcpy(buf + ETH_HLEN + 40, payload, plen);
 	return ETH_HLEN + 40 + plen;
 }
@@ -523,7 +524,7 @@ static void test_ext_walk(void **state)
 	assert_int_equal(memdev_pending(e->dev), 0);
 	/* Payload length past the frame. */
 	n = ip6_frame(f, OUR_MAC, PEER_MAC, &peer, &g, NEXTHDR_DEST, 64, p, 8);
-	((struct ipv6hdr *)(f + ETH_HLEN))->payload_len = htons(9);
+	{ uint16_t pl = htons(9); memcpy(f + ETH_HLEN + offsetof(struct ipv6hdr, payload_len), &pl, 2); }
 	memdev_inject(e->dev, f, n);
 	assert_int_equal(st->InTruncatedPkts, 3);
 
