@@ -290,10 +290,27 @@ static int ifc_mtu(void *obj, int argc, char **argv, char *why, size_t whylen)
 	return 0;
 }
 
+/* renew: ask the DHCP server now, as at T1 (impfs --addr dhcp). */
+static int ifc_renew(void *obj, int argc, char **argv, char *why, size_t whylen)
+{
+	struct net_device *dev = obj;
+	int err;
+
+	if (!dev->net->dhcp || dev->net->dhcp->dev != dev) {
+		snprintf(why, whylen, "renew: no DHCP client on this interface (impfs --addr dhcp)");
+		return -EINVAL;
+	}
+	err = dhcp_renew(dev->net);
+	if (err)
+		snprintf(why, whylen, "renew: no lease yet (DHCP is %s)", dhcp_state_name(dev->net->dhcp->state));
+	return err;
+}
+
 static const struct ctl_cmd ifc_cmds[] = {
 	{ "add", 1, 1, "add ADDR/PREFIX", ifc_add },
 	{ "remove", 1, 1, "remove ADDR/PREFIX", ifc_remove },
 	{ "mtu", 1, 1, "mtu N", ifc_mtu },
+	{ "renew", 0, 0, "renew", ifc_renew },
 	{ 0 }
 };
 

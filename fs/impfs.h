@@ -40,6 +40,8 @@ uint64_t now_us(void);
 
 /* The size dns claims, so that writes up to it may run in parallel (tree.c). */
 #define DNS_FILE_SIZE (1 << 20)
+/* impfs --addr dhcp waits this long for a lease before it mounts (impfs(8)). */
+#define DHCP_READY_TIMEOUT_US (10 * 1000000ull)
 
 /* A growable text buffer for the files whose contents are made at open. */
 struct strbuf {
@@ -53,7 +55,7 @@ void sb_free(struct strbuf *sb);
 enum {
 	Qroot = 1, Qipifc, Qifc, Qifcctl, Qifcstatus, Qifcstats, Qifcpcap,
 	Qarp, Qiproute, Qipselftab, Qlog,
-	Qdns, Qdnsstats,		/* the resolver: ask a name; its counters */
+	Qdns, Qdnsstats, Qdhcpstats,		/* the resolver: ask a name; its counters */
 	Qproto, Qnewdir, Qnewctl, Qpstats,
 	Qconv, Qctl, Qdata, Qlisten, Qlocal, Qremote, Qstatus, Qerr,
 	Qinfo,				/* tcp only: TCP_INFO's numbers */
@@ -151,6 +153,7 @@ struct impfs {
 	struct fuse_session *se;
 	struct ev_loop loop;
 	struct ev_source fuse_src, tap_src, sig_src;
+	uint64_t lease_deadline;	/* µs: --addr dhcp's wait for a lease */
 	/* The request buffer, kept from batch to batch: it is a megabyte,
 	 * past the mmap threshold, and would be mapped and unmapped each
 	 * time (libfuse allocates it when mem is NULL). */
@@ -239,6 +242,7 @@ void show_ipselftab(struct strbuf *sb, struct net *net);
 void show_stats(struct strbuf *sb, struct impfs *fs);
 uint64_t ring_bytes(struct impfs *fs);
 void show_dnsstats(struct strbuf *sb, struct net *net);
+void show_dhcpstats(struct strbuf *sb, struct net *net);
 
 /* dnsfs.c: /imp/dns, a lookup per write. */
 void dns_file_write(fuse_req_t req, struct impfs *fs, struct ofile *of, const char *buf,

@@ -30,6 +30,7 @@
 struct options {
 	bool foreground, debug, no_offload;
 	bool no_ipv6;			/* --no-ipv6 */
+	bool dhcp;			/* --addr dhcp */
 	const char *addr6[IFA6_MAX];	/* --addr with an IPv6 ADDR/PREFIX, repeatable */
 	int naddr6;
 	const char *tap, *netns, *addr, *gateway, *mac, *fault;
@@ -63,7 +64,7 @@ static void die(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX]...\n"
+	fputs("usage: impfs [-f] [-d] [--tap NAME] [--netns NAME] [--addr ADDR/PREFIX|dhcp]...\n"
 	      "             [--no-ipv6]\n"
 	      "             [--gateway ADDR] [--mac MAC] [--mtu N] [--max-sockets N]\n"
 	      "             [--msl MS] [--syn-retries N] [--fault SPEC] [--no-offload]\n"
@@ -172,6 +173,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_NETNS: o->netns = optarg; break;
 		case OPT_ADDR:
 			/* An IPv6 ADDR/PREFIX has a colon; IPv4's is one address. */
+			if (!strcmp(optarg, "dhcp")) {
+				o->dhcp = true;
+				break;
+			}
 			if (!strchr(optarg, ':')) {
 				o->addr = optarg;
 				break;
@@ -293,8 +298,11 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 		die("--addr: \"%s\" is not ADDR/PREFIX like 10.0.0.2/24", o->addr);
 	if (o->gateway && inet_parse_addr(o->gateway, &gw))
 		die("--gateway: \"%s\" is not a dotted IPv4 address", o->gateway);
+	if (o->dhcp && o->addr)
+		die("--addr dhcp and --addr %s: one IPv4 address, from DHCP or given", o->addr);
 	if (o->gateway && !o->addr)
-		die("--gateway needs --addr: the gateway must be on the stack's own network");
+		die("--gateway needs --addr ADDR/PREFIX: the gateway must be on the stack's own network%s",
+		    o->dhcp ? " (with dhcp, the lease's router is the gateway)" : "");
 	struct in6_addr a6[IFA6_MAX];
 	int plen6[IFA6_MAX];
 	for (int i = 0; i < o->naddr6; i++) {
@@ -326,6 +334,11 @@ static void setup_stack(struct impfs *fs, const struct options *o)
 	}
 	dns_set_servers(&fs->net, o->dns, o->ndns);	/* checked when parsed */
 	fs->net.dns.fixed = o->ndns > 0;	/* a DHCP lease's servers do not replace them */
+	if (o->dhcp) {
+		int e = dhcp_start(&fs->net, fs->dev);
+		if (e)
+			die("--addr dhcp: cannot start the DHCP client: %s", strerror(-e));
+	}
 	if (o->fault && fault_attach(fs->dev, &o->fault_spec))
 		die("--fault: out of memory");
 	fs->max_sockets = o->max_sockets;
@@ -413,6 +426,48 @@ static void fuse_event(struct ev_source *src, uint32_t events)
 	}
 }
 
+/* Waiting for the first lease: stop the loop once bound, or at the end. */
+static void lease_check(struct ev_loop *loop)
+{
+	struct impfs *fs = loop->arg;
+
+	if (dhcp_bound(&fs->net) || now_us() >= fs->lease_deadline)
+		loop->stop = true;
+}
+
+static void lease_wakeup(struct timer_list *t)
+{
+}
+
+/* wait_for_lease runs the stack, the TAP device only, until DHCP has
+ * bound, before anything is mounted: a script that runs impfs --addr dhcp
+ * and then connects finds the address there.  No lease in time: one line
+ * on stderr and exit 1 (impfs(8)). */
+static void wait_for_lease(struct impfs *fs, uint64_t timeout_us)
+{
+	struct timer_list t;
+
+	fs->lease_deadline = now_us() + timeout_us;
+	timer_setup(&t, lease_wakeup);
+	mod_timer(&fs->net.timers, &t, fs->lease_deadline);
+	fs->loop.after_batch = lease_check;
+	ev_run(&fs->loop);
+	del_timer(&fs->net.timers, &t);
+	fs->loop.after_batch = NULL;
+	fs->loop.stop = false;
+	if (!dhcp_bound(&fs->net)) {
+		fprintf(stderr, "impfs: --addr dhcp: no lease from a DHCP server in %llu s (DHCP is %s, %llu offers, %llu replies ignored)\n",
+			(unsigned long long)(timeout_us / 1000000), dhcp_state_name(fs->net.dhcp->state),
+			(unsigned long long)fs->net.dhcp->stats.InOffers,
+			(unsigned long long)(fs->net.dhcp->stats.BadXid + fs->net.dhcp->stats.BadChaddr +
+					     fs->net.dhcp->stats.BadShort + fs->net.dhcp->stats.BadCookie +
+					     fs->net.dhcp->stats.BadTruncated + fs->net.dhcp->stats.BadOp +
+					     fs->net.dhcp->stats.BadType + fs->net.dhcp->stats.BadServer +
+					     fs->net.dhcp->stats.BadAddr + fs->net.dhcp->stats.BadLease));
+		exit(1);
+	}
+}
+
 static void signal_event(struct ev_source *src, uint32_t events)
 {
 	struct impfs *fs = container_of(src, struct impfs, sig_src);
@@ -449,6 +504,17 @@ int main(int argc, char **argv)
 		fs.net.log_mask = NETLOG_ALL;
 	sockfs_init(&fs);
 	ring_init(&fs);
+	/* The loop and the TAP device first: --addr dhcp waits for its lease
+	 * here, before the mount. */
+	if (ev_init(&fs.loop, &fs.net) < 0)
+		die("cannot make the event loop: %s", strerror(errno));
+	fs.loop.arg = &fs;
+	fs.tap_src.fd = tap_fd(fs.dev);
+	fs.tap_src.fn = tap_event;
+	if (ev_add(&fs.loop, &fs.tap_src, EPOLLIN))
+		die("cannot watch the TAP device: %s", strerror(errno));
+	if (o.dhcp)
+		wait_for_lease(&fs, DHCP_READY_TIMEOUT_US);
 
 	fargv[fargc++] = argv[0];
 	for (int i = 0; i < o.nfuse_opts; i++) {
@@ -478,21 +544,13 @@ int main(int argc, char **argv)
 		fuse_session_unmount(fs.se);
 		die("cannot go to the background");
 	}
-	if (ev_init(&fs.loop, &fs.net) < 0) {
-		fuse_session_unmount(fs.se);
-		die("cannot make the event loop: %s", strerror(errno));
-	}
 	fs.loop.after_batch = after_batch;
-	fs.loop.arg = &fs;
 	fs.sig_src.fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	fs.sig_src.fn = signal_event;
-	fs.tap_src.fd = tap_fd(fs.dev);
-	fs.tap_src.fn = tap_event;
 	fs.fuse_src.fd = fuse_session_fd(fs.se);
 	fs.fuse_src.fn = fuse_event;
 	fcntl(fs.fuse_src.fd, F_SETFL, fcntl(fs.fuse_src.fd, F_GETFL) | O_NONBLOCK);
-	if (ev_add(&fs.loop, &fs.sig_src, EPOLLIN) || ev_add(&fs.loop, &fs.tap_src, EPOLLIN) ||
-	    ev_add(&fs.loop, &fs.fuse_src, EPOLLIN)) {
+	if (ev_add(&fs.loop, &fs.sig_src, EPOLLIN) || ev_add(&fs.loop, &fs.fuse_src, EPOLLIN)) {
 		fuse_session_unmount(fs.se);
 		die("cannot watch file descriptors: %s", strerror(errno));
 	}
@@ -507,6 +565,7 @@ int main(int argc, char **argv)
 	 * the session can still carry the answers, then unmount. */
 	sockfs_shutdown(&fs);
 	ring_shutdown(&fs);
+	dhcp_stop(&fs.net);	/* a DHCPRELEASE, then the address goes */
 	fuse_session_unmount(fs.se);
 	fuse_session_destroy(fs.se);
 	ev_close(&fs.loop);

@@ -53,6 +53,11 @@ void show_ifc_status(struct strbuf *sb, const struct net_device *dev)
 	for (int i = 0; i < dev->nifa; i++)
 		sb_printf(sb, "addr %s/%u\n", inet_ntoa_r(dev->ifa[i].ifa_local, ip),
 			  dev->ifa[i].ifa_prefixlen);
+	if (dev->net->dhcp && dev->net->dhcp->dev == dev) {
+		char line[200];
+		dhcp_status(dev->net, line, sizeof(line));
+		sb_printf(sb, "%s", line);
+	}
 	show_ifc_status6(sb, dev);
 }
 
@@ -212,6 +217,20 @@ void show_stats(struct strbuf *sb, struct impfs *fs)
 	P("MaxFragQueues", net->limits.frag_queues);
 	P("MaxFragsPerDatagram", net->limits.frag_per_queue);
 #undef P
+}
+
+/* The DHCP client's counters, "Name: value" as the other stats files,
+ * then its state (none without --addr dhcp). */
+void show_dhcpstats(struct strbuf *sb, struct net *net)
+{
+	const struct dhcp_client *c = net->dhcp;
+	struct dhcpstats zero = { 0 };
+	const struct dhcpstats *st = c ? &c->stats : &zero;
+
+#define X(name) sb_printf(sb, #name ": %llu\n", (unsigned long long)st->name);
+	DHCPSTATS(X)
+#undef X
+	sb_printf(sb, "State: %s\n", c ? dhcp_state_name(c->state) : "off");
 }
 
 /* The resolver's counters, "Name: value" as the other stats files, then

@@ -53,6 +53,7 @@ static const struct qinfo qtab[Qmax] = {
 	/* Anyone may look a name up; each open file has its own question. */
 	[Qdns] = { "dns", S_IFREG | 0666, Qroot },
 	[Qdnsstats] = { "dnsstats", S_IFREG | 0444, Qroot },
+	[Qdhcpstats] = { "dhcpstats", S_IFREG | 0444, Qroot },
 	/* Sticky and world-writable like /tmp: anyone may make sockets, and
 	 * only a socket's owner may rmdir it. */
 	[Qproto] = { NULL, S_IFDIR | 01777, Qroot },
@@ -533,6 +534,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		case Qipselftab: show_ipselftab(&of->text, &fs->net); break;
 		case Qstats: show_stats(&of->text, fs); break;
 		case Qdnsstats: show_dnsstats(&of->text, &fs->net); break;
+		case Qdhcpstats: show_dhcpstats(&of->text, &fs->net); break;
 		case Qlog: if (acc != O_WRONLY) log_open(fs, of); break;
 		case Qpstats: show_proto_stats(&of->text, fs, proto_by_index(fs, QPROTO(ino))); break;
 		}

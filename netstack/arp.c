@@ -166,6 +166,13 @@ void arp_send_gratuitous(struct net_device *dev, uint32_t addr)
 	arp_send(dev, ARPOP_REQUEST, addr, addr, zero, eth_broadcast_addr);
 }
 
+void arp_send_probe(struct net_device *dev, uint32_t addr)
+{
+	static const uint8_t zero[ETH_ALEN];
+
+	arp_send(dev, ARPOP_REQUEST, 0, addr, zero, eth_broadcast_addr);
+}
+
 static int neigh_xmit(struct neighbour *n, struct sk_buff *skb)
 {
 	if (eth_header(skb, n->dev, ETH_P_IP, n->ha)) {
@@ -240,6 +247,7 @@ static void arp_rcv(struct sk_buff *skb, struct net_device *dev, struct packet_t
 		net->arpstats.InRequests++;
 	else
 		net->arpstats.InReplies++;
+	dhcp_arp_rcv(net, arp->ar_sip, arp->ar_tip, arp->ar_sha);	/* an offered address in use? */
 	if (inet_addr_is_local(net, arp->ar_sip)) {
 		/* Someone else claims our address: note it, believe nothing. */
 		if (memcmp(arp->ar_sha, dev->dev_addr, ETH_ALEN)) {

@@ -74,6 +74,8 @@ void arp_cleanup(struct net *net);
  * dev, resolving it first if need be.  Takes ownership. */
 int neigh_output(struct net_device *dev, uint32_t nexthop, struct sk_buff *skb);
 void arp_send_gratuitous(struct net_device *dev, uint32_t addr);
+/* arp_send_probe asks who has addr from 0.0.0.0 (RFC 5227 §2.1.1). */
+void arp_send_probe(struct net_device *dev, uint32_t addr);
 struct neighbour *neigh_lookup(struct net *net, uint32_t ip);
 int neigh_add_static(struct net_device *dev, uint32_t ip, const uint8_t *ha);
 int neigh_delete(struct net *net, uint32_t ip);

@@ -31,6 +31,7 @@ void net_init(struct net *net, uint64_t now, uint64_t seed)
 void net_cleanup(struct net *net)
 {
 	skb_queue_purge(&net->backlog);
+	dhcp_stop(net);
 	dns_cleanup(net);
 	tcp_cleanup(net);
 	ipfrag_flush(net);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arp.h"
+#include "dhcp.h"
 #include "dns.h"
 #include "icmp.h"
 #include "ip.h"
@@ -99,6 +100,8 @@ struct net {
 	struct tcp_sock *tcp_ack_queue;
 	/* The resolver: servers, cache, queries in flight (dns.c). */
 	struct dns dns;
+	/* The DHCP client, while impfs --addr dhcp runs it (dhcp.c). */
+	struct dhcp_client *dhcp;
 	/* Sockets with a wakeup to deliver (see sock.h). */
 	struct socket *wake_head, *wake_tail;
 	/* Where protocol events go; mask selects classes. */

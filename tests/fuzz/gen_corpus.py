@@ -218,6 +218,20 @@ def tcp_corpus():
 
 
 # --- ctl: which len text ---------------------------------------------------
+def dhcp_corpus():
+    """DHCP replies: an OFFER and an ACK with the usual options, one with
+    garbage options, one cut inside its options."""
+    def msg(t, opts):
+        fixed = bytes([2, 1, 6, 0]) + struct.pack("!I", 0x1234) + bytes(8) + bytes([10, 0, 0, 77]) + bytes(8)
+        fixed += bytes.fromhex("021a00000001") + bytes(10) + bytes(192)
+        return fixed + struct.pack("!I", 0x63825363) + bytes([53, 1, t, 54, 4, 10, 0, 0, 1]) + opts + b"\xff"
+    std = bytes([1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 0, 1, 6, 4, 10, 0, 0, 1, 51, 4, 0, 0, 0, 120])
+    write("dhcp", "offer", msg(2, std))
+    write("dhcp", "ack", msg(5, std + bytes([58, 4, 0, 0, 0, 60, 59, 4, 0, 0, 0, 105, 52, 1, 3])))
+    write("dhcp", "garbage", msg(2, bytes([224, 3, 1, 2, 3, 3, 3, 1, 2, 3, 53, 2, 9, 9, 0, 0])))
+    write("dhcp", "cut", msg(5, std)[:260])
+
+
 def ctl_corpus():
     def c(which, text):
         t = text.encode()
@@ -240,6 +254,6 @@ def ctl_corpus():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl"]
+    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl", "dhcp"]
     for t in which:
         globals()[t + "_corpus"]()

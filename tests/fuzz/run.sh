@@ -11,7 +11,8 @@
 # is): frame (Ethernet, ARP, IPv4, ICMP, UDP, TCP and vnet headers), frag
 # (IPv4 reassembly), tcp (a listener and two established connections fed
 # segments, the clock moving: state machine, SACK scoreboard, reassembly,
-# timers), ctl (the ctl command and --fault parsers).  Default: all four.
+# timers), ctl (the ctl command and --fault parsers), dhcp (the DHCP message
+# parser).  Default: all.
 # There is no IPv6, DNS or DHCP code in imp yet, so no targets for them.
 #
 # Builds $IMP_FUZZ_BUILD_DIR (default build-fuzz) first if needed:
@@ -36,7 +37,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
-ALL=(frame frag tcp ctl)
+ALL=(frame frag tcp ctl dhcp)
 
 usage() {
 	echo "usage: tests/fuzz/run.sh SECONDS|--runs N [TARGET...]|--build  (targets: ${ALL[*]})" >&2
