@@ -1,7 +1,7 @@
 /* libimpc.so: run unmodified programs on imp (SPEC §6, imp-run(1)).
  *
- * Loaded with LD_PRELOAD (see imp-run.c), it turns AF_INET stream and
- * datagram sockets into sockets of the imp file tree at $IMP_ROOT (default
+ * Loaded with LD_PRELOAD (see imp-run.c), it turns AF_INET and AF_INET6
+ * stream and datagram sockets into sockets of the imp file tree at $IMP_ROOT (default
  * /imp).  The descriptor socket() returns is a real descriptor of the
  * socket's data file, $IMP_ROOT/tcp/N/data, so read, write, poll, select,
  * epoll, dup, fork, exec and close-on-exec are the kernel's business and
@@ -77,6 +77,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -136,7 +137,12 @@ struct sk {
 	unsigned flags;
 	bool special;		/* read()/write() on it need us (see special_count) */
 	bool peeked;		/* bytes are read ahead (see peek_count) */
-	struct sockaddr_in bound, peer;
+	int family;		/* AF_INET or AF_INET6, as socket() was asked */
+	int v6only;		/* IPV6_V6ONLY (AF_INET6 only) */
+	int hops, tclass;	/* IPV6_UNICAST_HOPS (-1: the route's), IPV6_TCLASS */
+	/* Addresses are kept in one form for both families: IPv4 ones
+	 * IPv4-mapped (::ffff:a.b.c.d), as the UDP headers carry them. */
+	struct sockaddr_in6 bound, peer;
 	/* options, as set */
 	int reuseaddr, reuseport, keepalive, nodelay, rcvbuf, sndbuf, ttl, tos;
 	int broadcast, keepidle, keepintvl, keepcnt, oobinline, priority, rcvlowat;
@@ -148,7 +154,7 @@ struct sk {
 	char *peek;
 	size_t peeklen, peekoff, peekcap;
 	bool ra_busy;		/* a thread is reading ahead into peek */
-	struct sockaddr_in peekfrom;
+	struct sockaddr_in6 peekfrom;
 };
 
 /* ---- the table (table.c) ------------------------------------------------- */
@@ -195,15 +201,21 @@ int fd_path(int fd, char *buf, size_t len);
 bool is_data_path(const char *path, int *proto, int *n);
 int sk_path(char *buf, size_t len, const struct sk *sk, const char *file);
 int sk_read_file(const struct sk *sk, const char *file, char *buf, size_t len);
-int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in *sa);
+int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in6 *sa);
 int sk_status(const struct sk *sk, char *word, size_t wlen, char *line, size_t llen);
 bool is_syn(const char *word);
 long status_num(const char *line, const char *key);
 int ctl_cmd(struct sk *sk, bool nonblock, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sa);
-const char *ntoa(struct in_addr a, char *buf);
-void put_addr(const struct sockaddr_in *sa, struct sockaddr *addr, socklen_t *alen);
+int get_sa(const struct sk *sk, const struct sockaddr *addr, socklen_t len, struct sockaddr_in6 *sa);
+#define ADDR_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
+const char *addr_text(const struct sockaddr_in6 *sa, char *buf);
+const char *local_text(const struct sk *sk, const struct sockaddr_in6 *sa, char *buf);
+void put_addr(const struct sk *sk, const struct sockaddr_in6 *sa, struct sockaddr *addr,
+	      socklen_t *alen);
+void map4(struct in6_addr *a6, struct in_addr a4);
+bool is_v4(const struct in6_addr *a);
+bool is_any(const struct in6_addr *a);
 
 static inline int fail(int e)
 {
@@ -219,11 +231,11 @@ int wait_timeo(int fd, const struct timeval *tv, short ev);
 size_t iov_put(const struct iovec *iov, int iovcnt, const char *src, size_t len);
 int need_headers(struct sk *sk);				/* udp.c */
 int udp_dest(struct sk *sk, const struct sockaddr *addr, socklen_t alen, size_t total,
-	     struct sockaddr_in *to);
+	     struct sockaddr_in6 *to);
 ssize_t udp_send(struct sk *sk, int wfd, bool nonblock, const struct iovec *iov, int iovcnt,
-		 size_t total, const struct sockaddr_in *to);
+		 size_t total, const struct sockaddr_in6 *to);
 ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov, int iovcnt,
-		 int flags, struct sockaddr_in *from, size_t *dglen);
+		 int flags, struct sockaddr_in6 *from, size_t *dglen);
 
 /* ---- the real calls (real.c) --------------------------------------------- */
 

@@ -76,7 +76,7 @@ static ssize_t sk_send(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 	if (wfd < 0)
 		return wfd;
 	if (sk->proto == P_UDP) {
-		struct sockaddr_in to;
+		struct sockaddr_in6 to;
 
 		if ((e = udp_dest(sk, addr, alen, total, &to)) != 0)
 			return e;
@@ -244,7 +244,7 @@ static ssize_t read_ahead(struct sk *sk, int rfd)
 /* sk_recv: one receive into iov.  from gets the sender (udp); *dglen the
  * datagram's full length when it did not fit. */
 static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcnt, int flags,
-		       struct sockaddr_in *from, size_t *dglen)
+		       struct sockaddr_in6 *from, size_t *dglen)
 {
 	size_t want = iov_total(iov, iovcnt);
 	bool nonblock;
@@ -481,7 +481,7 @@ static ssize_t recvfrom_ours(struct sk *sk, int fd, void *buf, size_t len, int f
 			     struct sockaddr *addr, socklen_t *alen)
 {
 	struct iovec iov = { buf, len };
-	struct sockaddr_in from;
+	struct sockaddr_in6 from;
 	size_t dglen;
 	ssize_t n;
 
@@ -491,7 +491,7 @@ static ssize_t recvfrom_ours(struct sk *sk, int fd, void *buf, size_t len, int f
 		return fail((int)-n);
 	if (addr && alen) {
 		if (sk->proto == P_UDP)
-			put_addr(&from, addr, alen);
+			put_addr(sk, &from, addr, alen);
 		else
 			*alen = 0;	/* as Linux does for a stream */
 	}
@@ -541,7 +541,7 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int 
 
 static ssize_t recvmsg_ours(struct sk *sk, int fd, struct msghdr *msg, int flags)
 {
-	struct sockaddr_in from;
+	struct sockaddr_in6 from;
 	size_t dglen, want;
 	ssize_t n;
 
@@ -557,7 +557,7 @@ static ssize_t recvmsg_ours(struct sk *sk, int fd, struct msghdr *msg, int flags
 	msg->msg_flags = 0;
 	if (msg->msg_name) {
 		if (sk->proto == P_UDP)
-			put_addr(&from, msg->msg_name, &msg->msg_namelen);
+			put_addr(sk, &from, msg->msg_name, &msg->msg_namelen);
 		else
 			msg->msg_namelen = 0;
 	}

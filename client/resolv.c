@@ -7,8 +7,10 @@
  * localhost and not in /etc/hosts is written to $IMP_ROOT/dns and the
  * addresses read back.  Everything else, and every name when imp cannot
  * answer for names at all (no $IMP_ROOT/dns, or no name server there),
- * goes to libc.  Only IPv4 answers are given: imp is IPv4, and an AF_INET6
- * socket would go round imp. */
+ * goes to libc.  getaddrinfo asks for A records (AF_INET), AAAA
+ * (AF_INET6, with AI_V4MAPPED's IPv4-mapped A), or both (AF_UNSPEC), as
+ * glibc does; the gethostbyname calls give IPv4 (and gethostbyname2's
+ * AF_INET6, IPv6) addresses. */
 #include "impc.h"
 
 #include <netdb.h>
@@ -74,9 +76,16 @@ static bool is_numeric(const char *name)
 /* Results of imp_lookup. */
 enum { L_LIBC = -1 };	/* imp cannot answer names: ask libc */
 
-/* imp_lookup asks $IMP_ROOT/dns for name's IPv4 addresses: their count,
- * L_LIBC, or 0 with *err the lookup's errno. */
-static int imp_lookup(const char *name, uint32_t *addrs, int max, int *err)
+/* An answer: addresses of either family, IPv4 ones mapped. */
+struct answer {
+	int n;
+	struct in6_addr a[MAXADDRS];
+};
+
+/* imp_lookup asks $IMP_ROOT/dns for name's addresses of one type ("a" or
+ * "aaaa"), appended to ans: their count, L_LIBC, or 0 with *err the
+ * lookup's errno. */
+static int imp_lookup(const char *name, const char *type, struct answer *ans, int *err)
 {
 	char path[PATH_MAX], buf[2048], *line, *save;
 	size_t len = strlen(name), got = 0;
@@ -92,7 +101,7 @@ static int imp_lookup(const char *name, uint32_t *addrs, int max, int *err)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return L_LIBC;
-	snprintf(buf, sizeof(buf), "%s a\n", name);
+	snprintf(buf, sizeof(buf), "%s %s\n", name, type);
 	do {
 		n = real_write(fd, buf, strlen(buf));
 	} while (n < 0 && errno == EINTR);
@@ -110,14 +119,82 @@ static int imp_lookup(const char *name, uint32_t *addrs, int max, int *err)
 	}
 	real_close(fd);
 	buf[got] = 0;
-	for (line = strtok_r(buf, "\n", &save); line && count < max; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line && ans->n < MAXADDRS; line = strtok_r(NULL, "\n", &save)) {
 		struct in_addr a;
-		if (inet_pton(AF_INET, line, &a) == 1)
-			addrs[count++] = a.s_addr;
+		if (type[1] == 0 && inet_pton(AF_INET, line, &a) == 1)
+			map4(&ans->a[ans->n++], a), count++;
+		else if (type[1] && inet_pton(AF_INET6, line, &ans->a[ans->n]) == 1)
+			ans->n++, count++;
 	}
 	if (count == 0)
 		*err = ENODATA;
 	return count;
+}
+
+/* has_global6: imp has an IPv6 address beyond link-local, so that glibc's
+ * RFC 6724 sort would put IPv6 destinations first (rules 2 and 6). */
+static bool has_global6(void)
+{
+	char path[PATH_MAX], line[256];
+	bool yes = false;
+	FILE *f;
+
+	root_get();
+	if ((size_t)snprintf(path, sizeof(path), "%s/ipifc/0/status", root) >= sizeof(path) ||
+	    !(f = fopen(path, "re")))
+		return false;
+	while (!yes && fgets(line, sizeof(line), f)) {
+		char a[64];
+		struct in6_addr a6;
+		if (sscanf(line, "addr %63[^/ ]", a) == 1 && inet_pton(AF_INET6, a, &a6) == 1 &&
+		    !IN6_IS_ADDR_LINKLOCAL(&a6) && !strstr(line, "tentative"))
+			yes = true;
+	}
+	fclose(f);
+	return yes;
+}
+
+/* lookup: the addresses getaddrinfo gives for name and family (hints'
+ * ai_flags): as glibc, AF_INET6 is AAAA, or with AI_V4MAPPED the mapped
+ * A records when there is no AAAA (AI_ALL: as well); AF_UNSPEC is both,
+ * IPv6 first when imp has a global IPv6 address.  Count, L_LIBC, or 0. */
+static int lookup(const char *name, int family, int flags, struct answer *ans, int *err)
+{
+	int n4 = 0, n6 = 0, err4 = 0, err6 = 0;
+	struct answer a4 = { 0 };
+
+	ans->n = 0;
+	if (family == AF_INET)
+		return imp_lookup(name, "a", ans, err);
+	if (family == AF_INET6) {
+		n6 = imp_lookup(name, "aaaa", ans, &err6);
+		if (n6 == L_LIBC)
+			return L_LIBC;
+		if ((flags & AI_V4MAPPED) && (n6 == 0 ? err6 == ENODATA : (flags & AI_ALL)))
+			n4 = imp_lookup(name, "a", ans, &err4);
+		*err = n6 || !n4 ? err6 : err4;
+		return n4 > 0 ? n6 + n4 : n6;
+	}
+	/* AF_UNSPEC: A first; AAAA unless the name is not there at all
+	 * (NXDOMAIN, or no answer: asking again would only wait again). */
+	n4 = imp_lookup(name, "a", &a4, &err4);
+	if (n4 == L_LIBC)
+		return L_LIBC;
+	if (n4 > 0 || err4 == ENODATA)
+		n6 = imp_lookup(name, "aaaa", ans, &err6);
+	if (n6 < 0)
+		n6 = 0;
+	if (n4 > 0) {
+		int at = ans->n && has_global6() ? ans->n : 0, k = a4.n;
+		if (k > MAXADDRS - ans->n)
+			k = MAXADDRS - ans->n;
+		if (at == 0)
+			memmove(&ans->a[k], &ans->a[0], (size_t)ans->n * sizeof(ans->a[0]));
+		memcpy(&ans->a[at], a4.a, (size_t)k * sizeof(a4.a[0]));
+		ans->n += k;
+	}
+	*err = n4 || n6 ? 0 : err4;
+	return ans->n;
 }
 
 static int eai_of(int err)
@@ -151,7 +228,10 @@ static int h_errno_of(int err)
 struct ai_node {
 	struct addrinfo ai;
 	uint64_t mark;
-	struct sockaddr_in sin;
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	};
 };
 
 static bool is_ours(const struct addrinfo *ai)
@@ -198,16 +278,17 @@ EXPORT int getaddrinfo(const char *node, const char *service, const struct addri
 		{ SOCK_STREAM, IPPROTO_TCP }, { SOCK_DGRAM, IPPROTO_UDP }, { SOCK_RAW, 0 },
 	};
 	struct addrinfo h = { .ai_family = AF_UNSPEC };
-	uint32_t addrs[MAXADDRS];
+	struct answer ans;
 	struct addrinfo *head = NULL, **tail = &head;
 	int n, err = 0, port;
 
 	NEED(getaddrinfo);
 	if (hints)
 		h = *hints;
-	if (!node || (h.ai_flags & AI_NUMERICHOST) || (h.ai_family != AF_UNSPEC && h.ai_family != AF_INET))
+	if (!node || (h.ai_flags & AI_NUMERICHOST) ||
+	    (h.ai_family != AF_UNSPEC && h.ai_family != AF_INET && h.ai_family != AF_INET6))
 		return real_getaddrinfo(node, service, hints, res);
-	n = imp_lookup(node, addrs, MAXADDRS, &err);
+	n = lookup(node, h.ai_family, h.ai_flags, &ans, &err);
 	if (n == L_LIBC)
 		return real_getaddrinfo(node, service, hints, res);
 	if (n == 0)
@@ -228,13 +309,20 @@ EXPORT int getaddrinfo(const char *node, const char *service, const struct addri
 				return EAI_MEMORY;
 			}
 			an->mark = AI_MARK;
-			an->sin.sin_family = AF_INET;
-			an->sin.sin_port = htons((uint16_t)port);
-			an->sin.sin_addr.s_addr = addrs[i];
-			an->ai.ai_family = AF_INET;
+			if (h.ai_family == AF_INET6 || !is_v4(&ans.a[i])) {
+				an->sin6.sin6_family = AF_INET6;
+				an->sin6.sin6_port = htons((uint16_t)port);
+				an->sin6.sin6_addr = ans.a[i];
+				an->ai.ai_addrlen = sizeof(an->sin6);
+			} else {
+				an->sin.sin_family = AF_INET;
+				an->sin.sin_port = htons((uint16_t)port);
+				memcpy(&an->sin.sin_addr, &ans.a[i].s6_addr[12], 4);
+				an->ai.ai_addrlen = sizeof(an->sin);
+			}
+			an->ai.ai_family = an->sin.sin_family;
 			an->ai.ai_socktype = kinds[k].type;
 			an->ai.ai_protocol = h.ai_protocol ? h.ai_protocol : kinds[k].proto;
-			an->ai.ai_addrlen = sizeof(an->sin);
 			an->ai.ai_addr = (struct sockaddr *)&an->sin;
 			if (!head && (h.ai_flags & AI_CANONNAME) && !(an->ai.ai_canonname = strdup(node))) {
 				free(an);
@@ -261,11 +349,12 @@ EXPORT void freeaddrinfo(struct addrinfo *ai)
 /* --- gethostbyname --- */
 
 /* fill_hostent lays the answer out in buf, as the _r calls do. */
-static int fill_hostent(const char *name, const uint32_t *addrs, int n, struct hostent *he,
+static int fill_hostent(const char *name, int af, const struct answer *ans, struct hostent *he,
 			char *buf, size_t buflen)
 {
+	int n = ans->n, alen = af == AF_INET ? 4 : 16;
 	size_t nlen = strlen(name) + 1;
-	size_t need = (size_t)(n + 2) * sizeof(char *) + (size_t)n * 4 + nlen;
+	size_t need = (size_t)(n + 2) * sizeof(char *) + (size_t)n * (size_t)alen + nlen;
 	char **ptrs = (char **)buf, *p;
 
 	if ((uintptr_t)buf % sizeof(char *) || buflen < need)
@@ -275,24 +364,25 @@ static int fill_hostent(const char *name, const uint32_t *addrs, int n, struct h
 	ptrs[0] = NULL;
 	he->h_addr_list = ptrs + 1;
 	for (int i = 0; i < n; i++) {
-		memcpy(p, &addrs[i], 4);
+		memcpy(p, &ans->a[i].s6_addr[16 - alen], (size_t)alen);
 		ptrs[1 + i] = p;
-		p += 4;
+		p += alen;
 	}
 	ptrs[1 + n] = NULL;
 	memcpy(p, name, nlen);
 	he->h_name = p;
-	he->h_addrtype = AF_INET;
-	he->h_length = 4;
+	he->h_addrtype = af;
+	he->h_length = alen;
 	return 0;
 }
 
-/* by_name_r is gethostbyname2_r for AF_INET; 1 if libc should answer. */
-static int by_name_r(const char *name, struct hostent *he, char *buf, size_t buflen,
+/* by_name_r is gethostbyname2_r for AF_INET (A) or AF_INET6 (AAAA); 1 if
+ * libc should answer. */
+static int by_name_r(const char *name, int af, struct hostent *he, char *buf, size_t buflen,
 		     struct hostent **result, int *h_errnop, int *ret)
 {
-	uint32_t addrs[MAXADDRS];
-	int err = 0, n = imp_lookup(name, addrs, MAXADDRS, &err);
+	struct answer ans = { 0 };
+	int err = 0, n = imp_lookup(name, af == AF_INET ? "a" : "aaaa", &ans, &err);
 
 	if (n == L_LIBC)
 		return 1;
@@ -302,7 +392,7 @@ static int by_name_r(const char *name, struct hostent *he, char *buf, size_t buf
 		*ret = err == ENOENT || err == ENODATA ? 0 : err;
 		return 0;
 	}
-	if ((*ret = fill_hostent(name, addrs, n, he, buf, buflen)) != 0) {
+	if ((*ret = fill_hostent(name, af, &ans, he, buf, buflen)) != 0) {
 		*h_errnop = NETDB_INTERNAL;
 		return 0;
 	}
@@ -317,7 +407,8 @@ EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *he, char *
 	int ret = 0;
 
 	NEED(gethostbyname2_r);
-	if (af != AF_INET || by_name_r(name, he, buf, buflen, result, h_errnop, &ret))
+	if ((af != AF_INET && af != AF_INET6) ||
+	    by_name_r(name, af, he, buf, buflen, result, h_errnop, &ret))
 		return real_gethostbyname2_r(name, af, he, buf, buflen, result, h_errnop);
 	return ret;
 }
@@ -328,7 +419,7 @@ EXPORT int gethostbyname_r(const char *name, struct hostent *he, char *buf, size
 	int ret = 0;
 
 	NEED(gethostbyname_r);
-	if (by_name_r(name, he, buf, buflen, result, h_errnop, &ret))
+	if (by_name_r(name, AF_INET, he, buf, buflen, result, h_errnop, &ret))
 		return real_gethostbyname_r(name, he, buf, buflen, result, h_errnop);
 	return ret;
 }
@@ -343,7 +434,8 @@ EXPORT struct hostent *gethostbyname2(const char *name, int af)
 	int ret = 0, herr = 0;
 
 	NEED(gethostbyname2);
-	if (af != AF_INET || by_name_r(name, &tls_he, tls_buf, sizeof(tls_buf), &r, &herr, &ret))
+	if ((af != AF_INET && af != AF_INET6) ||
+	    by_name_r(name, af, &tls_he, tls_buf, sizeof(tls_buf), &r, &herr, &ret))
 		return real_gethostbyname2(name, af);
 	if (!r)
 		h_errno = herr;
@@ -356,7 +448,7 @@ EXPORT struct hostent *gethostbyname(const char *name)
 	int ret = 0, herr = 0;
 
 	NEED(gethostbyname);
-	if (by_name_r(name, &tls_he, tls_buf, sizeof(tls_buf), &r, &herr, &ret))
+	if (by_name_r(name, AF_INET, &tls_he, tls_buf, sizeof(tls_buf), &r, &herr, &ret))
 		return real_gethostbyname(name);
 	if (!r)
 		h_errno = herr;

@@ -76,9 +76,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	struct sk *sk;
 
 	NEED(socket);
-	if (domain == AF_INET6)
-		return fail(EAFNOSUPPORT);	/* programs fall back to IPv4 */
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return real_socket(domain, type, protocol);
 	if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
 		proto = P_TCP;
@@ -106,6 +104,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	data = sk_open(ctl, proto, type, false, &sk);
 	if (data < 0)
 		return fail(-data);
+	sk->family = domain;
 	sk_enter(sk, data);
 	return data;
 }
@@ -206,17 +205,28 @@ static int connect_wait(struct sk *sk, int fd)
 EXPORT int connect(int fd, __CONST_SOCKADDR_ARG uaddr, socklen_t len)
 {
 	const struct sockaddr *addr = uaddr.__sockaddr__;
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;
 	struct sk *sk;
-	char ip[INET_ADDRSTRLEN];
+	char ip[ADDR_TEXT];
 	int e;
 	bool nonblock;
 
 	NEED(connect);
 	if (!(sk = sk_get(fd)))
 		return real_connect(fd, addr, len);
-	if ((e = get_sin(addr, len, &sa)) != 0)
+	if ((e = get_sa(sk, addr, len, &sa)) != 0)
 		goto out;
+	if (sk->family == AF_INET6 && addr->sa_family == AF_INET &&
+	    (sk->proto == P_TCP || sk->v6only)) {
+		/* Linux's TCP wants sockaddr_in6 (the length is looked at
+		 * first); UDP takes sockaddr_in but for IPV6_V6ONLY */
+		e = sk->proto == P_TCP && len < 24 ? -EINVAL : -EAFNOSUPPORT;
+		goto out;
+	}
+	if (sk->v6only && is_v4(&sa.sin6_addr)) {
+		e = -ENETUNREACH;	/* IPV6_V6ONLY: no IPv4, mapped or not */
+		goto out;
+	}
 	if (sk->proto == P_TCP) {
 		if (sk->flags & F_LISTEN) {
 			e = -EISCONN;
@@ -241,8 +251,8 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG uaddr, socklen_t len)
 	 * a blocking socket waits here, on its data file, as Linux's connect
 	 * does: a signal interrupts the wait (EINTR) and the handshake goes
 	 * on; SO_SNDTIMEO bounds it (EINPROGRESS). */
-	e = ctl_cmd(sk, nonblock || sk->proto == P_TCP, "connect %s %u", ntoa(sa.sin_addr, ip),
-		    ntohs(sa.sin_port));
+	e = ctl_cmd(sk, nonblock || sk->proto == P_TCP, "connect %s %u", addr_text(&sa, ip),
+		    ntohs(sa.sin6_port));
 	if (e == 0 || e == -EINPROGRESS) {
 		sk->peer = sa;
 		sk->flags |= e ? F_CONNECTING : F_CONNECTED;
@@ -257,19 +267,24 @@ out:
 EXPORT int bind(int fd, __CONST_SOCKADDR_ARG uaddr, socklen_t len)
 {
 	const struct sockaddr *addr = uaddr.__sockaddr__;
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;
 	struct sk *sk;
-	char ip[INET_ADDRSTRLEN];
+	char ip[ADDR_TEXT];
 	int e;
 
 	NEED(bind);
 	if (!(sk = sk_get(fd)))
 		return real_bind(fd, addr, len);
-	if ((e = get_sin(addr, len, &sa)) == 0) {
-		if (sk->flags & F_BOUND)
+	if ((e = get_sa(sk, addr, len, &sa)) == 0) {
+		if (sk->family == AF_INET6 && addr->sa_family != AF_INET6)
+			e = len < 24 ? -EINVAL : -EAFNOSUPPORT;	/* Linux's inet6_bind */
+		else if (sk->flags & F_BOUND)
 			e = -EINVAL;
+		else if (sk->v6only && is_v4(&sa.sin6_addr))
+			e = -EINVAL;	/* Linux: a mapped address under IPV6_V6ONLY */
 		else
-			e = ctl_cmd(sk, false, "bind %s %u", ntoa(sa.sin_addr, ip), ntohs(sa.sin_port));
+			e = ctl_cmd(sk, false, "bind %s %u", local_text(sk, &sa, ip),
+				    ntohs(sa.sin6_port));
 		if (e == 0) {
 			sk->bound = sa;
 			sk->flags |= F_BOUND;
@@ -282,7 +297,7 @@ EXPORT int bind(int fd, __CONST_SOCKADDR_ARG uaddr, socklen_t len)
 EXPORT int listen(int fd, int backlog)
 {
 	struct sk *sk;
-	char ip[INET_ADDRSTRLEN];
+	char ip[ADDR_TEXT];
 	int e = 0;
 
 	NEED(listen);
@@ -297,12 +312,16 @@ EXPORT int listen(int fd, int backlog)
 			backlog = 1;
 		if (backlog > 4096)
 			backlog = 4096;
+		struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+		const struct sockaddr_in6 *at = &any;
+		/* An AF_INET socket listens on IPv4 only (0.0.0.0), an
+		 * AF_INET6 one on both families or IPv6 only (local_text). */
 		if (sk->flags & F_BOUND)
-			e = ctl_cmd(sk, false, "announce %s %u %d",
-				    sk->bound.sin_addr.s_addr ? ntoa(sk->bound.sin_addr, ip) : "*",
-				    ntohs(sk->bound.sin_port), backlog);
-		else
-			e = ctl_cmd(sk, false, "announce * 0 %d", backlog);
+			at = &sk->bound;
+		else if (sk->family == AF_INET)
+			any.sin6_addr.s6_addr[10] = any.sin6_addr.s6_addr[11] = 0xff;
+		e = ctl_cmd(sk, false, "announce %s %u %d", local_text(sk, at, ip),
+			    ntohs(at->sin6_port), backlog);
 		if (e == 0)
 			sk->flags |= F_LISTEN;
 	}
@@ -314,7 +333,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	char path[PATH_MAX];
 	struct sk *sk, *nsk = NULL;
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;
 	int mctl, data, e = 0;
 
 	if (!(sk = sk_get(fd)))
@@ -343,6 +362,8 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		goto out;
 	}
 	nsk->flags |= F_CONNECTED;
+	nsk->family = sk->family;
+	nsk->v6only = sk->v6only;
 	/* Options a listening socket passes on, as Linux's do. */
 	nsk->nodelay = sk->nodelay;
 	nsk->keepalive = sk->keepalive;
@@ -356,8 +377,8 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	if (sk_addr(nsk, "remote", &sa) == 0)
 		nsk->peer = sa;
 	else
-		memset(&sa, 0, sizeof(sa)), sa.sin_family = AF_INET;
-	put_addr(&sa, addr, alen);
+		memset(&sa, 0, sizeof(sa)), sa.sin6_family = AF_INET6;
+	put_addr(nsk, &sa, addr, alen);
 	sk_enter(nsk, data);
 	e = data;
 out:
@@ -405,7 +426,7 @@ EXPORT int accept(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 EXPORT int getsockname(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 {
 	struct sockaddr *addr = uaddr.__sockaddr__;
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;
 	struct sk *sk;
 	int e;
 
@@ -415,7 +436,7 @@ EXPORT int getsockname(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 	if (!addr || !alen)
 		e = -EFAULT;
 	else if ((e = sk_addr(sk, "local", &sa)) == 0)
-		put_addr(&sa, addr, alen);
+		put_addr(sk, &sa, addr, alen);
 	sk_put(sk);
 	return e ? fail(-e) : 0;
 }
@@ -423,7 +444,7 @@ EXPORT int getsockname(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 EXPORT int getpeername(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 {
 	struct sockaddr *addr = uaddr.__sockaddr__;
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;
 	struct sk *sk;
 	int e;
 
@@ -433,10 +454,10 @@ EXPORT int getpeername(int fd, __SOCKADDR_ARG uaddr, socklen_t *alen)
 	if (!addr || !alen)
 		e = -EFAULT;
 	else if ((e = sk_addr(sk, "remote", &sa)) == 0) {
-		if (sa.sin_port == 0 || (sk->flags & F_LISTEN))
+		if (sa.sin6_port == 0 || (sk->flags & F_LISTEN))
 			e = -ENOTCONN;
 		else
-			put_addr(&sa, addr, alen);
+			put_addr(sk, &sa, addr, alen);
 	}
 	sk_put(sk);
 	return e ? fail(-e) : 0;

@@ -143,6 +143,44 @@ static int opt_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
+/* setopt6: IPPROTO_IPV6's options, on an AF_INET6 socket only (an AF_INET
+ * one has none, as Linux's).  The hop limit and traffic class are the
+ * stack's ttl and tos (one each for both families). */
+static int setopt6(struct sk *sk, int name, int v)
+{
+	int e;
+
+	if (sk->family != AF_INET6)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IPV6_V6ONLY:
+		/* Linux: only before the socket has a port */
+		if (sk->flags & (F_BOUND | F_LISTEN | F_CONNECTED | F_CONNECTING | F_HEADERS))
+			return -EINVAL;
+		sk->v6only = !!v;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		if ((e = ctl_cmd(sk, false, "ttl %d", v == -1 ? 64 : v ? v : 1)) != 0)
+			return e;
+		sk->hops = v;
+		return 0;
+	case IPV6_TCLASS:
+		if (v < -1 || v > 255)
+			return -EINVAL;
+		if (v == -1)
+			v = 0;
+		if ((e = ctl_cmd(sk, false, "tos %d", v)) != 0)
+			return e;
+		sk->tclass = v;
+		return 0;
+	case IPV6_RECVERR: case IPV6_MTU_DISCOVER:
+		return 0;	/* accepted, no effect (as their IPv4 twins) */
+	}
+	return -ENOPROTOOPT;
+}
+
 static int setopt(struct sk *sk, int level, int name, const void *val, socklen_t len)
 {
 	int v = 0, e;
@@ -246,6 +284,8 @@ static int setopt(struct sk *sk, int level, int name, const void *val, socklen_t
 			return 0;	/* accepted, no effect */
 		}
 		break;
+	case IPPROTO_IPV6:
+		return setopt6(sk, name, v);
 	case IPPROTO_TCP:
 		if (sk->proto != P_TCP)
 			return -ENOPROTOOPT;
@@ -357,7 +397,7 @@ static int getopt_(struct sk *sk, int level, int name, void *val, socklen_t *len
 	case SOL_SOCKET:
 		switch (name) {
 		case SO_TYPE: v = sk->proto == P_TCP ? SOCK_STREAM : SOCK_DGRAM; break;
-		case SO_DOMAIN: v = AF_INET; break;
+		case SO_DOMAIN: v = sk->family; break;
 		case SO_PROTOCOL: v = sk->proto == P_TCP ? IPPROTO_TCP : IPPROTO_UDP; break;
 		case SO_ERROR: v = so_error(sk); break;
 		case SO_ACCEPTCONN: v = !!(sk->flags & F_LISTEN); break;
@@ -389,6 +429,16 @@ static int getopt_(struct sk *sk, int level, int name, void *val, socklen_t *len
 		switch (name) {
 		case IP_TTL: v = sk->ttl; break;
 		case IP_TOS: v = sk->tos; break;
+		default: return -ENOPROTOOPT;
+		}
+		break;
+	case IPPROTO_IPV6:
+		if (sk->family != AF_INET6)
+			return -ENOPROTOOPT;
+		switch (name) {
+		case IPV6_V6ONLY: v = sk->v6only; break;
+		case IPV6_UNICAST_HOPS: v = sk->hops == -1 ? 64 : sk->hops; break;
+		case IPV6_TCLASS: v = sk->tclass; break;
 		default: return -ENOPROTOOPT;
 		}
 		break;

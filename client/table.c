@@ -89,6 +89,8 @@ struct sk *sk_new(int proto, int n)
 	sk->n = n;
 	sk->ctl = sk->nb = -1;
 	sk->ttl = 64;
+	sk->family = AF_INET;
+	sk->hops = -1;
 	return sk;
 }
 
@@ -162,6 +164,14 @@ static struct sk *adopt(int fd, int proto, int n, const char *path)
 			sk->flags |= F_CONNECTED;
 		if (strstr(line, " headers on"))
 			sk->flags |= F_HEADERS;
+	}
+	{
+		/* The daemon does not know the family socket() was asked:
+		 * an IPv6 local address (":: PORT" for a dual or IPv6
+		 * listener) says AF_INET6; dotted IPv4 says AF_INET. */
+		char local[128];
+		if (sk_read_file(sk, "local", local, sizeof(local)) > 0 && strchr(local, ':'))
+			sk->family = AF_INET6;
 	}
 	if (sk->flags & F_CONNECTED)
 		sk_addr(sk, "remote", &sk->peer);

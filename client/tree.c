@@ -162,22 +162,32 @@ int sk_read_file(const struct sk *sk, const char *file, char *buf, size_t len)
 	return read_file(path, buf, len);
 }
 
-/* parse_addr reads "ADDR PORT" into sa. */
-static int parse_addr(const char *s, struct sockaddr_in *sa)
+/* parse_addr reads "ADDR PORT" (dotted IPv4, or IPv6 text with or without
+ * brackets and zone, or "*") into sa, IPv4 mapped. */
+static int parse_addr(const char *s, struct sockaddr_in6 *sa)
 {
-	char ip[64];
+	char ip[80], *p = ip;
 	unsigned port;
+	struct in_addr a4;
 
 	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	if (sscanf(s, "%63s %u", ip, &port) != 2 || port > 65535 ||
-	    inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
+	sa->sin6_family = AF_INET6;
+	if (sscanf(s, "%79s %u", ip, &port) != 2 || port > 65535)
 		return -1;
-	sa->sin_port = htons((uint16_t)port);
+	if (*p == '[') {
+		p++;
+		p[strcspn(p, "]")] = 0;
+	}
+	p[strcspn(p, "%")] = 0;
+	if (inet_pton(AF_INET, p, &a4) == 1)
+		map4(&sa->sin6_addr, a4);
+	else if (strcmp(p, "*") && inet_pton(AF_INET6, p, &sa->sin6_addr) != 1)
+		return -1;
+	sa->sin6_port = htons((uint16_t)port);
 	return 0;
 }
 
-int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in *sa)
+int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in6 *sa)
 {
 	char buf[128];
 	int n = sk_read_file(sk, file, buf, sizeof(buf));
@@ -252,29 +262,117 @@ int ctl_cmd(struct sk *sk, bool nonblock, const char *fmt, ...)
 
 /* ---- addresses -------------------------------------------------------------- */
 
-int get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sa)
+/* map4 writes a4 as the IPv4-mapped a6. */
+void map4(struct in6_addr *a6, struct in_addr a4)
 {
+	memset(a6, 0, sizeof(*a6));
+	a6->s6_addr[10] = a6->s6_addr[11] = 0xff;
+	memcpy(&a6->s6_addr[12], &a4, 4);
+}
+
+bool is_v4(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+/* is_any: :: or ::ffff:0.0.0.0, the unspecified address of either family. */
+bool is_any(const struct in6_addr *a)
+{
+	static const unsigned char m0[16] = { [10] = 0xff, [11] = 0xff };
+
+	return IN6_IS_ADDR_UNSPECIFIED(a) || !memcmp(a, m0, 16);
+}
+
+/* get_sa takes a program's address for sk into sa, IPv4 mapped.  As
+ * Linux: an AF_INET socket takes sockaddr_in only (EAFNOSUPPORT); an
+ * AF_INET6 one takes sockaddr_in6 of at least 24 bytes (RFC 2133's, no
+ * scope id), and sockaddr_in too (UDP's sendto and connect do; callers
+ * that must not refuse it themselves). */
+int get_sa(const struct sk *sk, const struct sockaddr *addr, socklen_t len, struct sockaddr_in6 *sa)
+{
+	struct sockaddr_in sin;
+
 	if (!addr)
 		return -EFAULT;
 	if (len < sizeof(sa_family_t))
 		return -EINVAL;
-	if (addr->sa_family != AF_INET)
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	if (addr->sa_family == AF_INET) {
+		if (len < sizeof(sin))
+			return -EINVAL;
+		memcpy(&sin, addr, sizeof(sin));
+		map4(&sa->sin6_addr, sin.sin_addr);
+		sa->sin6_port = sin.sin_port;
+		return 0;
+	}
+	if (addr->sa_family != AF_INET6 || sk->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (len < sizeof(*sa))
+	if (len < 24)
 		return -EINVAL;
-	memcpy(sa, addr, sizeof(*sa));
+	memcpy(sa, addr, len < sizeof(*sa) ? len : sizeof(*sa));
+	if (len < sizeof(*sa))
+		sa->sin6_scope_id = 0;
+	sa->sin6_flowinfo = 0;
 	return 0;
 }
 
-const char *ntoa(struct in_addr a, char *buf)
+/* addr_text: sa's address as ctl takes it: dotted IPv4 for a mapped one,
+ * else RFC 5952 text, with the interface's name as the zone of a
+ * link-local address that has a scope id (imp's one interface has the
+ * name of the TAP device it runs on, which is the kernel's name too). */
+const char *addr_text(const struct sockaddr_in6 *sa, char *buf)
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	char ifname[IF_NAMESIZE];
+	size_t n;
+
+	if (is_v4(&sa->sin6_addr))
+		return inet_ntop(AF_INET, &sa->sin6_addr.s6_addr[12], buf, ADDR_TEXT);
+	inet_ntop(AF_INET6, &sa->sin6_addr, buf, ADDR_TEXT);
+	if (sa->sin6_scope_id && IN6_IS_ADDR_LINKLOCAL(&sa->sin6_addr)) {
+		n = strlen(buf);
+		if (if_indextoname(sa->sin6_scope_id, ifname))
+			snprintf(buf + n, ADDR_TEXT - n, "%%%s", ifname);
+		else
+			snprintf(buf + n, ADDR_TEXT - n, "%%%u", sa->sin6_scope_id);
+	}
+	return buf;
 }
 
-void put_addr(const struct sockaddr_in *sa, struct sockaddr *addr, socklen_t *alen)
+/* local_text: the ADDR of a bind or announce for sk's local address sa:
+ * an AF_INET socket's any is IPv4's (0.0.0.0); an AF_INET6 socket's ::
+ * is both families ("*") or, with IPV6_V6ONLY, IPv6's (::), imp(4). */
+const char *local_text(const struct sk *sk, const struct sockaddr_in6 *sa, char *buf)
 {
+	if (sk->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&sa->sin6_addr))
+		return strcpy(buf, sk->v6only ? "::" : "*");
+	return addr_text(sa, buf);
+}
+
+/* put_addr gives a program sa in its socket's family: sockaddr_in for
+ * AF_INET, sockaddr_in6 (IPv4 mapped; an unset address ::) for AF_INET6. */
+void put_addr(const struct sk *sk, const struct sockaddr_in6 *sa, struct sockaddr *addr,
+	      socklen_t *alen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 s6;
+	const void *src = &sin;
+	size_t n = sizeof(sin);
+
 	if (!addr || !alen)
 		return;
-	memcpy(addr, sa, *alen < sizeof(*sa) ? *alen : sizeof(*sa));
-	*alen = sizeof(*sa);
+	if (sk->family == AF_INET6) {
+		s6 = *sa;
+		s6.sin6_family = AF_INET6;
+		if (is_any(&s6.sin6_addr) && !(sk->flags & F_BOUND && is_v4(&sk->bound.sin6_addr)))
+			memset(&s6.sin6_addr, 0, sizeof(s6.sin6_addr));
+		src = &s6;
+		n = sizeof(s6);
+	} else {
+		sin.sin_port = sa->sin6_port;
+		if (is_v4(&sa->sin6_addr))
+			memcpy(&sin.sin_addr, &sa->sin6_addr.s6_addr[12], 4);
+	}
+	memcpy(addr, src, *alen < n ? *alen : n);
+	*alen = (socklen_t)n;
 }

@@ -33,23 +33,18 @@ int need_headers(struct sk *sk)
 	return 0;
 }
 
-static void v4mapped(unsigned char *p, const struct in_addr *a)
-{
-	memset(p, 0, 10);
-	p[10] = p[11] = 0xff;
-	memcpy(p + 12, a, 4);
-}
-
 /* udp_dest: where a datagram of total bytes goes, into to; headers mode
  * on if the socket needs it for addr.  0 or -errno. */
 int udp_dest(struct sk *sk, const struct sockaddr *addr, socklen_t alen, size_t total,
-	     struct sockaddr_in *to)
+	     struct sockaddr_in6 *to)
 {
 	int e;
 
 	if (addr) {
-		if ((e = get_sin(addr, alen, to)) != 0)
+		if ((e = get_sa(sk, addr, alen, to)) != 0)
 			return e;
+		if (sk->v6only && is_v4(&to->sin6_addr))
+			return -ENETUNREACH;	/* Linux's, for IPV6_V6ONLY */
 	} else if (sk->flags & F_CONNECTED) {
 		*to = sk->peer;
 	} else {
@@ -66,7 +61,7 @@ int udp_dest(struct sk *sk, const struct sockaddr *addr, socklen_t alen, size_t 
 /* udp_send writes one datagram to wfd, behind its header in headers mode;
  * the bytes sent (total) or -errno. */
 ssize_t udp_send(struct sk *sk, int wfd, bool nonblock, const struct iovec *iov, int iovcnt,
-		 size_t total, const struct sockaddr_in *to)
+		 size_t total, const struct sockaddr_in6 *to)
 {
 	unsigned char *buf;
 	size_t off = 0;
@@ -78,8 +73,8 @@ ssize_t udp_send(struct sk *sk, int wfd, bool nonblock, const struct iovec *iov,
 		return -ENOMEM;
 	if (sk->flags & F_HEADERS) {
 		memset(buf, 0, HDR_LEN);
-		v4mapped(buf, &to->sin_addr);
-		memcpy(buf + 48, &to->sin_port, 2);
+		memcpy(buf, &to->sin6_addr, 16);	/* IPv4 mapped, as imp(4) has it */
+		memcpy(buf + 48, &to->sin6_port, 2);
 		off = HDR_LEN;
 	}
 	for (int i = 0; i < iovcnt; i++) {
@@ -101,7 +96,7 @@ ssize_t udp_send(struct sk *sk, int wfd, bool nonblock, const struct iovec *iov,
 /* udp_recv: one datagram into iov, the peeked one if there is one.  from
  * gets the sender, *dglen the datagram's full length. */
 ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov, int iovcnt,
-		 int flags, struct sockaddr_in *from, size_t *dglen)
+		 int flags, struct sockaddr_in6 *from, size_t *dglen)
 {
 	char *buf;
 	size_t len;
@@ -133,6 +128,7 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	buf = malloc(MAX_DGRAM + HDR_LEN + 1);
 	if (!buf)
 		return -ENOMEM;
+again:
 	n = real_read(rfd, buf, MAX_DGRAM + HDR_LEN + 1);
 	if (n < 0) {
 		e = errno;
@@ -141,13 +137,22 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	}
 	len = (size_t)n;
 	if (sk->flags & F_HEADERS) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
 		if (len < HDR_LEN) {
 			free(buf);
 			return -EIO;
 		}
-		memcpy(&sa.sin_addr, buf + 12, 4);
-		memcpy(&sa.sin_port, buf + 48, 2);
+		memcpy(&sa.sin6_addr, buf, 16);
+		memcpy(&sa.sin6_port, buf + 48, 2);
+		/* An AF_INET socket cannot name an IPv6 sender: a datagram
+		 * of one (a socket the stack made dual) is not for it. */
+		if (sk->family == AF_INET && !is_v4(&sa.sin6_addr)) {
+			if (!nonblock && (e = wait_timeo(rfd, &sk->rcvtimeo, POLLIN)) != 0) {
+				free(buf);
+				return e;
+			}
+			goto again;
+		}
 		if (from)
 			*from = sa;
 		len -= HDR_LEN;
