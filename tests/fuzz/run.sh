@@ -11,8 +11,8 @@
 # is): frame (Ethernet, ARP, IPv4, ICMP, UDP, TCP and vnet headers), frag
 # (IPv4 reassembly), tcp (a listener and two established connections fed
 # segments, the clock moving: state machine, SACK scoreboard, reassembly,
-# timers), ctl (the ctl command and --fault parsers).  Default: all four.
-# There is no IPv6, DNS or DHCP code in imp yet, so no targets for them.
+# timers), ctl (the ctl command and --fault parsers), dns (the DNS reply
+# parser, netstack/dns_msg.c: compression, truncation, CNAMEs).  Default: all.
 #
 # Builds $IMP_FUZZ_BUILD_DIR (default build-fuzz) first if needed:
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
@@ -36,7 +36,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
-ALL=(frame frag tcp ctl)
+ALL=(frame frag tcp ctl dns)
 
 usage() {
 	echo "usage: tests/fuzz/run.sh SECONDS|--runs N [TARGET...]|--build  (targets: ${ALL[*]})" >&2
