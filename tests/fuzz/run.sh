@@ -27,7 +27,8 @@
 #
 # How long --runs 1000000 takes on the 2-CPU development machine (ASan and
 # UBSan on, two targets at once): frame about 14 min, frag about 16 min,
-# ctl about 1 min, tcp 40 min or more (each tcp input sets up four
+# ctl about 1 min, dns 66 s (1000000 executions, 0 crashes, cov 307,
+# measured alone under nice -n 10), tcp 40 min or more (each tcp input sets up four
 # connections first; a few hundred executions a second).
 #
 # Environment: IMP_FUZZ_BUILD_DIR; IMP_FUZZ_ARGS (more libFuzzer options,
