@@ -253,7 +253,36 @@ def ctl_corpus():
     write("ctl", "split", c(7, "  a\tb  c \n") + c(7, "a\n\nb") + c(7, "1 2 3 4 5 6 7 8 9"))
 
 
+# --- dns: which(1) reply ------------------------------------------------------
+def dns_corpus():
+    def name(n):
+        return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
+    Q = name("www.example.test")
+
+    def msg(qt, an, flags=0x8180, ancount=None, nscount=0, rest=b""):
+        n = len(an) if ancount is None else ancount
+        h = struct.pack(">HHHHHH", 0x1234, flags, 1, n, nscount, 0)
+        return h + Q + struct.pack(">HH", qt, 1) + b"".join(an) + rest
+
+    def rr(nm, t, data, ttl=300):
+        return nm + struct.pack(">HHIH", t, 1, ttl, len(data)) + data
+    PTR = b"\xc0\x0c"
+    a = rr(PTR, 1, bytes([10, 0, 0, 9]))
+    aaaa = rr(PTR, 28, bytes(15) + b"\x01")
+    write("dns", "a", b"\0" + msg(1, [a, rr(PTR, 1, bytes([10, 0, 0, 8]))]))
+    write("dns", "aaaa", b"\1" + msg(28, [aaaa]))
+    cn = rr(PTR, 5, name("real.example.test"))
+    write("dns", "cname", b"\0" + msg(1, [cn, rr(b"\xc0\x2e", 1, bytes([10, 0, 0, 7]))]))
+    soa = rr(name("example.test"), 6, name("ns.example.test") + PTR + struct.pack(">IIIII", 1, 2, 3, 4, 60))
+    write("dns", "nxdomain", b"\0" + msg(1, [], flags=0x8183, nscount=1, rest=soa))
+    write("dns", "loop", b"\0" + msg(1, [rr(b"\xc0\x22", 1, bytes(4))]))
+    write("dns", "self-ptr", b"\0" + msg(1, [], ancount=1, rest=b"\xc0\x22"))
+    write("dns", "truncated", b"\0" + msg(1, [a])[:-3])
+    write("dns", "tc", b"\0" + msg(1, [], flags=0x8380))
+    write("dns", "bad-rdata", b"\0" + msg(1, [rr(PTR, 1, bytes(5))]))
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl", "dhcp"]
+    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl", "dhcp", "dns"]
     for t in which:
         globals()[t + "_corpus"]()

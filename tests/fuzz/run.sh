@@ -12,8 +12,9 @@
 # (IPv4 reassembly), tcp (a listener and two established connections fed
 # segments, the clock moving: state machine, SACK scoreboard, reassembly,
 # timers), ctl (the ctl command and --fault parsers), dhcp (the DHCP message
-# parser).  Default: all.
-# There is no IPv6, DNS or DHCP code in imp yet, so no targets for them.
+# parser), dns (the DNS reply parser, netstack/dns_msg.c: compression,
+# truncation, CNAMEs).  Default: all.  No IPv6 target yet (fuzz_frame's
+# input reaches ipv6.c, but its seeds are IPv4).
 #
 # Builds $IMP_FUZZ_BUILD_DIR (default build-fuzz) first if needed:
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
@@ -28,7 +29,8 @@
 #
 # How long --runs 1000000 takes on the 2-CPU development machine (ASan and
 # UBSan on, two targets at once): frame about 14 min, frag about 16 min,
-# ctl about 1 min, tcp 40 min or more (each tcp input sets up four
+# ctl about 1 min, dns 66 s (1000000 executions, 0 crashes, cov 307,
+# measured alone under nice -n 10), tcp 40 min or more (each tcp input sets up four
 # connections first; a few hundred executions a second).
 #
 # Environment: IMP_FUZZ_BUILD_DIR; IMP_FUZZ_ARGS (more libFuzzer options,
@@ -37,7 +39,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
-ALL=(frame frag tcp ctl dhcp)
+ALL=(frame frag tcp ctl dhcp dns)
 
 usage() {
 	echo "usage: tests/fuzz/run.sh SECONDS|--runs N [TARGET...]|--build  (targets: ${ALL[*]})" >&2
