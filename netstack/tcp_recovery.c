@@ -537,13 +537,18 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 		tcp_trace(sk, "sack", "sacked %u lost %u fack %u", tp->sacked_out, tp->lost_out,
 			  tp->fack - tp->iss);
 	tcp_rate_delivered(tp, delivered);
-	/* The tail loss probe's episode ends with the ACK of what it
+	/* The tail loss probe's episode ends with an ACK beyond what it
 	 * covered: if it was a retransmission and no D-SACK said the
 	 * first copy arrived too, it repaired a loss, and the window is
-	 * cut as for one (RFC 8985 §7.4). */
+	 * cut as for one (RFC 8985 §7.4).  An ACK of exactly tlp_high_seq
+	 * does not end it, as in Linux's tcp_process_tlp_ack: on a LAN the
+	 * probe usually follows a merely late ACK of the first copy, and
+	 * the D-SACK of the probe comes on the next ACK; cutting on the
+	 * first kept cwnd at ten segments in bulk sends. */
 	if (delivered)
 		tp->tlp_probes = 0;	/* an answer: the next probe waits two RTTs again */
-	if (tp->tlp_outstanding && !before(tp->snd_una, tp->tlp_high_seq)) {
+	if (tp->tlp_outstanding && !before(tp->snd_una, tp->tlp_high_seq) &&
+	    (tp->snd_una != tp->tlp_high_seq || !tp->tlp_retrans)) {
 		tp->tlp_outstanding = false;
 		if (tp->tlp_retrans && !tp->in_recovery && !tp->in_loss) {
 			net->tcpstats.TlpRecoveries++;

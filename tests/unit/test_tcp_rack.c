@@ -572,11 +572,21 @@ static void test_tlp_retransmit(void **state)
 	quiet_until(&c, t2);
 	rexmit_seg(&c, s, 9);
 	expect_none(&c);
-	/* 8 arrived late, and 9 once: all acknowledged */
+	/* 8 arrived late, and 9 once: all acknowledged.  An ACK of just
+	 * the probe's end does not end the episode (a D-SACK may follow,
+	 * as in the next case); the ACK of what went after it does. */
 	cw = tpof(&c)->cwnd;
 	tsnap_take(&t, &e->net, e->dev);
 	net_advance(&e->net, t2 + 10 * MS);
 	sack_ack(&c, s + 10 * m, 0);
+	expect_none(&c);
+	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=1");
+	assert_true(tpof(&c)->tlp_outstanding);
+	assert_int_equal(tpof(&c)->cwnd, cw);
+	send_segs(&c, s + 10 * m, 10 * m, 1);
+	tsnap_take(&t, &e->net, e->dev);
+	net_advance(&e->net, e->net.now + 10 * MS);
+	sack_ack(&c, s + 11 * m, 0);
 	expect_none(&c);
 	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=1 tcp.TlpRecoveries=1");
 	assert_false(tpof(&c)->tlp_outstanding);
@@ -605,6 +615,34 @@ static void test_tlp_retransmit(void **state)
 	assert_false(tpof(&c)->tlp_outstanding);
 	assert_int_equal(tpof(&c)->cwnd, cw);
 	assert_int_equal(tpof(&c)->ssthresh, UINT32_MAX);
+	conn_free(&c);
+
+	/* A fast LAN's case: the ACK of the first copies was merely late,
+	 * comes just after the probe and covers it; the D-SACK of the
+	 * probe comes on the next ACK: no loss, no cut, though the first
+	 * ACK alone looked like a repair. */
+	conn_connect(e, &c, &SACK);
+	m = tpof(&c)->mss;
+	s = c.iss + 1;
+	send_segs(&c, s, 0, 10);
+	net_advance(&e->net, e->net.now + 10 * MS);
+	sack_ack(&c, s + 8 * m, 0);
+	t2 = e->net.now + 20 * MS + 500;
+	quiet_until(&c, t2);
+	rexmit_seg(&c, s, 9);
+	cw = tpof(&c)->cwnd;
+	tsnap_take(&t, &e->net, e->dev);
+	net_advance(&e->net, t2 + 1 * MS);
+	sack_ack(&c, s + 10 * m, 0);
+	expect_none(&c);
+	assert_true(tpof(&c)->tlp_outstanding);
+	net_advance(&e->net, t2 + 2 * MS);
+	sack_ack(&c, s + 10 * m, 1, s + 9 * m, s + 10 * m);
+	expect_none(&c);
+	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=2 tcp.SackBlocks=1 tcp.DSacks=1");
+	assert_false(tpof(&c)->tlp_outstanding);
+	assert_int_equal(tpof(&c)->ssthresh, UINT32_MAX);
+	assert_true(tpof(&c)->cwnd >= cw);
 	conn_free(&c);
 }
 
@@ -641,9 +679,15 @@ static void test_tlp_one_segment(void **state)
 	expect_at(&c, t1 + 2 * 300 * MS + 200 * MS, TH_ACK | TH_PSH, s, pat, 1000);
 	expect_none(&c);
 	tsnap_expect_tcp(&t, &e->net, "tcp.OutSegs=2 tcp.RetransSegs=1 tcp.TlpProbes=1");
-	/* the probe's ACK, no D-SACK: a loss repaired */
+	/* the probe's ACK, no D-SACK: maybe a loss repaired, which the
+	 * ACK of the next data, still with no D-SACK, settles */
 	net_advance(&e->net, e->net.now + 300 * MS);
 	sack_ack(&c, s + 1000, 0);
+	expect_none(&c);
+	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 0);
+	send_push(&c, s + 1000, pat + 1000, 1000);
+	net_advance(&e->net, e->net.now + 300 * MS);
+	sack_ack(&c, s + 2000, 0);
 	expect_none(&c);
 	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 1);
 	assert_int_equal(tpof(&c)->cwnd, cubic_ssthresh(10 * 1460, 1460));
