@@ -216,6 +216,7 @@ struct tcp_sock {
 	uint16_t trace_readers;		/* open trace files: events formatted only then */
 	uint32_t segs_out, segs_in, data_segs_out, data_segs_in;	/* TCP_INFO's, wire segments */
 	struct timer_list rack_timer, tlp_timer;
+	struct timer_list tlp_verdict_timer;	/* waits for a probe's D-SACK */
 	/* Lost retransmission detection: duplicate ACKs since snd_una was last
 	 * resent, and how many segments were out beyond it then. */
 	uint32_t rexmit_dupacks, rexmit_out;

@@ -22,17 +22,47 @@
 
 static void tcp_rack_timer(struct timer_list *t);
 static void tcp_tlp_timer(struct timer_list *t);
+static void tcp_tlp_verdict_timer(struct timer_list *t);
 
 void tcp_recovery_init_timers(struct tcp_sock *tp)
 {
 	timer_setup(&tp->rack_timer, tcp_rack_timer);
 	timer_setup(&tp->tlp_timer, tcp_tlp_timer);
+	timer_setup(&tp->tlp_verdict_timer, tcp_tlp_verdict_timer);
 }
 
 void tcp_recovery_clear_timers(struct tcp_sock *tp)
 {
 	del_timer(&tp->sk.net->timers, &tp->rack_timer);
 	del_timer(&tp->sk.net->timers, &tp->tlp_timer);
+	del_timer(&tp->sk.net->timers, &tp->tlp_verdict_timer);
+}
+
+/* tcp_tlp_repaired: the probe's episode is over and no D-SACK said the
+ * first copy arrived: the probe repaired a loss, and the window is cut
+ * as for one (RFC 8985 §7.4). */
+static void tcp_tlp_repaired(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->tlp_outstanding = false;
+	del_timer(&sk->net->timers, &tp->tlp_verdict_timer);
+	if (tp->tlp_retrans && !tp->in_recovery && !tp->in_loss) {
+		sk->net->tcpstats.TlpRecoveries++;
+		tp->ssthresh = tcp_cong_ssthresh(tp);
+		tp->cwnd = tp->ssthresh;
+		tcp_trace(sk, "cwnd", "cause tlp-repaired-loss");
+	}
+}
+
+/* The ACK of exactly the probe's end came and no D-SACK after it within
+ * the time the probe's own answer takes: it repaired a loss. */
+static void tcp_tlp_verdict_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, tlp_verdict_timer);
+
+	if (tp->tlp_outstanding && tp->tlp_retrans && !before(tp->snd_una, tp->tlp_high_seq))
+		tcp_tlp_repaired(&tp->sk);
 }
 
 /* tcp_txq_check recounts the scoreboard: records in order, inside
@@ -537,19 +567,25 @@ void tcp_sack_ack(struct sock *sk, uint32_t prior_flight, const struct tcp_sack_
 		tcp_trace(sk, "sack", "sacked %u lost %u fack %u", tp->sacked_out, tp->lost_out,
 			  tp->fack - tp->iss);
 	tcp_rate_delivered(tp, delivered);
-	/* The tail loss probe's episode ends with the ACK of what it
-	 * covered: if it was a retransmission and no D-SACK said the
-	 * first copy arrived too, it repaired a loss, and the window is
-	 * cut as for one (RFC 8985 §7.4). */
+	/* The tail loss probe's episode ends with an ACK beyond what it
+	 * covered, or one of it with a D-SACK of the probe (no loss), as
+	 * in Linux's tcp_process_tlp_ack.  An ACK of exactly tlp_high_seq
+	 * with no D-SACK does not end it at once: on a LAN the probe
+	 * usually follows a merely late ACK of the first copy, and the
+	 * D-SACK of the probe comes on the next ACK; cutting on the first
+	 * (RFC 8985 §7.4 would) kept cwnd near ten segments in bulk sends.
+	 * tlp_verdict_timer gives the D-SACK 2 SRTT to come. */
 	if (delivered)
 		tp->tlp_probes = 0;	/* an answer: the next probe waits two RTTs again */
 	if (tp->tlp_outstanding && !before(tp->snd_una, tp->tlp_high_seq)) {
-		tp->tlp_outstanding = false;
-		if (tp->tlp_retrans && !tp->in_recovery && !tp->in_loss) {
-			net->tcpstats.TlpRecoveries++;
-			tp->ssthresh = tcp_cong_ssthresh(tp);
-			tp->cwnd = tp->ssthresh;
-			tcp_trace(sk, "cwnd", "cause tlp-repaired-loss");
+		if (!tp->tlp_retrans) {
+			tp->tlp_outstanding = false;
+			del_timer(&net->timers, &tp->tlp_verdict_timer);
+		} else if (tp->snd_una != tp->tlp_high_seq) {
+			tcp_tlp_repaired(sk);
+		} else if (!timer_pending(&tp->tlp_verdict_timer)) {
+			mod_timer(&net->timers, &tp->tlp_verdict_timer,
+				  net->now + 2ull * tp->srtt + TLP_MIN_US);
 		}
 	}
 	lost = rack_detect_loss(sk);

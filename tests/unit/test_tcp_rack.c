@@ -523,7 +523,7 @@ static void test_tlp_retransmit(void **state)
 	struct env *e = *state;
 	struct conn c;
 	struct tsnap t;
-	uint32_t s, m, cw;
+	uint32_t s, m, cw, k, n;
 	uint64_t t2;
 
 	conn_connect(e, &c, &SACK);
@@ -572,12 +572,16 @@ static void test_tlp_retransmit(void **state)
 	quiet_until(&c, t2);
 	rexmit_seg(&c, s, 9);
 	expect_none(&c);
-	/* 8 arrived late, and 9 once: all acknowledged */
+	/* 8 arrived late, and 9 once: all acknowledged.  A D-SACK of the
+	 * probe may still follow (next case); 2 SRTT later it has not */
 	cw = tpof(&c)->cwnd;
 	tsnap_take(&t, &e->net, e->dev);
 	net_advance(&e->net, t2 + 10 * MS);
 	sack_ack(&c, s + 10 * m, 0);
 	expect_none(&c);
+	assert_true(tpof(&c)->tlp_outstanding);
+	assert_int_equal(tpof(&c)->cwnd, cw);
+	quiet_until(&c, tpof(&c)->tlp_verdict_timer.expires);
 	tsnap_expect_tcp(&t, &e->net, "tcp.InSegs=1 tcp.TlpRecoveries=1");
 	assert_false(tpof(&c)->tlp_outstanding);
 	assert_int_equal(tpof(&c)->ssthresh, cubic_ssthresh(cw, m));
@@ -605,6 +609,49 @@ static void test_tlp_retransmit(void **state)
 	assert_false(tpof(&c)->tlp_outstanding);
 	assert_int_equal(tpof(&c)->cwnd, cw);
 	assert_int_equal(tpof(&c)->ssthresh, UINT32_MAX);
+	conn_free(&c);
+
+	/* A fast LAN's bulk send: the ACK of the first copies was merely
+	 * late, comes just after the probe and covers it, and the D-SACK
+	 * of the probe comes on the next ACK: no cut. */
+	conn_connect(e, &c, &SACK);
+	m = tpof(&c)->mss;
+	s = c.iss + 1;
+	fill_pattern(pat, 40 * m, 30);
+	assert_int_equal(send_bytes(c.s, pat, 40 * m), (long)(40 * m));
+	for (unsigned int i = 0; i < 10; i++)
+		expect(&c, TH_ACK, s + i * m, c.snd, pat + i * m, m);
+	expect_none(&c);
+	net_advance(&e->net, e->net.now + 10 * MS);
+	sack_ack(&c, s + 8 * m, 0);
+	k = (tpof(&c)->snd_max - s) / m;
+	assert_true(k > 10 && k < 40);
+	for (unsigned int i = 10; i < k; i++)
+		expect(&c, TH_ACK, s + i * m, c.snd, pat + i * m, m);
+	expect_none(&c);
+	t2 = tpof(&c)->tlp_timer.expires;
+	quiet_until(&c, t2);
+	rexmit_seg(&c, s, k - 1);
+	expect_none(&c);
+	assert_int_equal(tpof(&c)->tlp_high_seq, s + k * m);
+	cw = tpof(&c)->cwnd;
+	tsnap_take(&t, &e->net, e->dev);
+	net_advance(&e->net, t2 + 1 * MS);
+	sack_ack(&c, s + k * m, 0);
+	assert_true(tpof(&c)->tlp_outstanding);
+	assert_int_equal(tpof(&c)->cwnd >= cw, 1);
+	n = (tpof(&c)->snd_max - s) / m;
+	for (unsigned int i = k; i < n; i++)
+		expect(&c, i == 39 ? TH_ACK | TH_PSH : TH_ACK, s + i * m, c.snd, pat + i * m, m);
+	expect_none(&c);
+	net_advance(&e->net, t2 + 2 * MS);
+	sack_ack(&c, s + k * m, 1, s + (k - 1) * m, s + k * m);
+	expect_none(&c);
+	assert_int_equal(e->net.tcpstats.DSacks - t.tcp.DSacks, 1);
+	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 0);
+	assert_false(tpof(&c)->tlp_outstanding);
+	assert_int_equal(tpof(&c)->ssthresh, UINT32_MAX);
+	assert_true(tpof(&c)->cwnd >= cw);
 	conn_free(&c);
 }
 
@@ -641,10 +688,12 @@ static void test_tlp_one_segment(void **state)
 	expect_at(&c, t1 + 2 * 300 * MS + 200 * MS, TH_ACK | TH_PSH, s, pat, 1000);
 	expect_none(&c);
 	tsnap_expect_tcp(&t, &e->net, "tcp.OutSegs=2 tcp.RetransSegs=1 tcp.TlpProbes=1");
-	/* the probe's ACK, no D-SACK: a loss repaired */
+	/* the probe's ACK, and no D-SACK in 2 SRTT: a loss repaired */
 	net_advance(&e->net, e->net.now + 300 * MS);
 	sack_ack(&c, s + 1000, 0);
 	expect_none(&c);
+	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 0);
+	quiet_until(&c, e->net.now + 2 * 300 * MS + 500);
 	assert_int_equal(e->net.tcpstats.TlpRecoveries - t.tcp.TlpRecoveries, 1);
 	assert_int_equal(tpof(&c)->cwnd, cubic_ssthresh(10 * 1460, 1460));
 	conn_free(&c);
