@@ -141,6 +141,9 @@ for c in BadXid BadChaddr BadCookie BadShort BadTruncated BadOp BadServer Unexpe
 	check_ge "dhcpstats $c counted" "$(stat_of $c "$MNT/dhcpstats")" 1
 done
 check_ge "dhcpstats BadXid: the offer's and the ACK's" "$(stat_of BadXid "$MNT/dhcpstats")" 2
+# What the frames met on the way, for a failure's log: a reply the client
+# never counted shows here (RcvbufErrors, InErrors) or in the ip counters.
+echo "udp/stats: $(tr '\n' ' ' <"$MNT/udp/stats")"
 check_ge "dhcpstats BadTruncated: past the end and no END" "$(stat_of BadTruncated "$MNT/dhcpstats")" 2
 check_match "status: lease 60 from the hostile server's ACK" "^dhcp bound server $K lease 60 " "$(rd "$MNT/ipifc/0/status")"
 check "the daemon answers on its mount" imp_alive

@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 IFACE, SERVER, YIADDR = sys.argv[1], sys.argv[2], sys.argv[3]
 SMAC = bytes.fromhex("02fe00000001")
@@ -98,11 +99,15 @@ while True:
             bootp(xid, chaddr) + COOKIE + opt(53, b"\x05") + opt(54, socket.inet_aton(SERVER)) + b"\xff",  # ACK unasked
             b"\x02" * 17,                                                 # junk
         ]
+        # Paced, as a server's replies come: a loaded machine once lost
+        # part of an unpaced burst before the client counted it.
         for p in bad:
             s.send(frame(b, p))
+            time.sleep(0.01)
         s.send(frame(b, bootp(xid, chaddr) + COOKIE + offer))
         print("offer xid %08x: %d bad, then good" % (xid, len(bad)), flush=True)
     elif mtype == 3:
         s.send(frame(b, bootp(xid ^ 7, chaddr) + COOKIE + good(5, True)))  # wrong xid
+        time.sleep(0.01)
         s.send(frame(b, bootp(xid, chaddr) + COOKIE + good(5, True)))
         print("ack xid %08x" % xid, flush=True)
