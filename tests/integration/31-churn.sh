@@ -24,7 +24,7 @@ SRC=$IMP_REPO/tests/integration/31_churn.c
 PORT=7059
 LPORT=7060       # imp's listener, for the passive rounds
 N=1000
-ROUNDS=20
+ROUNDS=${IMP_CHURN_ROUNDS:-20}     # the sanitizer pass runs fewer (run-all.sh)
 PROUNDS=5
 command -v cc >/dev/null || die "missing program: cc (Debian: gcc)"
 tcp_trap
