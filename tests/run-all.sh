@@ -7,7 +7,8 @@
 #
 # Environment: CI=true builds with -Dwerror=true; IMP_BUILD_DIR (default build)
 # is the meson build directory; IMP_IMPFS_ARGS (e.g. --no-offload) is added
-# to every impfs the tests start.  With no tests named, the fuzz targets run
+# to every impfs the tests start; IMP_JOBS (default 1, 2 under CI=true)
+# integration tests run at once.  With no tests named, the fuzz targets run
 # IMP_FUZZ_SECONDS (default 5) each after the unit tests (tests/fuzz/run.sh,
 # in IMP_FUZZ_BUILD_DIR, default build-fuzz: clang, ASan+UBSan), and the
 # packet-moving tests run a second time with --no-offload.  Under CI=true
@@ -135,8 +136,55 @@ run_one() {
 		fi
 	fi
 }
+# IMP_JOBS tests at once (default 1; 2 under CI=true): each test has
+# network and mount namespaces of its own, and much of a test's time is
+# waiting (timers, peers), so two at a time nearly halve the suite (one
+# at a time it outgrew CI's fifteen minutes).  With more than one, each
+# test's output is held and printed whole when it ends.  70-bench-quick
+# runs alone: it times things.
+JOBS=${IMP_JOBS:-$([[ "${CI:-}" == true ]] && echo 2 || echo 1)}
+declare -A job_name=() job_log=()
+running=0
+# pool_start TEST LABEL: run_one in the background once a slot is free
+# (in the foreground when JOBS is 1); the environment passes through.
+pool_start() {
+	local log
+	if ((JOBS <= 1)); then
+		run_one "$1" "$2"
+		return
+	fi
+	while ((running >= JOBS)); do pool_reap; done
+	log=$(mktemp /tmp/imp-test-log.XXXXXX)
+	(run_one "$1" "$2"; ((failed == 0))) >"$log" 2>&1 &
+	job_name[$!]=$2
+	job_log[$!]=$log
+	running=$((running + 1))
+}
+# pool_reap: wait for one background test to end, print its output, count it.
+pool_reap() {
+	local pid rc
+	wait -n -p pid
+	rc=$?
+	[[ -n "${pid:-}" && -n "${job_name[$pid]:-}" ]] || return 0
+	cat "${job_log[$pid]}"
+	rm -f "${job_log[$pid]}"
+	if ((rc == 0)); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failed_names+=("${job_name[$pid]}")
+	fi
+	unset "job_name[$pid]" "job_log[$pid]"
+	running=$((running - 1))
+}
+# pool_drain: wait for every background test.
+pool_drain() {
+	while ((running > 0)); do pool_reap; done
+}
+alone=()
 for t in "${tests[@]}"; do
-	run_one "$t" "$(basename "$t" .sh)${IMP_IMPFS_ARGS:+ ($IMP_IMPFS_ARGS)}"
+	if [[ $(basename "$t" .sh) == 70-bench-quick ]]; then alone+=("$t"); continue; fi
+	pool_start "$t" "$(basename "$t" .sh)${IMP_IMPFS_ARGS:+ ($IMP_IMPFS_ARGS)}"
 done
 
 # The whole suite runs with TAP offloads on (impfs's default); the tests
@@ -156,9 +204,13 @@ if [[ -z "${IMP_IMPFS_ARGS:-}" ]] &&
 fi
 if (($# == 0)) && [[ -z "${IMP_IMPFS_ARGS:-}" ]] && ((!san_pass)); then
 	for name in $NO_OFFLOAD_TESTS; do
-		IMP_IMPFS_ARGS=--no-offload run_one "tests/integration/$name.sh" "$name (--no-offload)"
+		IMP_IMPFS_ARGS=--no-offload pool_start "tests/integration/$name.sh" "$name (--no-offload)"
 	done
 fi
+pool_drain
+for t in "${alone[@]}"; do
+	run_one "$t" "$(basename "$t" .sh)${IMP_IMPFS_ARGS:+ ($IMP_IMPFS_ARGS)}"
+done
 
 # The sanitizer pass (CI, or IMP_SANITIZE=1): the same tests once more on
 # (the packet-moving ones with --no-offload when the whole suite runs)
@@ -193,11 +245,12 @@ if ((san_pass)); then
 			name=$(basename "$t" .sh)
 			[[ $name == 70-bench-quick ]] && continue
 			if (($# == 0)) && [[ " ${NO_OFFLOAD_TESTS//$'\n'/ } " == *" $name "* ]]; then
-				IMP_BUILD_DIR=$SAN IMP_IMPFS_ARGS=--no-offload run_one "$t" "$name (sanitizers, --no-offload)"
+				IMP_BUILD_DIR=$SAN IMP_IMPFS_ARGS=--no-offload pool_start "$t" "$name (sanitizers, --no-offload)"
 			else
-				IMP_BUILD_DIR=$SAN run_one "$t" "$name (sanitizers)"
+				IMP_BUILD_DIR=$SAN pool_start "$t" "$name (sanitizers)"
 			fi
 		done
+		pool_drain
 	fi
 	unset ASAN_OPTIONS UBSAN_OPTIONS IMP_CHURN_ROUNDS IMP_BLOCKING_READERS
 	reports=("$san_logs"/*)

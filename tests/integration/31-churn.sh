@@ -14,7 +14,7 @@
 #     ParkedBytes, Buffered (no skb, sock, socket, directory, handle,
 #     request or buffered byte leaked); tcp/stats CurrEstab is 0;
 #   - the kernel holds no connection on the port.
-# And impfs's VmRSS after the last round is within 10% of what it was after
+# And impfs's VmRSS after the last round is at most 10% above what it was after
 # the first, for each way.  The whole takes 20 to 30 s.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -123,10 +123,12 @@ check_eq "tcp/stats ActiveOpens grew by $((N * ROUNDS))" $(($(proto_stat0 tcp Ac
 check_eq "tcp/stats EstabResets: no connection was reset" "$(proto_stat0 tcp EstabResets)" 0
 check_eq "tcp/stats AttemptFails: no connect failed" "$(proto_stat0 tcp AttemptFails)" 0
 note "after round $ROUNDS ($((t1 - t0)) ms): VmRSS $rss_last kB; after $PROUNDS passive ($((t2 - t1)) ms): VmRSS $prss_first kB after the first, $prss_last kB after the last; $(live)"
-check "VmRSS after the last round ($rss_last kB) within 10% of after the first (${rss_first:-?} kB)" \
-	eval "[[ -n '$rss_first' ]] && (( rss_last * 10 <= rss_first * 11 && rss_last * 10 >= rss_first * 9 ))"
-check "passive: VmRSS after the last round ($prss_last kB) within 10% of after the first (${prss_first:-?} kB)" \
-	eval "[[ -n '$prss_first' ]] && (( prss_last * 10 <= prss_first * 11 && prss_last * 10 >= prss_first * 9 ))"
+# Only growth is a leak: RSS may fall below the first round's (under ASan
+# the allocator hands quarantined memory back), so the bound is one-sided.
+check "VmRSS after the last round ($rss_last kB) at most 10% above after the first (${rss_first:-?} kB)" \
+	eval "[[ -n '$rss_first' ]] && (( rss_last * 10 <= rss_first * 11 ))"
+check "passive: VmRSS after the last round ($prss_last kB) at most 10% above after the first (${prss_first:-?} kB)" \
+	eval "[[ -n '$prss_first' ]] && (( prss_last * 10 <= prss_first * 11 ))"
 check_eq "/imp/stats live counts back where they started" "$(live)" "$BASE"
 check_eq "refused nothing: SocketsRefused" "$(stat_of SocketsRefused "$MNT/stats")" 0
 check_eq "refused nothing: RequestsRefused" "$(stat_of RequestsRefused "$MNT/stats")" 0
