@@ -155,7 +155,7 @@ pool_start() {
 	fi
 	while ((running >= JOBS)); do pool_reap; done
 	log=$(mktemp /tmp/imp-test-log.XXXXXX)
-	(run_one "$1" "$2"; ((failed == 0))) >"$log" 2>&1 &
+	(failed=0; run_one "$1" "$2"; ((failed == 0))) >"$log" 2>&1 &
 	job_name[$!]=$2
 	job_log[$!]=$log
 	running=$((running + 1))

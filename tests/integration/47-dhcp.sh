@@ -144,6 +144,8 @@ check_ge "dhcpstats BadXid: the offer's and the ACK's" "$(stat_of BadXid "$MNT/d
 # What the frames met on the way, for a failure's log: a reply the client
 # never counted shows here (RcvbufErrors, InErrors) or in the ip counters.
 echo "udp/stats: $(tr '\n' ' ' <"$MNT/udp/stats")"
+echo "ipifc/0/stats: $(tr '\n' ' ' <"$MNT/ipifc/0/stats")"
+echo "kernel side of $IMP_TAP: $(ip -s link show dev "$IMP_TAP" | tr -s ' \n' ' ')"
 check_ge "dhcpstats BadTruncated: past the end and no END" "$(stat_of BadTruncated "$MNT/dhcpstats")" 2
 check_match "status: lease 60 from the hostile server's ACK" "^dhcp bound server $K lease 60 " "$(rd "$MNT/ipifc/0/status")"
 check "the daemon answers on its mount" imp_alive
