@@ -282,7 +282,68 @@ def dns_corpus():
     write("dns", "bad-rdata", b"\0" + msg(1, [rr(PTR, 1, bytes(5))]))
 
 
+# --- ipv6: flags dt len packet (from the IPv6 header) ----------------------
+def ipv6_corpus():
+    from scapy.all import (IPv6, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RS,
+                           ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
+                           ICMPv6NDOptPrefixInfo, ICMPv6NDOptMTU, ICMPv6MLQuery, ICMPv6PacketTooBig,
+                           ICMPv6DestUnreach, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting,
+                           IPv6ExtHdrFragment, RouterAlert, fragment6)
+    LL, PLL = "fe80::ff:fe00:1", "fe80::ff:fe00:2"
+    G, PG = "2001:db8::1", "2001:db8::2"
+    SN = "ff02::1:ff00:1"
+    FIXLEN, FIXCS, HOP255, SRCLL, DSTLL, DSTG, PING, READ = 1, 2, 4, 8, 16, 32, 64, 128
+
+    def b(p):
+        return bytes(p)
+    echo = b(IPv6(src=PG, dst=G) / ICMPv6EchoRequest(id=1, seq=1, data=b"ping"))
+    write("ipv6", "echo", rec(0, 0, echo))
+    write("ipv6", "echo-ll", rec(0, 0, b(IPv6(src=PLL, dst=LL) / ICMPv6EchoRequest(data=b"x" * 56))))
+    write("ipv6", "echo-fixups", rec(FIXLEN | FIXCS | SRCLL | DSTLL, 0, b(IPv6() / ICMPv6EchoRequest(data=b"y" * 8))))
+    ns = b(IPv6(src=PLL, dst=SN, hlim=255) / ICMPv6ND_NS(tgt=LL) / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
+    write("ipv6", "ns", rec(DSTLL | DSTG, 0, ns))
+    write("ipv6", "ns-dad", rec(DSTLL | DSTG | FIXCS, 0, b(IPv6(src="::", dst=SN, hlim=255) / ICMPv6ND_NS(tgt=LL))))
+    write("ipv6", "ns-hop64", rec(0, 0, b(IPv6(src=PLL, dst=SN, hlim=64) / ICMPv6ND_NS(tgt=LL))))
+    na = b(IPv6(src=PG, dst=G, hlim=255) / ICMPv6ND_NA(tgt=PG, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=PEER_MAC))
+    write("ipv6", "ping-out-na", rec(PING, 10, b"") + rec(0, 0, na) + rec(0, 150, echo))
+    write("ipv6", "rs", rec(0, 0, b(IPv6(src=PLL, dst="ff02::2", hlim=255) / ICMPv6ND_RS())))
+    ra = b(IPv6(src=PLL, dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=1800) /
+           ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC) / ICMPv6NDOptMTU(mtu=1400) /
+           ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::", prefixlen=64, L=1, A=1, validlifetime=600,
+                                 preferredlifetime=300))
+    write("ipv6", "ra-slaac", rec(0, 200, ra) + rec(0, 255, b""))
+    write("ipv6", "ra-hop64", rec(0, 0, b(IPv6(src=PLL, dst="ff02::1", hlim=64) / ICMPv6ND_RA())))
+    write("ipv6", "ra-global-src", rec(0, 0, b(IPv6(src=PG, dst="ff02::1", hlim=255) / ICMPv6ND_RA())))
+    write("ipv6", "redirect", rec(0, 0, b(IPv6(src=PLL, dst=LL, hlim=255) /
+                                       ICMPv6ND_Redirect(tgt=PLL, dst="2001:db8:9::1"))))
+    write("ipv6", "mld-query", rec(0, 0, b(IPv6(src=PLL, dst="ff02::1", hlim=1) /
+                                        IPv6ExtHdrHopByHop(options=[RouterAlert()]) / ICMPv6MLQuery())))
+    inner = b(IPv6(src=G, dst=PG) / ICMPv6EchoRequest(data=b"z" * 1400))
+    write("ipv6", "too-big", rec(0, 0, b(IPv6(src=PG, dst=G) / ICMPv6PacketTooBig(mtu=1280) / inner[:1180])))
+    write("ipv6", "unreach", rec(0, 0, b(IPv6(src=PG, dst=G) / ICMPv6DestUnreach(code=4) / inner[:100])))
+    chain = b(IPv6(src=PG, dst=G) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() /
+              IPv6ExtHdrRouting(type=4, segleft=0, addresses=[]) / ICMPv6EchoRequest())
+    write("ipv6", "ext-chain", rec(0, 0, chain))
+    write("ipv6", "ext-truncated", rec(FIXLEN, 0, chain[:44]) + rec(0, 0, chain[:40] + b"\x3c\x20"))
+    write("ipv6", "ext-unknown", rec(0, 0, b(IPv6(src=PG, dst=G, nh=253) / (b"\0" * 16))))
+    write("ipv6", "hbh-not-first", rec(0, 0, b(IPv6(src=PG, dst=G) / IPv6ExtHdrDestOpt(nh=0) /
+                                            IPv6ExtHdrHopByHop() / ICMPv6EchoRequest())))
+    big = IPv6(src=PG, dst=G) / IPv6ExtHdrFragment(id=7) / ICMPv6EchoRequest(data=b"f" * 3000)
+    write("ipv6", "frags", b"".join(rec(0, 0, b(f)) for f in fragment6(big, 1280)))
+    write("ipv6", "frags-reversed", b"".join(rec(0, 0, b(f)) for f in reversed(fragment6(big, 1280))))
+    write("ipv6", "frags-endless", b"".join(
+        rec(0, 0, b(IPv6(src=PG, dst=G) / IPv6ExtHdrFragment(id=9, offset=k * 16, m=1, nh=58) / (b"e" * 128)))
+        for k in range(40)) + rec(0, 250, b""))
+    write("ipv6", "frag-atomic", rec(0, 0, b(IPv6(src=PG, dst=G) / IPv6ExtHdrFragment(id=3, m=0) /
+                                          ICMPv6EchoRequest())))
+    write("ipv6", "udp", rec(READ, 0, b(IPv6(src=PG, dst=G) / UDP(sport=5000, dport=7) / b"hello")) +
+          rec(0, 0, b(IPv6(src=PG, dst=G) / UDP(sport=5000, dport=9) / b"noport")))
+    write("ipv6", "tcp-syn", rec(0, 0, b(IPv6(src=PG, dst=G) / TCP(sport=40000, dport=80, flags="S", seq=1,
+                                                                  options=[("MSS", 1440)]))) +
+          rec(0, 0, b(IPv6(src=PG, dst=G) / TCP(sport=40001, dport=81, flags="S"))))
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl", "dhcp", "dns"]
+    which = sys.argv[1:] or ["frame", "frag", "tcp", "ctl", "dhcp", "dns", "ipv6"]
     for t in which:
         globals()[t + "_corpus"]()

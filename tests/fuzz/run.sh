@@ -13,8 +13,9 @@
 # segments, the clock moving: state machine, SACK scoreboard, reassembly,
 # timers), ctl (the ctl command and --fault parsers), dhcp (the DHCP message
 # parser), dns (the DNS reply parser, netstack/dns_msg.c: compression,
-# truncation, CNAMEs).  Default: all.  No IPv6 target yet (fuzz_frame's
-# input reaches ipv6.c, but its seeds are IPv4).
+# truncation, CNAMEs), ipv6 (IPv6 packets: the extension header walk,
+# reassembly, ICMPv6, NDP and SLAAC, MLD, and TCP and UDP above).
+# Default: all.
 #
 # Builds $IMP_FUZZ_BUILD_DIR (default build-fuzz) first if needed:
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
@@ -39,7 +40,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${IMP_FUZZ_BUILD_DIR:-build-fuzz}
-ALL=(frame frag tcp ctl dhcp dns)
+ALL=(frame frag tcp ctl dhcp dns ipv6)
 
 usage() {
 	echo "usage: tests/fuzz/run.sh SECONDS|--runs N [TARGET...]|--build  (targets: ${ALL[*]})" >&2
