@@ -21,14 +21,7 @@ import struct
 import sys
 import time
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+from inet_csum import csum
 
 
 def errname(e):
@@ -80,7 +73,7 @@ def main():
             if rseq != seq:
                 continue
             print("reply seq %d type %d code %d id %d len %d csum %s data %s" %
-                  (rseq, t, c, ident, len(r), "ok" if csum(r) == 0xFFFF else "bad",
+                  (rseq, t, c, ident, len(r), "ok" if csum(r) == 0 else "bad",
                    "ok" if r[8:] == payload else "bad"), flush=True)
             got += 1
             break

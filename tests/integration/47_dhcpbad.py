@@ -15,18 +15,11 @@ import struct
 import sys
 import time
 
+from inet_csum import csum
+
 IFACE, SERVER, YIADDR = sys.argv[1], sys.argv[2], sys.argv[3]
 SMAC = bytes.fromhex("02fe00000001")
 COOKIE = struct.pack("!I", 0x63825363)
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def frame(dmac, payload):

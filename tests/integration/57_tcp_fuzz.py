@@ -10,18 +10,11 @@ import random
 import struct
 import sys
 
+from inet_csum import csum
+
 from scapy.all import IP, Ether, Raw, conf, sendp
 
 conf.verb = 0
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def segment(rng, ports, peer_ports):
