@@ -552,6 +552,27 @@ tcp_bg() {
 	IMP_GROUPS+=("$BG_PID")
 }
 
+# resolv_nowhere DIR: this mount namespace's /etc/resolv.conf names
+# 127.0.0.9, where nothing listens, so that a name a test resolves was
+# resolved through imp (DIR holds the file).
+resolv_nowhere() {
+	printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$1/resolv.conf"
+	mount --bind "$1/resolv.conf" /etc/resolv.conf
+}
+
+# kernel_dnsmasq LOG ARGS...: dnsmasq in the background (tcp_bg, output to
+# LOG, its pid in DNSMASQ) with no configuration of the machine's: no
+# config file, resolv.conf or hosts; bound to the interfaces ARGS name;
+# every query logged; authoritative for example.test (what ARGS add).
+kernel_dnsmasq() {
+	local log=$1
+	shift
+	tcp_bg "$log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
+		--bind-interfaces --pid-file= --log-facility=- --log-queries \
+		--local=/example.test/ --local-ttl=60 "$@"
+	DNSMASQ=$BG_PID
+}
+
 # tcp_group_alive PGID: a process of group PGID is still running (not a zombie).
 tcp_group_alive() {
 	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'

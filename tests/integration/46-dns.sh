@@ -37,8 +37,7 @@ trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; [[ -z $W ]] || 
 # The kernel's resolver asks 127.0.0.9, where nothing listens: a name this
 # test finds was found through imp.  (The mount namespace is the test's.)
 mk_tmpdir W
-printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$W/resolv.conf"
-mount --bind "$W/resolv.conf" /etc/resolv.conf
+resolv_nowhere "$W"
 
 imp_start --dns "$K"
 export IMP_ROOT=$MNT
@@ -47,13 +46,10 @@ export IMP_ROOT=$MNT
 # (big.example.test: 40 addresses, more than a 512-byte UDP reply holds).
 for i in $(seq 1 40); do echo "10.0.2.$i big.example.test"; done >"$W/big.hosts"
 start_dnsmasq() {
-	tcp_bg "$W/dnsmasq.log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
-		--listen-address="$K" --bind-interfaces --pid-file= --log-facility=- --log-queries \
-		--local=/example.test/ --local-ttl=60 \
+	kernel_dnsmasq "$W/dnsmasq.log" --listen-address="$K" \
 		--host-record=www.example.test,"$K" --host-record=v6.example.test,"$K",fd00::17 \
 		--host-record=web.example.test,"$K" --address=/par.example.test/"$K" \
 		--cname=alias.example.test,www.example.test --addn-hosts="$W/big.hosts"
-	DNSMASQ=$BG_PID
 	wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ." || die "dnsmasq did not listen on $K:53"
 }
 start_dnsmasq

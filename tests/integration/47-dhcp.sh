@@ -31,8 +31,7 @@ done
 W=
 trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; [[ -z $W ]] || rm -rf "$W"/*; (exit $imp__rc); imp__cleanup' EXIT
 mk_tmpdir W
-printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$W/resolv.conf"
-mount --bind "$W/resolv.conf" /etc/resolv.conf
+resolv_nowhere "$W"
 
 # The TAP made first (persistent), so that dnsmasq is there before impfs's
 # first DISCOVER; impfs attaches to it by name.
@@ -52,12 +51,9 @@ dhcp_impfs() {
 	wait_until 12 eval 'timeout 2 cat "$MNT/ipifc/0/status" >/dev/null 2>&1 || ! is_alive $IMP_PID' || true
 }
 
-tcp_bg "$W/dnsmasq.log" dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
-	--interface="$IMP_TAP" --bind-interfaces --pid-file= --log-facility=- --log-queries --log-dhcp \
+kernel_dnsmasq "$W/dnsmasq.log" --interface="$IMP_TAP" --log-dhcp \
 	--dhcp-range=10.0.0.50,10.0.0.60,255.255.255.0,2m --dhcp-leasefile="$W/leases" --no-ping \
-	--dhcp-option=option:router,"$K" --local=/example.test/ --local-ttl=60 \
-	--host-record=www.example.test,"$K"
-DNSMASQ=$BG_PID
+	--dhcp-option=option:router,"$K" --host-record=www.example.test,"$K"
 wait_until 5 eval "ss -Hlun 'sport = :67' | grep -q ." || die "dnsmasq did not listen on port 67"
 pass "dnsmasq serves DHCP and example.test on $IMP_TAP"
 
