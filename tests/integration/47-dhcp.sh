@@ -11,8 +11,8 @@
 #   bad input: a hostile server (47_dhcpbad.py, no dnsmasq) sends offers with
 #   a wrong xid or chaddr, no cookie, cut short, options past the end,
 #   garbage options; imp counts each in dhcpstats and still binds to the good
-#   offer; bad --addr combinations.  (No server at all, exit 1 after 10 s, is
-#   left to the cmocka test's state machine: too slow for the suite.)
+#   offer; bad --addr combinations; no server at all: exit 1 after 10 s with
+#   one line on stderr, nothing mounted.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -128,6 +128,7 @@ check_eq "--addr dhcp with --gateway: exit 2" "$rc" 2
 
 # ---- a hostile server ---------------------------------------------------------
 tcp_bg "$W/bad.log" "$IMP_PY" "$BADSRV" "$IMP_TAP" "$K" 10.0.0.77
+BAD_PID=$BG_PID
 wait_until 5 grep -q ready "$W/bad.log" || die "47_dhcpbad.py did not start"
 dhcp_impfs
 imp__ready || { imp_show_log; sed 's/^/      | /' "$W/bad.log"; die "impfs --addr dhcp did not bind to the good offer"; }
@@ -146,4 +147,17 @@ check_ge "dhcpstats BadTruncated: past the end and no END" "$(stat_of BadTruncat
 check_match "status: lease 60 from the hostile server's ACK" "^dhcp bound server $K lease 60 " "$(rd "$MNT/ipifc/0/status")"
 check "the daemon answers on its mount" imp_alive
 imp_stop
+tcp_kill_group "$BAD_PID"
+
+# ---- no server at all: impfs gives up after 10 s ------------------------------
+t0=$(now_ms)
+NOMNT=$(mktemp -d /tmp/imp-mnt.XXXXXX)
+rc=0; err=$(timeout 30 "$IMPFS" -f --tap "$IMP_TAP" --addr dhcp $IMP_IMPFS_ARGS "$NOMNT" 2>&1 </dev/null) || rc=$?
+dt=$(($(now_ms) - t0))
+check_eq "--addr dhcp with no server: exit 1" "$rc" 1
+check "after about 10 s ($dt ms)" eval "((dt >= 9500 && dt <= 20000))"
+check_match "one line on stderr, saying why" '^impfs: --addr dhcp: no lease from a DHCP server in 10 s \(DHCP is selecting, 0 offers' "$err"
+check_eq "one line only" "$(wc -l <<<"$err")" 1
+check "nothing was mounted there" eval "! is_mounted '$NOMNT'"
+rmdir "$NOMNT"
 imp_finish
