@@ -27,51 +27,21 @@ struct frame_env {
 	int nacc;
 };
 
-static struct socket *mksock(struct net *net, int type, int proto)
-{
-	struct socket *s = NULL;
-
-	if (sock_create(net, type, proto, &s))
-		return NULL;
-	return s;
-}
-
 static void setup(struct frame_env *e)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-
 	memset(e, 0, sizeof(*e));
 	fz_init(&e->st, 1500);
-	e->udp = mksock(&e->st.net, SOCK_DGRAM, IPPROTO_UDP);
-	e->ping = mksock(&e->st.net, SOCK_DGRAM, IPPROTO_ICMP);
-	e->tcp = mksock(&e->st.net, SOCK_STREAM, IPPROTO_TCP);
-	if (e->udp) {
-		a.sin_port = htons(7);
-		e->udp->ops->bind(e->udp, &a);
-	}
-	if (e->tcp) {
-		a.sin_port = htons(80);
-		if (e->tcp->ops->bind(e->tcp, &a) == 0)
-			e->tcp->ops->listen(e->tcp, 4);
-	}
-}
-
-static void release(struct socket *s)
-{
-	if (!s)
-		return;
-	if (s->sk && s->ops->close)
-		s->ops->close(s, true);
-	sock_release(s);
+	fz_servers(&e->st.net, &e->udp, &e->tcp);
+	e->ping = fz_socket(&e->st.net, SOCK_DGRAM, IPPROTO_ICMP);
 }
 
 static void teardown(struct frame_env *e)
 {
 	for (int i = 0; i < e->nacc; i++)
-		release(e->acc[i]);
-	release(e->udp);
-	release(e->ping);
-	release(e->tcp);
+		fz_release(e->acc[i]);
+	fz_release(e->udp);
+	fz_release(e->ping);
+	fz_release(e->tcp);
 	fz_free(&e->st);
 }
 

@@ -31,15 +31,6 @@ struct v6_env {
 	struct in6_addr ll, global, peer_ll, peer_global;
 };
 
-static struct socket *mksock(struct net *net, int type, int proto)
-{
-	struct socket *s = NULL;
-
-	if (sock_create(net, type, proto, &s))
-		return NULL;
-	return s;
-}
-
 /* eui64_ll: fe80::/64 with the modified EUI-64 of mac (RFC 4291 App. A). */
 static void eui64_ll(struct in6_addr *a, const uint8_t *mac)
 {
@@ -58,8 +49,6 @@ static void eui64_ll(struct in6_addr *a, const uint8_t *mac)
 
 static void setup(struct v6_env *e)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-
 	memset(e, 0, sizeof(*e));
 	fz_init(&e->st, 1500);
 	eui64_ll(&e->ll, FZ_OUR_MAC);
@@ -72,26 +61,7 @@ static void setup(struct v6_env *e)
 		return;
 	}
 	fz_advance(&e->st, 3000000);	/* through DAD: the addresses usable */
-	e->udp = mksock(&e->st.net, SOCK_DGRAM, IPPROTO_UDP);
-	e->tcp = mksock(&e->st.net, SOCK_STREAM, IPPROTO_TCP);
-	if (e->udp) {
-		a.sin_port = htons(7);
-		e->udp->ops->bind(e->udp, &a);
-	}
-	if (e->tcp) {
-		a.sin_port = htons(80);
-		if (e->tcp->ops->bind(e->tcp, &a) == 0)
-			e->tcp->ops->listen(e->tcp, 4);
-	}
-}
-
-static void release(struct socket *s)
-{
-	if (!s)
-		return;
-	if (s->sk && s->ops->close)
-		s->ops->close(s, true);
-	sock_release(s);
+	fz_servers(&e->st.net, &e->udp, &e->tcp);
 }
 
 /* read_all: what the UDP socket has queued, read and let go of. */
@@ -214,15 +184,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e.tcp) {
 			struct socket *ns = NULL;
 			if (e.tcp->ops->accept(e.tcp, &ns) == 0 && ns)
-				release(ns);	/* what a connection over IPv6 got so far */
+				fz_release(ns);	/* what a connection over IPv6 got so far */
 		}
 		fz_advance(&e.st, fz_dt(dt));
 		fz_touch(e.udp);
 		fz_touch(e.tcp);
 	}
 	fz_advance(&e.st, 1000000);
-	release(e.udp);
-	release(e.tcp);
+	fz_release(e.udp);
+	fz_release(e.tcp);
 	fz_free(&e.st);
 	return 0;
 }

@@ -296,22 +296,13 @@ static void setup(struct tcp_env *e)
 	fz_drain(&e->st);
 }
 
-static void release(struct socket *s)
-{
-	if (!s)
-		return;
-	if (s->sk)
-		s->ops->close(s, true);
-	sock_release(s);
-}
-
 static void teardown(struct tcp_env *e)
 {
 	for (int i = 0; i < e->nacc; i++)
-		release(e->acc[i]);
+		fz_release(e->acc[i]);
 	for (int k = 0; k < NCONN; k++)
-		release(e->c[k]);
-	release(e->l);
+		fz_release(e->c[k]);
+	fz_release(e->l);
 	fz_free(&e->st);
 }
 

@@ -91,6 +91,41 @@ uint64_t fz_dt(uint8_t b)
 	return (b - 199) * 1000000ull;
 }
 
+struct socket *fz_socket(struct net *net, int type, int proto)
+{
+	struct socket *s = NULL;
+
+	if (sock_create(net, type, proto, &s))
+		return NULL;
+	return s;
+}
+
+void fz_release(struct socket *s)
+{
+	if (!s)
+		return;
+	if (s->sk && s->ops->close)
+		s->ops->close(s, true);
+	sock_release(s);
+}
+
+void fz_servers(struct net *net, struct socket **udp, struct socket **tcp)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	*udp = fz_socket(net, SOCK_DGRAM, IPPROTO_UDP);
+	*tcp = fz_socket(net, SOCK_STREAM, IPPROTO_TCP);
+	if (*udp) {
+		a.sin_port = htons(7);
+		(*udp)->ops->bind(*udp, &a);
+	}
+	if (*tcp) {
+		a.sin_port = htons(80);
+		if ((*tcp)->ops->bind(*tcp, &a) == 0)
+			(*tcp)->ops->listen(*tcp, 4);
+	}
+}
+
 void fz_touch(struct socket *sock)
 {
 	char buf[1024];

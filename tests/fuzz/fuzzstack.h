@@ -49,6 +49,14 @@ void fz_advance(struct fzstack *s, uint64_t dt);
  * ms, 200-255 in seconds, so that one byte reaches both a delayed ACK and
  * TIME_WAIT's end. */
 uint64_t fz_dt(uint8_t b);
+/* fz_socket: a new socket of the stack's, NULL if it cannot make one. */
+struct socket *fz_socket(struct net *net, int type, int proto);
+/* fz_release closes a socket at once (abortive, as at exit) and frees it;
+ * NULL is nothing to do. */
+void fz_release(struct socket *s);
+/* fz_servers: a UDP socket bound to port 7 and a TCP listener on port 80
+ * (backlog 4), both on any address; either is NULL if it could not be made. */
+void fz_servers(struct net *net, struct socket **udp, struct socket **tcp);
 /* fz_touch reads a socket's status and info into a buffer and throws them
  * away: formatting them from whatever state the input made runs. */
 void fz_touch(struct socket *sock);
