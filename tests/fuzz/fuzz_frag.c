@@ -80,20 +80,6 @@ static void cut_udp(struct fzstack *st, uint16_t id, size_t unit, uint8_t order,
 	}
 }
 
-static void read_all(struct socket *s)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockmsg m;
-		long n;
-
-		memset(&m, 0, sizeof(m));
-		if ((n = s->ops->recvmsg(s, &m, 65536)) < 0)
-			return;
-		if (m.cookie)
-			s->ops->recv_done(s, &m, (size_t)n);
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -130,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_advance(&st, fz_dt(dt));
 		}
 		if (udp)
-			read_all(udp);
+			fz_read_all(udp);
 	}
 	if (udp)
 		sock_release(udp);

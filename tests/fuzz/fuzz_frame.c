@@ -45,24 +45,6 @@ static void teardown(struct frame_env *e)
 	fz_free(&e->st);
 }
 
-/* read_all: what a socket has queued, read and let go of. */
-static void read_all(struct socket *s)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockmsg m;
-		long n;
-
-		memset(&m, 0, sizeof(m));
-		n = s->ops->recvmsg(s, &m, 65536);
-		if (n < 0)
-			return;
-		if (m.cookie || s->type == SOCK_STREAM)
-			s->ops->recv_done(s, &m, (size_t)n);
-		if (n == 0)
-			return;
-	}
-}
-
 static void send_to_peer(struct socket *s, bool unknown)
 {
 	static const uint8_t data[64] = "fuzz";
@@ -133,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			batch = false;
 		}
 		if (flags & 32 && e.udp)
-			read_all(e.udp);
+			fz_read_all(e.udp);
 		if (flags & 64) {
 			send_to_peer(e.udp, flags & 128);
 			send_to_peer(e.ping, flags & 128);
@@ -142,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct socket *ns = NULL;
 			if (e.tcp->ops->accept(e.tcp, &ns) == 0 && ns) {
 				e.acc[e.nacc++] = ns;
-				read_all(ns);
+				fz_read_all(ns);
 			}
 		}
 		if (!batch)	/* the event loop runs timers between batches */

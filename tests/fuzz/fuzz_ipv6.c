@@ -64,21 +64,6 @@ static void setup(struct v6_env *e)
 	fz_servers(&e->st.net, &e->udp, &e->tcp);
 }
 
-/* read_all: what the UDP socket has queued, read and let go of. */
-static void read_all(struct socket *s)
-{
-	for (int i = 0; s && i < 64; i++) {
-		struct sockmsg m;
-		long n;
-
-		memset(&m, 0, sizeof(m));
-		n = s->ops->recvmsg(s, &m, 65536);
-		if (n < 0)
-			return;
-		s->ops->recv_done(s, &m, (size_t)n);
-	}
-}
-
 /* fix_l4: walk the extension headers of the packet at ip (len bytes, a
  * whole IPv6 header there) to the upper layer; if it is ICMPv6, TCP or UDP
  * in a first (or only) fragment's worth of bytes, write its checksum. */
@@ -180,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ping_peer(&e);
 		memdev_inject(e.st.dev, frame, ETH_HLEN + len);
 		if (flags & 128)
-			read_all(e.udp);
+			fz_read_all(e.udp);
 		if (e.tcp) {
 			struct socket *ns = NULL;
 			if (e.tcp->ops->accept(e.tcp, &ns) == 0 && ns)

@@ -126,6 +126,23 @@ void fz_servers(struct net *net, struct socket **udp, struct socket **tcp)
 	}
 }
 
+void fz_read_all(struct socket *s)
+{
+	for (int i = 0; s && i < 64; i++) {
+		struct sockmsg m;
+		long n;
+
+		memset(&m, 0, sizeof(m));
+		n = s->ops->recvmsg(s, &m, 65536);
+		if (n < 0)
+			return;
+		if (m.cookie || s->type == SOCK_STREAM)
+			s->ops->recv_done(s, &m, (size_t)n);
+		if (n == 0)
+			return;
+	}
+}
+
 void fz_touch(struct socket *sock)
 {
 	char buf[1024];

@@ -57,6 +57,9 @@ void fz_release(struct socket *s);
 /* fz_servers: a UDP socket bound to port 7 and a TCP listener on port 80
  * (backlog 4), both on any address; either is NULL if it could not be made. */
 void fz_servers(struct net *net, struct socket **udp, struct socket **tcp);
+/* fz_read_all reads what a socket has queued (up to 64 reads) and lets
+ * go of it; NULL is nothing to do. */
+void fz_read_all(struct socket *s);
 /* fz_touch reads a socket's status and info into a buffer and throws them
  * away: formatting them from whatever state the input made runs. */
 void fz_touch(struct socket *sock);
