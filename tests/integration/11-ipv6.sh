@@ -75,6 +75,10 @@ ll = ipaddress.IPv6Address(sys.argv[1]).packed
 print(ipaddress.IPv6Address(ipaddress.IPv6Address("2001:db8:1::").packed[:8] + ll[8:]))' "$ll")
 note "kernel link-local $kll; SLAAC address to expect $slaac"
 in_peer ip -6 addr add 2001:db8:1::1/64 dev "$IMP_TAP" nodad
+# The kernel plays the router the RA says it is: forwarding on, so its
+# neighbour advertisements carry the R flag too (one without it rightly
+# clears imp's router mark, RFC 4861 7.2.5, and the check below raced it).
+in_peer sysctl -qw net.ipv6.conf.all.forwarding=1
 ns0=$(stat0 Icmp6OutNeighborSolicits)
 in_peer "$IMP_PY" "$PY6" "$IMP_TAP" "$stack_mac" "$kmac" "$kll" "$G6" ra
 check "ipifc/0/status: $slaac/64 (prefix + EUI-64) preferred after DAD (<= 5 s)" wait_until 5 preferred "$slaac"
