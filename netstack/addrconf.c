@@ -85,6 +85,18 @@ void rt6_del_kind(struct net *net, const struct in6_addr *dst, int plen, int kin
 		}
 }
 
+/* rt6_del_router: the default routes through gw, which is no longer a
+ * router (RFC 4861 7.2.5: a NA without the R flag takes it off the
+ * default router list). */
+void rt6_del_router(struct net *net, const struct in6_addr *gw)
+{
+	struct ipv6_state *s = &net->ipv6;
+
+	for (int i = 0; i < s->nrt; i++)
+		if (s->rt[i].plen == 0 && s->rt[i].kind == RT6_RA && ipv6_addr_equal(&s->rt[i].gw, gw))
+			s->rt[i--] = s->rt[--s->nrt];
+}
+
 /* rt6_lookup: the longest prefix wins; a connected route beats others of
  * the same length. */
 int rt6_lookup(struct net *net, const struct in6_addr *daddr, struct net_device **dev,

@@ -351,6 +351,7 @@ const char *addrconf_origin_name(int o);
 int rt6_add(struct net *net, const struct in6_addr *dst, int plen, const struct in6_addr *gw,
 	    struct net_device *dev, int kind, uint64_t expires);
 void rt6_del_kind(struct net *net, const struct in6_addr *dst, int plen, int kind);
+void rt6_del_router(struct net *net, const struct in6_addr *gw);
 /* rt6_lookup: the device and next hop for daddr; -ENETUNREACH. */
 int rt6_lookup(struct net *net, const struct in6_addr *daddr, struct net_device **dev,
 	       struct in6_addr *nexthop);

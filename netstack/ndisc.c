@@ -471,6 +471,8 @@ static void ndisc_recv_na(struct sk_buff *skb, const struct nd_opts *o)
 	} else if (n->state == ND_REACHABLE) {
 		n->state = ND_STALE;
 	}
+	if (n->is_router && !(flags & 0x80))
+		rt6_del_router(net, &target);	/* no longer a router (7.2.5) */
 	n->is_router = flags & 0x80;
 }
 

@@ -806,6 +806,20 @@ static void test_slaac(void **state)
 	/* Source selection takes the new global address for a global peer. */
 	assert_memory_equal(ipv6_select_saddr(e->dev, &dst), &want, 16);
 
+	/* An NA from the router without the R flag: no longer a router, and
+	 * its default route goes (RFC 4861 7.2.5); a later RA brings both back. */
+	uint8_t na[32] = { NDISC_NEIGHBOUR_ADVERTISEMENT, 0, 0, 0, 0x20 };
+	struct in6_addr ll = OUR_LL;
+	memcpy(na + 8, &peer, 16);
+	n = icmp6_frame(f, OUR_MAC, &peer, &ll, 255, na, 24);
+	memdev_inject(e->dev, f, n);
+	assert_false(nd_lookup(&e->net, &peer)->is_router);
+	assert_int_not_equal(rt6_lookup(&e->net, &dst, &dev, &nh), 0);
+	n = icmp6_frame(f, all_mac, &peer, &all, 255, m, ra_build(m, 600, "2001:db8:1::", 64, 0xc0, 3600, 1800));
+	memdev_inject(e->dev, f, n);
+	assert_true(nd_lookup(&e->net, &peer)->is_router);
+	assert_int_equal(rt6_lookup(&e->net, &dst, &dev, &nh), 0);
+
 	/* The same prefix again with a short lifetime: the two-hour rule
 	 * keeps the longer one. */
 	n = icmp6_frame(f, all_mac, &peer, &all, 255, m, ra_build(m, 600, "2001:db8:1::", 64, 0xc0, 60, 30));
