@@ -41,7 +41,10 @@ row "bulk send" "bulk send" "$NUM" "$NUM"
 row "curl" "curl [0-9]+ MiB" "$NUM" "$NUM"
 row "iperf3 -c" "iperf3 -c, imp sends" "$NUM" "$NUM"
 row "iperf3 -c -R" "iperf3 -c -R, imp receives" "$NUM" "$NUM"
-row "conns: memory" "100 conns: memory" "$NUM" "-"
+# The kernel's memory cell is the machine's Slab growth: for 100
+# connections a fraction of a MB, so anything else freeing slab at the
+# time (another test) can make it negative; a number is what is checked.
+row "conns: memory" "100 conns: memory" "-?$NUM" "-"
 row "conns: ls" "100 conns: ls" "$NUM" "-"
 row "cost" "instructions/byte" "n/a" "-"
 row "impair from imp" "impair [0-9]+ MiB from imp" "$NUM" "$NUM"
