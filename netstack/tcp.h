@@ -312,6 +312,7 @@ static inline uint32_t bring_space(const struct byte_ring *r) { return r->cap - 
 void tcp_set_state(struct sock *sk, int state);
 const char *tcp_state_name(int state);
 void tcp_done(struct sock *sk);
+void tcp_drop_half_open(struct sock *sk);
 void tcp_destroy_sock(struct sock *sk);
 struct tcp_sock *tcp_create_child(struct sock *parent);
 

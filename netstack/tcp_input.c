@@ -811,9 +811,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (sk->sk_state == TCP_SYN_RECV && sk->parent) {
 			/* A passive open just goes away (RFC 9293: "return
 			 * to LISTEN"); nobody else holds it. */
-			tcp_sk(sk->parent)->syn_pending--;
-			tcp_destroy_sock(sk);
-			sk_free(sk);
+			tcp_drop_half_open(sk);
 			goto drop;
 		}
 		if (sk->sk_state == TCP_SYN_RECV)
@@ -990,7 +988,13 @@ void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info)
 		}
 		return;
 	}
-	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
+	if (sk->sk_state == TCP_SYN_RECV && sk->parent) {
+		/* A passive open whose SYN-ACK cannot get there (the peer's
+		 * address does not resolve): gone, as Linux drops the
+		 * request; the fuzzer found tcp_done leaking it. */
+		net->tcpstats.AttemptFails++;
+		tcp_drop_half_open(sk);
+	} else if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
 		sk->sk_err = icmp_err_to_errno(type, code);
 		net->tcpstats.AttemptFails++;
 		tcp_done(sk);

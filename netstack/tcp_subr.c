@@ -421,6 +421,17 @@ void tcp_done(struct sock *sk)
 	sk_wake(sk);
 }
 
+/* tcp_drop_half_open: a passive open still in SYN_RECV goes away (reset,
+ * given up on, or an ICMP error about its SYN-ACK).  Only the hash and its
+ * listener's count know it, so it is freed here: tcp_done would unhash it
+ * where nothing could ever find it to free it. */
+void tcp_drop_half_open(struct sock *sk)
+{
+	tcp_sk(sk->parent)->syn_pending--;
+	tcp_destroy_sock(sk);
+	sk_free(sk);
+}
+
 /* tcp_destroy_sock frees what a tcp_sock holds (not the sock itself). */
 void tcp_destroy_sock(struct sock *sk)
 {

@@ -108,10 +108,7 @@ static void tcp_write_err(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_SENT)
 		sk->net->tcpstats.AttemptFails++;
 	if (sk->sk_state == TCP_SYN_RECV && sk->parent) {
-		/* a half-open child nobody will ever see */
-		tcp_sk(sk->parent)->syn_pending--;
-		tcp_destroy_sock(sk);
-		sk_free(sk);
+		tcp_drop_half_open(sk);	/* a child nobody will ever see */
 		return;
 	}
 	(void)tp;

@@ -515,6 +515,43 @@ static void test_backlog_full(void **state)
 	drain(e->dev);
 }
 
+/* An ICMP host unreachable about a half-open child's SYN-ACK (the peer's
+ * address did not resolve, say): the child goes and is freed, and the
+ * listener counts it no more (tcp_done once left it unhashed and leaked,
+ * which the frame fuzzer found). */
+static void test_synrecv_icmp_error(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = tcp_listener(e, 80, 16), *a = NULL;
+	struct conn c;
+	struct tcp_seen sa;
+	uint8_t quote[28];
+	uint64_t socks;
+	size_t n;
+
+	conn_init(e, &c, 80);
+	socks = e->net.mem.socks;
+	inject_opt(&c, 1000, 0, TH_SYN, 8192, NULL, 0, NULL, 0);
+	pop_synack(e, &sa);
+	assert_int_equal(e->net.mem.socks, socks + 1);
+	assert_int_equal(tcp_sk(l->sk)->syn_pending, 1);
+	memcpy(quote, sa.rx.ip, 20);
+	memcpy(quote + 20, sa.th, 8);
+	tcp_seen_free(&sa);
+	n = icmp_error_build(frame, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, quote, sizeof(quote));
+	memdev_inject(e->dev, frame, n);
+	assert_int_equal(e->net.mem.socks, socks);
+	assert_int_equal(tcp_sk(l->sk)->syn_pending, 0);
+	assert_int_equal(e->net.tcpstats.AttemptFails, 1);
+	assert_int_equal(l->ops->accept(l, &a), -EAGAIN);
+	/* The peer's ACK now finds no connection: a reset. */
+	c.snd = 1001;
+	c.ack = sa.seq + 1;
+	peer_send(&c, 0, NULL, 0);
+	expect(&c, TH_RST, sa.seq + 1, 0, NULL, 0);
+	drain(e->dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +564,7 @@ int main(void)
 		TCP_TEST(test_closed_port),
 		TCP_TEST(test_bad_checksum),
 		TCP_TEST(test_backlog_full),
+		TCP_TEST(test_synrecv_icmp_error),
 	};
 	return cmocka_run_group_tests_name("tcp_open", tests, NULL, NULL);
 }
