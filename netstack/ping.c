@@ -89,8 +89,10 @@ static long ping_sendmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 		return -EINVAL;
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
+	if (msg->has_name && msg->name.sa.sa_family != AF_INET)
+		return -EAFNOSUPPORT;	/* ICMPv6 echo sockets: not yet */
 	if (msg->has_name)
-		daddr = msg->name.sin_addr.s_addr;
+		daddr = msg->name.sin.sin_addr.s_addr;
 	else if (sk->inet_daddr)
 		daddr = sk->inet_daddr;
 	else
@@ -122,8 +124,8 @@ static long ping_recvmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 	if (!skb)
 		return -EAGAIN;
 	memset(&msg->name, 0, sizeof(msg->name));
-	msg->name.sin_family = AF_INET;
-	msg->name.sin_addr.s_addr = ip_hdr(skb)->saddr;
+	msg->name.sin.sin_family = AF_INET;
+	msg->name.sin.sin_addr.s_addr = ip_hdr(skb)->saddr;
 	msg->has_name = true;
 	msg->local = ip_hdr(skb)->daddr;
 	msg->iov[0].iov_base = skb->data;

@@ -287,6 +287,12 @@ struct tcp_sock {
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }
+/* The IP and TCP headers a segment of sk carries before its options:
+ * what the MTU less this is the MSS (IPv6's header is 40 bytes). */
+static inline unsigned int tcp_net_hdrlen(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 ? 60u : 40u;
+}
 
 /* tcp_subr.c */
 void tcp_init(struct net *net);
@@ -296,8 +302,13 @@ void tcp_hash(struct sock *sk);
 void tcp_unhash(struct sock *sk);
 struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
 			uint32_t daddr, uint16_t dport);
+struct sock *tcp_lookup_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+			     const struct inet_addr *daddr, uint16_t dport);
 uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport);
 uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr);
+uint32_t tcp_isn_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+		      const struct inet_addr *daddr, uint16_t dport);
+uint32_t tcp_ts_off_addr(struct net *net, const struct inet_addr *saddr, const struct inet_addr *daddr);
 uint64_t tcp_siphash(const uint64_t *m, unsigned int n, const uint64_t key[2]);
 int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
 /* bring_init: an empty ring of cap bytes whose length is charged to
@@ -346,6 +357,13 @@ uint32_t tcp_flight(const struct tcp_sock *tp);
 /* tcp_input.c */
 void tcp_v4_rcv(struct sk_buff *skb);
 void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info);
+/* TCP over IPv6: the NEXTHDR_TCP handler, and an ICMPv6 error about a
+ * segment we sent (ip6 its header, l4 what is quoted of the rest; mtu
+ * for a packet too big, else 0). */
+struct ipv6hdr;
+void tcp_v6_rcv(struct sk_buff *skb);
+void tcp_v6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+		unsigned int l4len, int err, uint32_t mtu);
 
 /* tcp_syncookie.c */
 void tcp_syncookie_init(struct net *net);

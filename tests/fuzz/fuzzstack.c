@@ -111,16 +111,16 @@ void fz_release(struct socket *s)
 
 void fz_servers(struct net *net, struct socket **udp, struct socket **tcp)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	union inet_sockaddr a = { .sin = { .sin_family = AF_INET } };
 
 	*udp = fz_socket(net, SOCK_DGRAM, IPPROTO_UDP);
 	*tcp = fz_socket(net, SOCK_STREAM, IPPROTO_TCP);
 	if (*udp) {
-		a.sin_port = htons(7);
+		a.sin.sin_port = htons(7);
 		(*udp)->ops->bind(*udp, &a);
 	}
 	if (*tcp) {
-		a.sin_port = htons(80);
+		a.sin.sin_port = htons(80);
 		if ((*tcp)->ops->bind(*tcp, &a) == 0)
 			(*tcp)->ops->listen(*tcp, 4);
 	}
