@@ -67,8 +67,10 @@ static size_t tcp6_frame(uint8_t *buf, uint16_t sport, uint16_t dport, uint32_t 
 	th.flags = flags;
 	th.window = htons(65535);
 	memcpy(seg, &th, sizeof(th));
-	memcpy(seg + sizeof(th), opts, olen);
-	memcpy(seg + sizeof(th) + olen, data, dlen);
+	if (olen)
+		memcpy(seg + sizeof(th), opts, olen);
+	if (dlen)
+		memcpy(seg + sizeof(th) + olen, data, dlen);
 	size_t len = sizeof(th) + olen + dlen;
 	uint16_t c = csum6(&s, &d, IPPROTO_TCP, seg, len);
 	memcpy(seg + 16, &c, 2);
