@@ -447,6 +447,10 @@ static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_p
 		}
 		memcpy(abuf, argv[0] + 1, n);
 		abuf[n] = 0;
+		if (!strchr(abuf, ':')) {
+			snprintf(why, whylen, "\"%.40s\": brackets hold an IPv6 address", argv[0]);
+			return -EINVAL;
+		}
 		a = abuf;
 		used = 1;
 		if (close[1] == ':')
