@@ -49,8 +49,8 @@ static void cmd_sockaddr(struct socket *sock, const struct sockcmd *cmd, union i
 			 bool *v6only)
 {
 	memset(sa, 0, sizeof(*sa));
-	*v6only = cmd->family == AF_INET6;
-	if (cmd->family == AF_INET6 ||
+	*v6only = cmd->family == AF_INET6 || sock->protocol == IPPROTO_ICMPV6;
+	if (cmd->family == AF_INET6 || sock->protocol == IPPROTO_ICMPV6 ||
 	    (cmd->family == AF_UNSPEC && sock->protocol != IPPROTO_ICMP && inet6_enabled(sock->net))) {
 		sa->sin6.sin6_family = AF_INET6;
 		sa->sin6.sin6_port = htons(cmd->port);
@@ -137,8 +137,8 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 			c->held = true;
 		return err;
 	case CMD_ANNOUNCE:
-		if (sock->protocol == IPPROTO_ICMP) {
-			snprintf(why, whylen, "icmp sockets cannot announce; use connect");
+		if (sock->protocol == IPPROTO_ICMP || sock->protocol == IPPROTO_ICMPV6) {
+			snprintf(why, whylen, "%s sockets cannot announce; use connect", c->p->name);
 			return -EINVAL;
 		}
 		if (sock->state == SS_CONNECTED)

@@ -550,7 +550,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 
 	switch (c->verb) {
 	case CMD_CONNECT:
-		used = parse_endpoint(argc, argv, false, protocol != IPPROTO_ICMP,
+		used = parse_endpoint(argc, argv, false, protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6,
 				      c, c->host, why, whylen);
 		if (used < 0)
 			return used;
@@ -560,7 +560,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 			snprintf(why, whylen, "\"%.20s\" is not a local port (0 to 65535)", argv[used]);
 			return -EINVAL;
 		}
-		if (protocol != IPPROTO_ICMP && c->port == 0) {
+		if (protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6 && c->port == 0) {
 			snprintf(why, whylen, "port 0 cannot be connected to");
 			return -EINVAL;
 		}

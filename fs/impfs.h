@@ -141,7 +141,7 @@ struct conv {
 	struct impfs *fs;
 };
 
-#define NPROTO 3
+#define NPROTO 4	/* tcp, udp, icmp, icmpv6 */
 
 #define IMPFS_DEFAULT_MAX_PARKED 16384
 #define IMPFS_DEFAULT_MAX_PARKED_BYTES (64ull << 20)

@@ -19,6 +19,7 @@ static const struct { const char *name; int type, protocol; } protos[NPROTO] = {
 	{ "tcp", SOCK_STREAM, IPPROTO_TCP },
 	{ "udp", SOCK_DGRAM, IPPROTO_UDP },
 	{ "icmp", SOCK_DGRAM, IPPROTO_ICMP },
+	{ "icmpv6", SOCK_DGRAM, IPPROTO_ICMPV6 },
 };
 
 static void conv_wakeup(struct socket *sock);
@@ -833,6 +834,10 @@ void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p)
 	} else if (p->protocol == IPPROTO_ICMP) {
 #define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->icmpstats.n);
 		ICMPSTATS(X)
+#undef X
+	} else if (p->protocol == IPPROTO_ICMPV6) {
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->ipv6.icmp6.n);
+		ICMP6STATS(X)
 #undef X
 	}
 	int n = 0;

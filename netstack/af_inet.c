@@ -19,7 +19,18 @@ static const struct inet_protosw inetsw[] = {
 	{ SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops },
 	{ SOCK_DGRAM, IPPROTO_ICMP, &ping_prot, &inet_dgram_ops },
+	{ SOCK_DGRAM, IPPROTO_ICMPV6, &ping6_prot, &inet_dgram_ops },
 };
+
+/* inet_family_ok: an echo socket takes its own family's addresses only. */
+static bool inet_family_ok(const struct socket *sock, const struct inet_addr *a)
+{
+	if (sock->protocol == IPPROTO_ICMP)
+		return a->family == AF_INET;
+	if (sock->protocol == IPPROTO_ICMPV6)
+		return a->family == AF_INET6;
+	return true;
+}
 
 void inet_init(struct net *net)
 {
@@ -100,8 +111,8 @@ int inet_bind(struct socket *sock, const union inet_sockaddr *addr)
 		return err;
 	if (sk->bound)
 		return -EINVAL;
-	if (a.family == AF_INET6 && sock->protocol == IPPROTO_ICMP)
-		return -EAFNOSUPPORT;	/* ICMPv6 echo sockets: not yet */
+	if (!inet_family_ok(sock, &a))
+		return -EAFNOSUPPORT;
 	if (!inet_addr_any(&a) && !inet_addr_is_ours(sk->net, &a))
 		return -EADDRNOTAVAIL;
 	sk_set_rcv_saddr(sk, &a);
@@ -154,7 +165,7 @@ static int inet_dgram_connect(struct socket *sock, const union inet_sockaddr *ad
 
 	if ((err = inet_addr_from_sa(addr, &a, &port)) != 0)
 		return err;
-	if (a.family == AF_INET6 && sock->protocol == IPPROTO_ICMP)
+	if (!inet_family_ok(sock, &a))
 		return -EAFNOSUPPORT;
 	if (sock->state == SS_CONNECTED)
 		return -EISCONN;

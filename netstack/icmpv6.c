@@ -194,6 +194,8 @@ static void icmpv6_notify(struct net *net, struct sk_buff *skb, int type, int co
 		tcp_v6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code), mtu);
 	else if (inner.nexthdr == IPPROTO_UDP && type != ICMPV6_PKT_TOOBIG)
 		udpv6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
+	else if (inner.nexthdr == NEXTHDR_ICMP && type != ICMPV6_PKT_TOOBIG)
+		ping6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
 }
 
 /* icmpv6_rcv: data at the ICMPv6 header, the IPv6 header at the network
@@ -230,6 +232,8 @@ void icmpv6_rcv(struct sk_buff *skb)
 		break;
 	case ICMPV6_ECHO_REPLY:
 		st->InEchoReplies++;
+		if (ping_rcv(skb))
+			return;		/* an echo socket took it */
 		break;
 	case ICMPV6_DEST_UNREACH:
 	case ICMPV6_PKT_TOOBIG:

@@ -43,7 +43,8 @@ void udp_table_remove(struct udp_table *t, struct sock *sk);
 /* udp_table_get_port binds sk to port in t, or to a free ephemeral one. */
 int udp_table_get_port(struct net *net, struct udp_table *t, struct sock *sk, uint16_t port);
 void ping_init(struct net *net);
-/* ping_rcv offers an echo reply to the ping sockets; true if one took it. */
+/* ping_rcv offers an echo reply (ICMP's or ICMPv6's) to the ping
+ * sockets; true if one took it. */
 bool ping_rcv(struct sk_buff *skb);
 void ping_err(struct sk_buff *skb, int type, int code, uint32_t info);
 int icmp_err_to_errno(int type, int code);
@@ -56,5 +57,8 @@ void udpv6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *
 
 extern const struct proto udp_prot;
 extern const struct proto ping_prot;
+extern const struct proto ping6_prot;	/* ICMPv6 echo sockets */
+void ping6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+	       unsigned int l4len, int err);
 
 #endif

@@ -5,8 +5,9 @@
 # kernel client, "announce :: PORT" refusing IPv4 and "announce 0.0.0.0
 # PORT" refusing IPv6, UDP both ways (connected and in headers mode with
 # 16-byte IPv6 addresses), ECONNREFUSED from a closed kernel port, the
-# stack's own port unreachable, and bad address strings refused with a
-# sentence in err; the daemon alive at the end.
+# stack's own port unreachable, bad address strings refused with a
+# sentence in err, and ping through /imp/icmpv6; the daemon alive at the
+# end.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -240,6 +241,29 @@ check_eq "... the kernel's port unreachable: the next read is ECONNREFUSED" "$ou
 sock_close_fd "$ufd"
 
 check_eq "no UDP checksum errors" "$(proto_stat0 udp InCsumErrors)" 0
+
+# ---- ICMPv6 echo sockets (/imp/icmpv6) ---------------------------------------------
+out=$(timeout 10 "$IMP_PY" - "$MNT" "$K6" <<'PY' 2>&1 || true
+import os, sys
+mnt, k = sys.argv[1], sys.argv[2]
+ctl = os.open(mnt + "/icmpv6/new/ctl", os.O_RDWR)
+n = os.read(ctl, 20).decode().strip()
+os.write(ctl, ("connect " + k).encode())
+fd = os.open(mnt + "/icmpv6/" + n + "/data", os.O_RDWR)
+for seq in (1, 2):
+    os.write(fd, bytes([128, 0, 0, 0, 0, 0, 0, seq]) + b"imp6")
+    r = os.read(fd, 100)
+    print("reply type", r[0], "seq", r[7], r[8:].decode())
+print("remote", open(mnt + "/icmpv6/" + n + "/remote").read().strip())
+try:
+    os.write(ctl, b"announce 7")
+except OSError as e: print("announce:", e.strerror)
+PY
+)
+check_match "icmpv6: an echo request written to data, its reply read (type 129)" '^reply type 129 seq 1 imp6$' "$out"
+check_match "icmpv6: and a second one" '^reply type 129 seq 2 imp6$' "$out"
+check_match "icmpv6: remote $K6 0" "^remote $K6 0\$" "$out"
+check_match "icmpv6: announce refused (EINVAL)" '^announce: Invalid argument$' "$out"
 check "daemon alive" imp_alive
 tcp_kill_groups
 imp_stop

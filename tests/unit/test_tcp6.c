@@ -5,7 +5,7 @@
  * into segments in software (the TCPv6 GSO case), a dual listener taking
  * an IPv4 SYN as an IPv4 connection, ICMPv6 errors reaching a connecting
  * socket; UDP in and out with its checksum, a zero checksum refused,
- * ICMPv6 port unreachable for a closed port. */
+ * ICMPv6 port unreachable for a closed port; an ICMPv6 echo socket. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,6 +585,64 @@ static void test_udp6_port_unreachable(void **state)
 	sock_release(s);
 }
 
+/* ---- ICMPv6 echo sockets ---------------------------------------------------- */
+
+static void test_ping6_socket(void **state)
+{
+	struct env *e = *state;
+	struct socket *s;
+	union inet_sockaddr sa;
+	struct sockmsg m;
+	struct rx6 rx;
+	struct in6_addr peer = PEER_G, ours = OUR_G;
+	const uint8_t req[12] = { ICMPV6_ECHO_REQUEST, 0, 0, 0, 0, 0, 0, 7, 'p', 'i', 'n', 'g' };
+	uint8_t buf[64];
+
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_ICMPV6, &s), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin.sin_family = AF_INET;
+	sa.sin.sin_addr.s_addr = PEER_IP;
+	assert_int_equal(s->ops->connect(s, &sa), -EAFNOSUPPORT);	/* IPv6's only */
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6.sin6_family = AF_INET6;
+	sa.sin6.sin6_addr = peer;
+	assert_int_equal(s->ops->connect(s, &sa), 0);
+	uint16_t ident = ntohs(s->sk->inet_sport);
+	memset(&m, 0, sizeof(m));
+	m.data = req;
+	assert_int_equal(s->ops->sendmsg(s, &m, sizeof(req)), (long)sizeof(req));
+	pop6(e->dev, &rx, NEXTHDR_ICMP);
+	assert_int_equal(rx.l4len, sizeof(req));
+	assert_int_equal(rx.l4[0], ICMPV6_ECHO_REQUEST);
+	assert_int_equal(rx.l4[4] << 8 | rx.l4[5], ident);	/* the stack's identifier */
+	assert_int_equal(rx.l4[7], 7);
+	rx6_free(&rx);
+	/* Its reply, and one for another identifier that nobody takes. */
+	uint8_t rep[12];
+	memcpy(rep, req, sizeof(rep));
+	rep[0] = ICMPV6_ECHO_REPLY;
+	for (int k = 0; k < 2; k++) {
+		uint16_t id = htons((uint16_t)(ident + k));
+		memcpy(rep + 4, &id, 2);
+		rep[2] = rep[3] = 0;
+		uint16_t c = csum6(&peer, &ours, NEXTHDR_ICMP, rep, sizeof(rep));
+		memcpy(rep + 2, &c, 2);
+		memdev_inject(e->dev, f, ip6_frame(f, &peer, &ours, NEXTHDR_ICMP, rep, sizeof(rep)));
+	}
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sock_recv(s, buf, sizeof(buf), 0, &m), (long)sizeof(rep));
+	assert_int_equal(buf[0], ICMPV6_ECHO_REPLY);
+	assert_int_equal(m.name.sa.sa_family, AF_INET6);
+	assert_memory_equal(&m.name.sin6.sin6_addr, &peer, 16);
+	assert_int_equal(sock_recv(s, buf, sizeof(buf), MSG_DONTWAIT, NULL), -EAGAIN);
+	/* Not an echo request: EINVAL. */
+	uint8_t bad[8] = { ICMPV6_ECHO_REPLY };
+	m.data = bad;
+	m.has_name = false;
+	assert_int_equal(s->ops->sendmsg(s, &m, sizeof(bad)), -EINVAL);
+	sock_release(s);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup6, env_teardown)
@@ -598,6 +656,7 @@ int main(void)
 		T(test_udp6_in_out),
 		T(test_udp6_bad_checksum),
 		T(test_udp6_port_unreachable),
+		T(test_ping6_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
