@@ -110,7 +110,7 @@ struct tcp_syncookies {
 
 /* What a cookie SYN-ACK says, built from the SYN alone (no sock). */
 struct tcp_cookie_req {
-	uint32_t saddr, daddr;		/* ours, the peer's (network order) */
+	struct inet_addr saddr, daddr;	/* ours, the peer's */
 	uint16_t sport, dport;		/* network order */
 	uint32_t iss, rcv_nxt;		/* the cookie; the peer's ISN + 1 */
 	uint16_t advmss, window;
@@ -375,6 +375,13 @@ uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16
 /* 0 and the MSS the cookie stands for, or -1: forged, or expired. */
 int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		     uint16_t dport, uint32_t peer_isn, uint32_t cookie, uint16_t *mss);
+/* The same for either family (the two above are IPv4's). */
+uint32_t tcp_cookie_make_addr(struct net *net, const struct inet_addr *saddr,
+			      const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			      uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss);
+int tcp_cookie_check_addr(struct net *net, const struct inet_addr *saddr,
+			  const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			  uint32_t peer_isn, uint32_t cookie, uint16_t *mss);
 /* The SYN's window scale (-1: none) and SACK-permitted in a TSval, and
  * back from the TSecr that echoes it. */
 uint32_t tcp_cookie_tsval(uint32_t tsval, int wscale, bool sack_ok);

@@ -146,35 +146,33 @@ static void tcp_cookie_send(struct sock *parent, struct sk_buff *skb)
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_sock *ltp = tcp_sk(parent);
 	struct tcp_cookie_req r;
-	struct rtable rt;
+	unsigned int mtu;
 	uint16_t mss;
 
-	if (ip_route_output(net, iph->saddr, &rt)) {
+	memset(&r, 0, sizeof(r));
+	skb_inet_addrs(skb, &r.daddr, &r.saddr);
+	if (!(mtu = inet_route_mtu(net, &r.daddr))) {
 		net->tcpstats.ListenDrops++;	/* nowhere to send it: as a child would, drop */
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	r.saddr = iph->daddr;
-	r.daddr = iph->saddr;
 	r.sport = th->dest;
 	r.dport = th->source;
 	r.rcv_nxt = cb->seq + 1;
-	r.advmss = (uint16_t)(rt.dev->mtu - 40);
+	r.advmss = (uint16_t)(mtu - (r.daddr.family == AF_INET6 ? 60 : 40));
 	if (ltp->user_mss && ltp->user_mss < r.advmss)
 		r.advmss = ltp->user_mss;
-	r.iss = tcp_cookie_make(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq,
-				cb->opt.saw_mss && cb->opt.mss ? cb->opt.mss : TCP_DEFAULT_MSS, &mss);
+	r.iss = tcp_cookie_make_addr(net, &r.daddr, &r.saddr, th->source, th->dest, cb->seq,
+				     cb->opt.saw_mss && cb->opt.mss ? cb->opt.mss : TCP_DEFAULT_MSS, &mss);
 	/* Without timestamps nothing but the MSS can come back. */
 	r.tstamp_ok = cb->opt.saw_tstamp;
 	r.wscale_ok = r.tstamp_ok && cb->opt.saw_wscale;
 	r.sack_ok = r.tstamp_ok && cb->opt.saw_sackok;
 	r.rcv_wscale = r.wscale_ok ? tcp_wscale_for(parent->sk_rcvbuf) : 0;
 	if (r.tstamp_ok) {
-		uint32_t tsval = (uint32_t)(net->now / 1000) + tcp_ts_off(net, r.saddr, r.daddr);
+		uint32_t tsval = (uint32_t)(net->now / 1000) + tcp_ts_off_addr(net, &r.saddr, &r.daddr);
 		r.tsval = tcp_cookie_tsval(tsval, r.wscale_ok ? cb->opt.wscale : -1, r.sack_ok);
 		r.tsecr = cb->opt.tsval;
 	}
@@ -231,15 +229,16 @@ static bool tcp_cookie_ack(struct sock *parent, struct sk_buff *skb, bool *bad)
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct inet_addr saddr, daddr;
 	struct tcp_options opt;
 	struct tcp_sock *tp;
 	uint16_t mss;
 
 	*bad = true;
-	if (tcp_cookie_check(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq - 1,
-			     cb->ack_seq - 1, &mss)) {
+	skb_inet_addrs(skb, &saddr, &daddr);
+	if (tcp_cookie_check_addr(net, &saddr, &daddr, th->source, th->dest, cb->seq - 1,
+				  cb->ack_seq - 1, &mss)) {
 		net->tcpstats.SyncookiesFailed++;
 		return false;
 	}
@@ -297,13 +296,11 @@ static bool tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	uint32_t iss;
 
 	skb_inet_addrs(skb, &saddr, &daddr);
-	if (saddr.family == AF_INET6)
-		mode = 0;	/* SYN cookies are IPv4's only, for now */
 	if (cb->flags & TH_RST)
 		return false;
 	if (cb->flags & TH_ACK) {
 		bool bad = true;
-		if (!(cb->flags & TH_SYN) && mode && tcp_cookie_recent(parent)) {
+		if (!(cb->flags & TH_SYN) && tcp_cookie_recent(parent)) {
 			if (tcp_cookie_ack(parent, skb, &bad))
 				return true;
 		}

@@ -4,7 +4,7 @@
  * port, a bad checksum dropped and counted, the active open, data cut
  * into segments in software (the TCPv6 GSO case), a dual listener taking
  * an IPv4 SYN as an IPv4 connection, ICMPv6 errors reaching a connecting
- * socket; UDP in and out with its checksum, a zero checksum refused,
+ * socket, SYN cookies; UDP in and out with its checksum, a zero checksum refused,
  * ICMPv6 port unreachable for a closed port; an ICMPv6 echo socket. */
 #include <errno.h>
 #include <stdio.h>
@@ -585,6 +585,50 @@ static void test_udp6_port_unreachable(void **state)
 	sock_release(s);
 }
 
+/* SYN cookies over IPv6: mode 2 (always), the SYN-ACK's sequence number
+ * is the cookie and nothing is kept; the ACK that brings it back makes
+ * the connection, a forged one gets a RST. */
+static void test_syncookies6(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = sock6(e, SOCK_STREAM, IPPROTO_TCP, "::", 80, true), *a = NULL;
+	struct rx6 rx;
+	struct tcphdr th;
+	const uint8_t opts[8] = { 2, 4, 0x05, 0xa0, 1, 1, 1, 0 };	/* MSS 1440 */
+	uint64_t sent = e->net.tcpstats.SyncookiesSent, recv = e->net.tcpstats.SyncookiesRecv;
+
+	e->net.syncookies.mode = 2;
+	assert_int_equal(l->ops->listen(l, 4), 0);
+	memdev_inject(e->dev, f, tcp6_frame(f, 40010, 80, 5000, 0, TH_SYN, opts, 8, NULL, 0));
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	th = rx_tcp(&rx);
+	assert_int_equal(th.flags, TH_SYN | TH_ACK);
+	assert_int_equal(ntohl(th.ack_seq), 5001);
+	assert_int_equal(rx_mss(&rx), 1440);
+	uint32_t cookie = ntohl(th.seq);
+	rx6_free(&rx);
+	assert_int_equal(e->net.tcpstats.SyncookiesSent - sent, 1);
+	assert_int_equal(tcp_sk(l->sk)->syn_pending, 0);	/* nothing kept */
+	/* A forged cookie: RST, no connection. */
+	memdev_inject(e->dev, f, tcp6_frame(f, 40010, 80, 5001, cookie + 2, TH_ACK, NULL, 0, NULL, 0));
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	assert_int_equal(rx_tcp(&rx).flags, TH_RST);
+	rx6_free(&rx);
+	assert_int_equal(l->ops->accept(l, &a), -EAGAIN);
+	/* The real one: the connection, from the ACK alone. */
+	memdev_inject(e->dev, f, tcp6_frame(f, 40010, 80, 5001, cookie + 1, TH_ACK | TH_PSH, NULL, 0, "c6", 2));
+	assert_int_equal(e->net.tcpstats.SyncookiesRecv - recv, 1);
+	assert_int_equal(l->ops->accept(l, &a), 0);
+	assert_int_equal(a->sk->sk_family, AF_INET6);
+	char buf[4];
+	assert_int_equal(sock_recv(a, buf, sizeof(buf), 0, NULL), 2);
+	assert_memory_equal(buf, "c6", 2);
+	sock_release(a);
+	drain(e->dev);
+	sock_release(l);
+	drain(e->dev);
+}
+
 /* ---- ICMPv6 echo sockets ---------------------------------------------------- */
 
 static void test_ping6_socket(void **state)
@@ -657,6 +701,7 @@ int main(void)
 		T(test_udp6_bad_checksum),
 		T(test_udp6_port_unreachable),
 		T(test_ping6_socket),
+		T(test_syncookies6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
