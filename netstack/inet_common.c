@@ -275,6 +275,8 @@ int inet_sk_pick_source(struct sock *sk, const struct inet_addr *daddr, unsigned
 		const struct in6_addr *s;
 		if (!dev)
 			return -ENETUNREACH;
+		if (ipv6_get_ifaddr(net, &daddr->v6))
+			return -EADDRNOTAVAIL;	/* ourselves: IPv6 has no loopback here */
 		if (sk->sk_family == AF_INET6 && !ipv6_addr_any(&sk->sk_v6_rcv_saddr)) {
 			src.v6 = sk->sk_v6_rcv_saddr;
 		} else {

@@ -174,6 +174,8 @@ static int tcp_stream_connect(struct socket *sock, const union inet_sockaddr *ad
 		return err;		/* an attempt failed: try again, as Linux allows */
 	if (inet_addr_any(&daddr) || !dport)
 		return -EINVAL;
+	if (daddr.family == AF_INET6 && ipv6_addr_is_multicast(&daddr.v6))
+		return -ENETUNREACH;	/* TCP has one peer, as Linux says */
 	if ((err = inet_sk_pick_source(sk, &daddr, &mtu)) != 0)
 		return err;
 	if ((err = inet_autobind(sk)) != 0)

@@ -153,6 +153,13 @@ cfd=$SOCK_FD n=$SOCK_N
 check_ctl_fails "connect $K6 9199 (closed kernel port): ECONNREFUSED" "Connection refused" "$cfd" connect "$K6" 9199
 check_match "... err says so" "connect $K6 9199: connection refused" "$(sock_file tcp "$n" err)"
 sock_close_fd "$cfd"
+sock_new tcp || die "no socket"
+check_ctl_fails "connect $G6 80 (our own address: IPv6 has no loopback here): EADDRNOTAVAIL" \
+	"Cannot assign requested address" "$SOCK_FD" connect "$G6" 80
+sock_close_fd "$SOCK_FD"
+sock_new tcp || die "no socket"
+check_ctl_fails "connect ff02::1 80 (a group): ENETUNREACH" "Network is unreachable" "$SOCK_FD" connect ff02::1 80
+sock_close_fd "$SOCK_FD"
 bad_addr() {
 	local cmd=$1 why=$2 n fd
 	sock_new tcp || { fail "$cmd: no socket"; return 0; }
