@@ -90,20 +90,23 @@ static int inet_release(struct socket *sock)
 	return 0;
 }
 
-/* inet_addr_is_ours: one of our addresses, in either family (an IPv6
- * one in any state: binding to a tentative address is allowed, as Linux
- * does with IPV6_FREEBIND's absence only for DAD-failed ones). */
+/* inet_addr_is_ours: one of our addresses, in either family; an IPv6
+ * one still in DAD may be bound (it will be ours), one that failed DAD
+ * may not. */
 static bool inet_addr_is_ours(struct net *net, const struct inet_addr *a)
 {
-	if (a->family == AF_INET6)
-		return ipv6_get_ifaddr(net, &a->v6) != NULL;
+	if (a->family == AF_INET6) {
+		const struct inet6_ifaddr *ifa = ipv6_get_ifaddr(net, &a->v6);
+		return ifa && ifa->state != IFA6_DADFAILED;
+	}
 	return inet_addr_is_local(net, a->v4);
 }
 
 int inet_bind(struct socket *sock, const union inet_sockaddr *addr)
 {
 	struct sock *sk = sock->sk;
-	struct inet_addr a, none = { .family = AF_INET };
+	struct inet_addr a;
+	sa_family_t family = sk->sk_family;
 	uint16_t port;
 	int err;
 
@@ -119,10 +122,11 @@ int inet_bind(struct socket *sock, const union inet_sockaddr *addr)
 	sk_set_saddr(sk, &a);
 	err = sk->sk_prot->get_port(sk, ntohs(port));
 	if (err) {
+		/* As it was: no address, its family. */
 		memset(&sk->sk_v6_rcv_saddr, 0, sizeof(sk->sk_v6_rcv_saddr));
 		memset(&sk->sk_v6_saddr, 0, sizeof(sk->sk_v6_saddr));
-		sk_set_rcv_saddr(sk, &none);
-		sk_set_saddr(sk, &none);
+		sk->inet_rcv_saddr = sk->inet_saddr = 0;
+		sk->sk_family = family;
 		return err;
 	}
 	sk->bound = true;
