@@ -117,7 +117,14 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 		if (cmd->host[0]) {
 			/* A name: look it up first (the cache may know it). */
 			struct dns_result res;
+			c->dns_qtype = DNS_T_A;
 			err = dns_resolve(sock->net, cmd->host, DNS_T_A, conv_dns_done, c, &res, &c->dnsq);
+			if (err == -ENODATA && inet6_enabled(sock->net)) {
+				/* No IPv4 address: an IPv6 one will do. */
+				c->dns_qtype = DNS_T_AAAA;
+				err = dns_resolve(sock->net, cmd->host, DNS_T_AAAA, conv_dns_done, c,
+						  &res, &c->dnsq);
+			}
 			if (err == -EINPROGRESS) {
 				c->dns_port = cmd->port;
 				c->dns_err = 0;
@@ -128,8 +135,13 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 				snprintf(why, whylen, "%s", res.why);
 				return err;
 			}
-			cmd->addr = res.addrs[0];
-			cmd->family = AF_INET;
+			if (res.naddrs6 && !res.naddrs) {
+				cmd->family = AF_INET6;
+				memcpy(&cmd->addr6, res.addrs6[0], 16);
+			} else {
+				cmd->addr = res.addrs[0];
+				cmd->family = AF_INET;
+			}
 		}
 		cmd_sockaddr(sock, cmd, &sa, &v6only);
 		err = sock->ops->connect(sock, &sa);

@@ -728,14 +728,32 @@ static void conv_wakeup(struct socket *sock)
 }
 
 /* conv_dns_done: the name of "connect NAME PORT" was looked up; connect
- * to its first address, or fail the command with the lookup's sentence. */
+ * to its first address (IPv4's, else IPv6's: a name with no A record is
+ * asked for AAAA once IPv6 runs), or fail the command with the lookup's
+ * sentence. */
 void conv_dns_done(void *arg, const struct dns_result *res)
 {
 	struct conv *c = arg;
 	union inet_sockaddr sa = { .sin = { .sin_family = AF_INET, .sin_port = htons(c->dns_port) } };
+	struct dns_result now;
 	int err;
 
 	c->dnsq = NULL;
+	if (res->err == -ENODATA && c->dns_qtype == DNS_T_A && c->sock && inet6_enabled(c->sock->net)) {
+		char name[DNS_TEXT_MAX + 1];
+		/* The name is the command's second word (unless the kept
+		 * text was cut short: then ENODATA stands). */
+		if (strlen(c->dnscmd) < 90 && sscanf(c->dnscmd, "connect %254s", name) == 1) {
+			char *bang = strchr(name, '!');
+			if (bang)
+				*bang = 0;
+			c->dns_qtype = DNS_T_AAAA;
+			err = dns_resolve(c->sock->net, name, DNS_T_AAAA, conv_dns_done, c, &now, &c->dnsq);
+			if (err == -EINPROGRESS)
+				return;
+			res = &now;
+		}
+	}
 	if (res->err) {
 		err = -res->err;
 		snprintf(c->err, sizeof(c->err), "%.90s: %.95s", c->dnscmd, res->why);
@@ -743,7 +761,14 @@ void conv_dns_done(void *arg, const struct dns_result *res)
 		err = EPIPE;
 		conv_seterr(c, c->dnscmd, err);
 	} else {
-		sa.sin.sin_addr.s_addr = res->addrs[0];
+		if (res->naddrs) {
+			sa.sin.sin_addr.s_addr = res->addrs[0];
+		} else {
+			memset(&sa, 0, sizeof(sa));
+			sa.sin6.sin6_family = AF_INET6;
+			sa.sin6.sin6_port = htons(c->dns_port);
+			memcpy(&sa.sin6.sin6_addr, res->addrs6[0], 16);
+		}
 		err = -c->sock->ops->connect(c->sock, &sa);
 		if (err == 0)
 			c->held = true;

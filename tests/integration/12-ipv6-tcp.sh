@@ -18,7 +18,7 @@ K6=2001:db8::1
 SIZE=$((32 * 1048576))
 
 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-imp_start --msl 500 --addr "$G6/64"
+imp_start --msl 500 --addr "$G6/64" --dns "$IMP_PEER"
 in_peer ip -6 addr add "$K6/64" dev "$IMP_TAP" nodad
 
 addr_state() { rd "$MNT/ipifc/0/status" | awk -v a="$1" '$1 == "addr" && $2 ~ "^" a "/" { print $3 }'; }
@@ -86,6 +86,30 @@ for form in "$kll%$IMP_TAP 9103" "[$kll%0]:9103" "$kll 9103"; do
 	check_match "... the kernel saw a link-local peer" '^peer fe80::' "$(timeout 5 cat "$MNT/tcp/$n/data")"
 	sock_close_fd "$cfd"
 done
+# connect NAME: A first, AAAA for a name with no IPv4 address.
+tcp_bg "$W/dnsmasq.log" in_peer dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
+	--listen-address="$IMP_PEER" --bind-interfaces --pid-file= --log-facility=- --log-queries \
+	--local=/example.test/ --host-record=six.example.test,"$K6" \
+	--host-record=both.example.test,"$IMP_PEER","$K6"
+if wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ."; then
+	sock_new tcp || die "no socket"
+	cfd=$SOCK_FD n=$SOCK_N
+	check_ctl_ok "connect six.example.test 9103 (AAAA only)" "$cfd" connect six.example.test 9103
+	check_eq "... remote $K6 9103" "$(sock_file tcp "$n" remote)" "$K6 9103"
+	sock_close_fd "$cfd"
+	sock_new tcp || die "no socket"
+	cfd=$SOCK_FD n=$SOCK_N
+	check_ctl_ok "connect both.example.test 9103 (A and AAAA: IPv4's first)" "$cfd" connect both.example.test 9103
+	check_eq "... remote $IMP_PEER 9103" "$(sock_file tcp "$n" remote)" "$IMP_PEER 9103"
+	sock_close_fd "$cfd"
+	sock_new tcp || die "no socket"
+	cfd=$SOCK_FD n=$SOCK_N
+	check_ctl_fails "connect none.example.test 9103 (no such name): ENOENT" "No such file or directory" "$cfd" connect none.example.test 9103
+	sock_close_fd "$cfd"
+else
+	fail "dnsmasq did not listen on $IMP_PEER:53"
+fi
+
 sock_new tcp || die "no socket"
 cfd=$SOCK_FD n=$SOCK_N
 check_ctl_ok "connect ::ffff:$IMP_PEER 9103 (IPv4-mapped: IPv4)" "$cfd" connect "::ffff:$IMP_PEER" 9103
