@@ -87,9 +87,7 @@ for form in "$kll%$IMP_TAP 9103" "[$kll%0]:9103" "$kll 9103"; do
 	sock_close_fd "$cfd"
 done
 # connect NAME: A first, AAAA for a name with no IPv4 address.
-tcp_bg "$W/dnsmasq.log" in_peer dnsmasq -k -C /dev/null --no-resolv --no-hosts --user=root \
-	--listen-address="$IMP_PEER" --bind-interfaces --pid-file= --log-facility=- --log-queries \
-	--local=/example.test/ --host-record=six.example.test,"$K6" \
+kernel_dnsmasq "$W/dnsmasq.log" --listen-address="$IMP_PEER" --host-record=six.example.test,"$K6" \
 	--host-record=both.example.test,"$IMP_PEER","$K6"
 if wait_until 5 eval "in_peer ss -Hlun 'sport = :53' | grep -q ."; then
 	sock_new tcp || die "no socket"
