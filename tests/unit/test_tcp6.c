@@ -6,6 +6,7 @@
  * an IPv4 SYN as an IPv4 connection, ICMPv6 errors reaching a connecting
  * socket, SYN cookies; UDP in and out with its checksum, a zero checksum refused,
  * ICMPv6 port unreachable for a closed port; an ICMPv6 echo socket. */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,11 @@ static size_t ip6_frame(uint8_t *buf, const struct in6_addr *s, const struct in6
 static size_t tcp6_frame(uint8_t *buf, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 			 uint8_t flags, const void *opts, size_t olen, const void *data, size_t dlen)
 {
-	uint8_t seg[2048];
+	static uint8_t seg[9000];
 	struct tcphdr th;
 	struct in6_addr s = PEER_G, d = OUR_G;
 
+	assert_true(olen + dlen <= sizeof(seg) - sizeof(th));
 	memset(&th, 0, sizeof(th));
 	th.source = htons(sport);
 	th.dest = htons(dport);
@@ -585,6 +587,49 @@ static void test_udp6_port_unreachable(void **state)
 	sock_release(s);
 }
 
+/* A TCPv6 super-frame from the kernel (vnet header: NEEDS_CSUM, GSO
+ * TCPV6) goes up whole, its checksum vouched for; IPv4's GSO kind on an
+ * IPv6 frame is refused and counted. */
+static void test_vnet_gso6(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = sock6(e, SOCK_STREAM, IPPROTO_TCP, "::", 80, true), *a = NULL;
+	struct rx6 rx;
+	static uint8_t data[3000];
+	static uint8_t buf[4000];
+	struct virtio_net_hdr h;
+
+	assert_int_equal(l->ops->listen(l, 4), 0);
+	memdev_inject(e->dev, f, tcp6_frame(f, 40020, 80, 100, 0, TH_SYN, SYN_MSS1460, 4, NULL, 0));
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	uint32_t iss = ntohl(rx_tcp(&rx).seq);
+	rx6_free(&rx);
+	memdev_inject(e->dev, f, tcp6_frame(f, 40020, 80, 101, iss + 1, TH_ACK, NULL, 0, NULL, 0));
+	assert_int_equal(l->ops->accept(l, &a), 0);
+	fill_pattern(data, sizeof(data), 9);
+	size_t n = tcp6_frame(f, 40020, 80, 101, iss + 1, TH_ACK, NULL, 0, data, sizeof(data));
+	memset(f + ETH_HLEN + 40 + 16, 0x5a, 2);	/* a checksum no one computed: the kernel vouches */
+	memset(&h, 0, sizeof(h));
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = htole16(1440);
+	h.csum_start = htole16(ETH_HLEN + 40);
+	h.csum_offset = htole16(16);
+	uint64_t bad = e->dev->stats.RxBadGso, gso = e->dev->stats.RxGsoFrames;
+	memdev_inject_vnet(e->dev, &h, sizeof(h), f, n);
+	assert_int_equal(e->dev->stats.RxBadGso - bad, 1);	/* IPv4's kind: refused */
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	memdev_inject_vnet(e->dev, &h, sizeof(h), f, n);
+	assert_int_equal(e->dev->stats.RxGsoFrames - gso, 1);
+	assert_int_equal(sock_recv(a, buf, sizeof(buf), 0, NULL), (long)sizeof(data));
+	assert_memory_equal(buf, data, sizeof(data));
+	assert_int_equal(e->net.tcpstats.InCsumErrors, 0);
+	sock_release(a);
+	drain(e->dev);
+	sock_release(l);
+	drain(e->dev);
+}
+
 /* SYN cookies over IPv6: mode 2 (always), the SYN-ACK's sequence number
  * is the cookie and nothing is kept; the ACK that brings it back makes
  * the connection, a forged one gets a RST. */
@@ -702,6 +747,7 @@ int main(void)
 		T(test_udp6_port_unreachable),
 		T(test_ping6_socket),
 		T(test_syncookies6),
+		T(test_vnet_gso6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
