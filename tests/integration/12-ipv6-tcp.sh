@@ -249,6 +249,29 @@ check_match "headers write: the answer to the IPv6 peer went from $G6" "^v6 $G6 
 check_match "headers write: the answer to the IPv4 peer went from $IMP_ADDR" "^v4 $IMP_ADDR answer\$" "$(cat "$W/us.out")"
 sock_close_fd "$ufd"
 
+# announce without headers: one child socket per peer (Plan 9's), an IPv6
+# peer's child IPv6's.
+sock_new udp || die "no socket"
+ufd=$SOCK_FD un=$SOCK_N
+check_ctl_ok "udp: announce 9203" "$ufd" announce 9203
+bg_run "$W/uc.out" in_peer timeout 10 "$IMP_PY" -c 'import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5); s.bind((sys.argv[2], 9204))
+s.sendto(b"child6", (sys.argv[1], 9203)); print(s.recvfrom(100)[0].decode(), flush=True)' "$G6" "$K6"
+kc=$BG_PID
+m=$(timeout 5 bash -c 'exec 5<>"$1/udp/$2/listen"; read -r m <&5; echo "$m"; exec 5>&-' _ "$MNT" "$un" || true)
+if [[ "$m" =~ ^[0-9]+$ ]]; then
+	check_eq "udp child of an IPv6 peer: remote $K6 9204" "$(sock_file udp "$m" remote)" "$K6 9204"
+	check_eq "... local $G6 9203" "$(sock_file udp "$m" local)" "$G6 9203"
+	check_eq "... its datagram" "$(timeout 5 dd if="$U/$m/data" bs=100 count=1 status=none)" "child6"
+	printf 'to6' >"$U/$m/data"
+	reap "$kc" 5
+	check_eq "... its answer reached the kernel" "$(cat "$W/uc.out")" "to6"
+	ctl_try "$U/$m/ctl" close
+else
+	fail "udp announce 9203: no child for the IPv6 peer ($m)"
+fi
+sock_close_fd "$ufd"
+
 noports0=$(proto_stat0 udp NoPorts)
 unreach0=$(stat0 Icmp6OutDestUnreachs)
 out=$(in_peer timeout 5 "$IMP_PY" -c 'import socket, sys, time
