@@ -11,11 +11,72 @@
 #include "impfs.h"
 #include "tcp.h"
 
-static int do_bind(struct socket *sock, uint32_t addr, uint16_t port)
+/* zone_ok checks a link-local address's zone against our interfaces
+ * (a name, or ipifc's index) and, without one, that there is only one
+ * interface it could mean.  0, or -EINVAL with why. */
+static int zone_ok(struct net *net, const struct sockcmd *cmd, char *why, size_t whylen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = addr };
+	int nv6 = 0;
 
+	if (cmd->family != AF_INET6 || !IN6_IS_ADDR_LINKLOCAL(&cmd->addr6))
+		return 0;
+	for (int i = 0; i < net->ndevs; i++) {
+		struct net_device *dev = net->devs[i];
+		char idx[12];
+		if (!dev->ip6_ptr)
+			continue;
+		nv6++;
+		snprintf(idx, sizeof(idx), "%d", dev->ifindex);
+		if (cmd->zone[0] && (!strcmp(cmd->zone, dev->name) || !strcmp(cmd->zone, idx)))
+			return 0;
+	}
+	if (cmd->zone[0]) {
+		snprintf(why, whylen, "no interface \"%s\" runs IPv6", cmd->zone);
+		return -EINVAL;
+	}
+	if (nv6 != 1) {
+		snprintf(why, whylen, nv6 ? "a link-local address needs a zone (%%NAME)" :
+			 "IPv6 is off");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* cmd_sockaddr: the command's address as a socket address; a missing
+ * ADDR or "*" is the dual wildcard (:: taking IPv4 too) once IPv6 runs,
+ * else IPv4's 0.0.0.0.  *v6only: whether an AF_INET6 bind is IPv6's only. */
+static void cmd_sockaddr(struct socket *sock, const struct sockcmd *cmd, union inet_sockaddr *sa,
+			 bool *v6only)
+{
+	memset(sa, 0, sizeof(*sa));
+	*v6only = cmd->family == AF_INET6 || sock->protocol == IPPROTO_ICMPV6;
+	if (cmd->family == AF_INET6 || sock->protocol == IPPROTO_ICMPV6 ||
+	    (cmd->family == AF_UNSPEC && sock->protocol != IPPROTO_ICMP && inet6_enabled(sock->net))) {
+		sa->sin6.sin6_family = AF_INET6;
+		sa->sin6.sin6_port = htons(cmd->port);
+		if (cmd->family == AF_INET6)
+			sa->sin6.sin6_addr = cmd->addr6;
+		return;
+	}
+	sa->sin.sin_family = AF_INET;
+	sa->sin.sin_port = htons(cmd->port);
+	sa->sin.sin_addr.s_addr = cmd->addr;
+}
+
+/* do_bind binds to the command's address (or, for connect's LPORT, the
+ * wildcard) and port. */
+static int do_bind(struct socket *sock, const struct sockcmd *cmd, uint16_t port)
+{
+	struct sockcmd c = *cmd;
+	union inet_sockaddr sa;
+	bool v6only;
+	int err;
+
+	c.port = port;
+	cmd_sockaddr(sock, &c, &sa, &v6only);
+	if (sa.sa.sa_family == AF_INET6 &&
+	    (err = sock->ops->setsockopt(sock, SOCKOPT_V6ONLY, v6only)) != 0)
+		return err;
 	return sock->ops->bind(sock, &sa);
 }
 
@@ -36,7 +97,8 @@ static int set_opt(struct conv *c, enum sockopt opt, long val, char *why, size_t
 static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t whylen)
 {
 	struct socket *sock = c->sock;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	union inet_sockaddr sa;
+	bool v6only;
 	int err;
 
 	switch (cmd->verb) {
@@ -45,12 +107,24 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 			return -EISCONN;
 		if (c->dnsq || sock->state == SS_CONNECTING)
 			return -EALREADY;
-		if (cmd->lport && !sock->sk->bound && (err = do_bind(sock, 0, cmd->lport)) != 0)
+		if ((err = zone_ok(sock->net, cmd, why, whylen)) != 0)
 			return err;
+		if (cmd->lport && !sock->sk->bound) {
+			struct sockcmd any = { .family = AF_UNSPEC };
+			if ((err = do_bind(sock, &any, cmd->lport)) != 0)
+				return err;
+		}
 		if (cmd->host[0]) {
 			/* A name: look it up first (the cache may know it). */
 			struct dns_result res;
+			c->dns_qtype = DNS_T_A;
 			err = dns_resolve(sock->net, cmd->host, DNS_T_A, conv_dns_done, c, &res, &c->dnsq);
+			if (err == -ENODATA && inet6_enabled(sock->net)) {
+				/* No IPv4 address: an IPv6 one will do. */
+				c->dns_qtype = DNS_T_AAAA;
+				err = dns_resolve(sock->net, cmd->host, DNS_T_AAAA, conv_dns_done, c,
+						  &res, &c->dnsq);
+			}
 			if (err == -EINPROGRESS) {
 				c->dns_port = cmd->port;
 				c->dns_err = 0;
@@ -61,22 +135,29 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 				snprintf(why, whylen, "%s", res.why);
 				return err;
 			}
-			cmd->addr = res.addrs[0];
+			if (res.naddrs6 && !res.naddrs) {
+				cmd->family = AF_INET6;
+				memcpy(&cmd->addr6, res.addrs6[0], 16);
+			} else {
+				cmd->addr = res.addrs[0];
+				cmd->family = AF_INET;
+			}
 		}
-		sa.sin_addr.s_addr = cmd->addr;
-		sa.sin_port = htons(cmd->port);
+		cmd_sockaddr(sock, cmd, &sa, &v6only);
 		err = sock->ops->connect(sock, &sa);
 		if (!err)
 			c->held = true;
 		return err;
 	case CMD_ANNOUNCE:
-		if (sock->protocol == IPPROTO_ICMP) {
-			snprintf(why, whylen, "icmp sockets cannot announce; use connect");
+		if (sock->protocol == IPPROTO_ICMP || sock->protocol == IPPROTO_ICMPV6) {
+			snprintf(why, whylen, "%s sockets cannot announce; use connect", c->p->name);
 			return -EINVAL;
 		}
 		if (sock->state == SS_CONNECTED)
 			return -EISCONN;
-		if (!sock->sk->bound && (err = do_bind(sock, cmd->addr, cmd->port)) != 0)
+		if ((err = zone_ok(sock->net, cmd, why, whylen)) != 0)
+			return err;
+		if (!sock->sk->bound && (err = do_bind(sock, cmd, cmd->port)) != 0)
 			return err;
 		err = sock->ops->listen(sock, (int)cmd->num);
 		if (!err)
@@ -87,7 +168,9 @@ static int sockctl_exec(struct conv *c, struct sockcmd *cmd, char *why, size_t w
 			snprintf(why, whylen, "already bound to port %u", ntohs(sock->sk->inet_sport));
 			return -EINVAL;
 		}
-		return do_bind(sock, cmd->addr, cmd->port);
+		if ((err = zone_ok(sock->net, cmd, why, whylen)) != 0)
+			return err;
+		return do_bind(sock, cmd, cmd->port);
 	case CMD_CLOSE:
 	case CMD_HANGUP:
 		conv_close(c, cmd->verb == CMD_HANGUP);

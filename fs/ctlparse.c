@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "ctlparse.h"
 
@@ -358,31 +359,105 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-/* An optional ADDR is told from a PORT by its dots, or by being "*". */
+/* An optional ADDR is told from a PORT by its dots or colons (IPv6), a
+ * bracket, or by being "*". */
 static bool looks_like_addr(const char *s)
 {
-	return strchr(s, '.') || !strcmp(s, "*");
+	return strchr(s, '.') || strchr(s, ':') || s[0] == '[' || !strcmp(s, "*");
 }
 
-/* parse_endpoint reads "ADDR PORT", "ADDR!PORT", or (when addr_optional)
- * "PORT" from argv, and returns how many words it took, or -EINVAL.
- * need_port false lets the port be absent (icmp). */
+/* parse_inet reads an address of either family into c: dotted IPv4, or
+ * IPv6 text (RFC 4291 §2.2, strictly: inet_pton's) with an optional
+ * %ZONE (an interface's name or index) for a link-local one.
+ * ::ffff:a.b.c.d is IPv4.  0, or -EINVAL with why. */
+static int parse_inet(const char *a, struct sockcmd *c, char *why, size_t whylen)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *pct = strchr(a, '%');
+	size_t n = pct ? (size_t)(pct - a) : strlen(a);
+
+	if (!strchr(a, ':')) {
+		if (inet_parse_addr(a, &c->addr))
+			return -EINVAL;	/* the caller says why: it may be a name */
+		c->family = AF_INET;
+		return 0;
+	}
+	if (n >= sizeof(buf)) {
+		snprintf(why, whylen, "\"%.40s\" is not an IPv6 address", a);
+		return -EINVAL;
+	}
+	memcpy(buf, a, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET6, buf, &c->addr6) != 1) {
+		snprintf(why, whylen, "\"%.40s\" is not an IPv6 address", a);
+		return -EINVAL;
+	}
+	if (pct) {
+		const char *z = pct + 1;
+		size_t zl = strlen(z);
+		if (!IN6_IS_ADDR_LINKLOCAL(&c->addr6)) {
+			snprintf(why, whylen, "\"%.40s\": a zone is only for a link-local address", a);
+			return -EINVAL;
+		}
+		if (!zl || zl >= sizeof(c->zone) ||
+		    strspn(z, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != zl) {
+			snprintf(why, whylen, "\"%.40s\": \"%.20s\" is not an interface's name or index", a, z);
+			return -EINVAL;
+		}
+		memcpy(c->zone, z, zl + 1);
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&c->addr6)) {
+		memcpy(&c->addr, &c->addr6.s6_addr[12], 4);
+		memset(&c->addr6, 0, sizeof(c->addr6));
+		c->family = AF_INET;
+		return 0;
+	}
+	c->family = AF_INET6;
+	return 0;
+}
+
+/* parse_endpoint reads "ADDR PORT", "ADDR!PORT", "[ADDR]:PORT",
+ * "[ADDR] PORT", or (when addr_optional) "PORT" from argv into c, and
+ * returns how many words it took, or -EINVAL.  need_port false lets the
+ * port be absent (icmp).  host (connect's) takes a name to look up. */
 static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_port,
-			  uint32_t *addr, uint16_t *port, char *host, char *why, size_t whylen)
+			  struct sockcmd *c, char *host, char *why, size_t whylen)
 {
 
 	char abuf[DNS_TEXT_MAX + 1];
 	const char *a = NULL, *p = NULL;
 	int used;
 
-	*addr = 0;
-	*port = 0;
+	c->addr = 0;
+	c->port = 0;
+	c->family = AF_UNSPEC;
 	if (argc < 1) {
 		snprintf(why, whylen, "missing %s", addr_optional ? "port" : "address");
 		return -EINVAL;
 	}
 	char *bang = strchr(argv[0], '!');
-	if (bang) {
+	if (argv[0][0] == '[') {
+		/* [ADDR]:PORT or [ADDR] PORT: IPv6's own way of writing it. */
+		const char *close = strchr(argv[0], ']');
+		size_t n = close ? (size_t)(close - argv[0] - 1) : 0;
+		if (!close || n >= sizeof(abuf) || (close[1] && close[1] != ':') ||
+		    (close[1] == ':' && !close[2])) {
+			snprintf(why, whylen, "\"%.40s\" is not [ADDRESS]:PORT", argv[0]);
+			return -EINVAL;
+		}
+		memcpy(abuf, argv[0] + 1, n);
+		abuf[n] = 0;
+		if (!strchr(abuf, ':')) {
+			snprintf(why, whylen, "\"%.40s\": brackets hold an IPv6 address", argv[0]);
+			return -EINVAL;
+		}
+		a = abuf;
+		used = 1;
+		if (close[1] == ':')
+			p = close + 2;
+		else if (argc > 1 && need_port)
+			p = argv[1], used = 2;
+	} else if (bang) {
 		size_t n = (size_t)(bang - argv[0]);
 		if (n >= sizeof(abuf)) {
 			snprintf(why, whylen, "address too long");
@@ -409,7 +484,10 @@ static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_p
 			snprintf(why, whylen, "\"*\" is not an address to connect to");
 			return -EINVAL;
 		}
-	} else if (a && inet_parse_addr(a, addr)) {
+	} else if (a && strchr(a, ':')) {
+		if (parse_inet(a, c, why, whylen))
+			return -EINVAL;
+	} else if (a && parse_inet(a, c, why, whylen)) {
 		/* connect's ADDR is required, so a word that is not an
 		 * address is a name (SPEC §2): digits and dots alone never are. */
 		if (!host || strspn(a, "0123456789.") == strlen(a) || !dns_name_is_host(a)) {
@@ -427,7 +505,7 @@ static int parse_endpoint(int argc, char **argv, bool addr_optional, bool need_p
 		}
 		return used;
 	}
-	if (parse_port(p, port)) {
+	if (parse_port(p, &c->port)) {
 		snprintf(why, whylen, "\"%.20s\" is not a port (0 to 65535)", p);
 		return -EINVAL;
 	}
@@ -472,8 +550,8 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 
 	switch (c->verb) {
 	case CMD_CONNECT:
-		used = parse_endpoint(argc, argv, false, protocol != IPPROTO_ICMP,
-				      &c->addr, &c->port, c->host, why, whylen);
+		used = parse_endpoint(argc, argv, false, protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6,
+				      c, c->host, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc - used > 1)
@@ -482,18 +560,22 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 			snprintf(why, whylen, "\"%.20s\" is not a local port (0 to 65535)", argv[used]);
 			return -EINVAL;
 		}
-		if (protocol != IPPROTO_ICMP && c->port == 0) {
+		if (protocol != IPPROTO_ICMP && protocol != IPPROTO_ICMPV6 && c->port == 0) {
 			snprintf(why, whylen, "port 0 cannot be connected to");
 			return -EINVAL;
 		}
-		if (c->addr == 0 && !c->host[0]) {
+		if (c->family == AF_INET && c->addr == 0 && !c->host[0]) {
 			snprintf(why, whylen, "0.0.0.0 cannot be connected to");
+			return -EINVAL;
+		}
+		if (c->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&c->addr6)) {
+			snprintf(why, whylen, ":: cannot be connected to");
 			return -EINVAL;
 		}
 		return 0;
 	case CMD_ANNOUNCE:
 		c->num = 16;	/* the default backlog */
-		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, NULL, why, whylen);
+		used = parse_endpoint(argc, argv, true, true, c, NULL, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc - used > 1)
@@ -504,7 +586,7 @@ static int parse_args(struct sockcmd *c, int protocol, int argc, char **argv,
 		}
 		return 0;
 	case CMD_BIND:
-		used = parse_endpoint(argc, argv, true, true, &c->addr, &c->port, NULL, why, whylen);
+		used = parse_endpoint(argc, argv, true, true, c, NULL, why, whylen);
 		if (used < 0)
 			return used;
 		if (argc != used)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "net.h"
 #include "sock.h"
@@ -30,7 +31,13 @@ enum sockverb {
 
 struct sockcmd {
 	enum sockverb verb;
+	/* The address: AF_UNSPEC when absent or "*" (both families),
+	 * AF_INET in addr (0.0.0.0: IPv4's any), AF_INET6 in addr6 (:: is
+	 * IPv6's any, IPv6 only) with zone the %ZONE of a link-local one. */
+	sa_family_t family;
 	uint32_t addr;			/* network order; 0 = any */
+	struct in6_addr addr6;
+	char zone[16];
 	uint16_t port, lport;		/* host order */
 	long num;			/* backlog, ms, bytes, ttl, tos, on/off;
 					 * keepalive: MS, 0 (as set) or -1 (off) */

@@ -133,6 +133,7 @@ struct conv {
 	 * dns_err is a failure (of either) the parked connect has yet to see. */
 	struct dns_lookup *dnsq;
 	uint16_t dns_port;
+	uint16_t dns_qtype;		/* A first; AAAA when the name has no A */
 	int dns_err;
 	char dnscmd[96];
 	char err[192];
@@ -141,7 +142,7 @@ struct conv {
 	struct impfs *fs;
 };
 
-#define NPROTO 3
+#define NPROTO 4	/* tcp, udp, icmp, icmpv6 */
 
 #define IMPFS_DEFAULT_MAX_PARKED 16384
 #define IMPFS_DEFAULT_MAX_PARKED_BYTES (64ull << 20)

@@ -19,6 +19,7 @@ static const struct { const char *name; int type, protocol; } protos[NPROTO] = {
 	{ "tcp", SOCK_STREAM, IPPROTO_TCP },
 	{ "udp", SOCK_DGRAM, IPPROTO_UDP },
 	{ "icmp", SOCK_DGRAM, IPPROTO_ICMP },
+	{ "icmpv6", SOCK_DGRAM, IPPROTO_ICMPV6 },
 };
 
 static void conv_wakeup(struct socket *sock);
@@ -323,19 +324,21 @@ static void v4mapped(unsigned char *p, uint32_t addr)
 	memcpy(p + 12, &addr, 4);
 }
 
-static bool from_v4mapped(const unsigned char *p, uint32_t *addr)
+/* hdr_addr reads a header's 16-byte address: IPv4-mapped (or all zero:
+ * any) is IPv4, anything else IPv6 (imp(4), headers). */
+static void hdr_addr(const unsigned char *p, struct inet_addr *a)
 {
 	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const unsigned char zero[16];
 
-	if (!memcmp(p, zero, 16)) {
-		*addr = 0;
-		return true;
+	memset(a, 0, sizeof(*a));
+	if (!memcmp(p, zero, 16) || !memcmp(p, prefix, 12)) {
+		a->family = AF_INET;
+		memcpy(&a->v4, p + 12, 4);
+		return;
 	}
-	if (memcmp(p, prefix, 12))
-		return false;
-	memcpy(addr, p + 12, 4);
-	return true;
+	a->family = AF_INET6;
+	memcpy(&a->v6, p, 16);
 }
 
 /* try_read answers a read if the socket can; false if it must wait. */
@@ -376,13 +379,22 @@ static bool try_read(fuse_req_t req, struct conv *c, size_t size, bool nonblock)
 	}
 	int cnt = 0;
 	if (headers) {
-		struct sockaddr_in local;
+		union inet_sockaddr local;
 		sock->ops->getname(sock, &local, false);
-		v4mapped(hdr, msg.name.sin_addr.s_addr);
-		v4mapped(hdr + 16, msg.local);
-		v4mapped(hdr + 32, msg.local);
-		memcpy(hdr + 48, &msg.name.sin_port, 2);
-		memcpy(hdr + 50, &local.sin_port, 2);
+		if (msg.name.sa.sa_family == AF_INET6) {
+			/* IPv6: the 16 bytes themselves. */
+			memcpy(hdr, &msg.name.sin6.sin6_addr, 16);
+			memcpy(hdr + 16, &msg.local6, 16);
+			memcpy(hdr + 32, &msg.local6, 16);
+			memcpy(hdr + 48, &msg.name.sin6.sin6_port, 2);
+		} else {
+			v4mapped(hdr, msg.name.sin.sin_addr.s_addr);
+			v4mapped(hdr + 16, msg.local);
+			v4mapped(hdr + 32, msg.local);
+			memcpy(hdr + 48, &msg.name.sin.sin_port, 2);
+		}
+		/* Both members start with family then port. */
+		memcpy(hdr + 50, &local.sin.sin_port, 2);
 		iov[cnt].iov_base = hdr;
 		iov[cnt++].iov_len = HDR_LEN;
 	}
@@ -430,19 +442,23 @@ static bool try_write(fuse_req_t req, struct conv *c, const char *buf, size_t si
 	}
 	memset(&msg, 0, sizeof(msg));
 	if (sock->sk && sock->sk->headers) {
-		uint32_t raddr, laddr;
-		if (size < HDR_LEN || !from_v4mapped((const unsigned char *)buf, &raddr) ||
-		    !from_v4mapped((const unsigned char *)buf + 16, &laddr)) {
+		struct inet_addr raddr, laddr;
+		uint16_t rport;
+		if (size < HDR_LEN) {
 			snprintf(c->err, sizeof(c->err), "write: headers mode needs a %d-byte header "
-				 "of IPv4-mapped addresses before the data", HDR_LEN);
+				 "(IPv6 or IPv4-mapped addresses) before the data", HDR_LEN);
 			fuse_reply_err(req, EINVAL);
 			return true;
 		}
-		msg.name.sin_family = AF_INET;
-		msg.name.sin_addr.s_addr = raddr;
-		memcpy(&msg.name.sin_port, buf + 48, 2);
+		hdr_addr((const unsigned char *)buf, &raddr);
+		hdr_addr((const unsigned char *)buf + 16, &laddr);
+		memcpy(&rport, buf + 48, 2);
+		inet_addr_to_sa(&raddr, rport, &msg.name);
 		msg.has_name = true;
-		msg.local = laddr;
+		if (laddr.family == AF_INET6)
+			msg.local6 = laddr.v6;
+		else
+			msg.local = laddr.v4;
 		msg.data = buf + HDR_LEN;
 		n = sock->ops->sendmsg(sock, &msg, size - HDR_LEN);
 		if (n >= 0)
@@ -712,14 +728,32 @@ static void conv_wakeup(struct socket *sock)
 }
 
 /* conv_dns_done: the name of "connect NAME PORT" was looked up; connect
- * to its first address, or fail the command with the lookup's sentence. */
+ * to its first address (IPv4's, else IPv6's: a name with no A record is
+ * asked for AAAA once IPv6 runs), or fail the command with the lookup's
+ * sentence. */
 void conv_dns_done(void *arg, const struct dns_result *res)
 {
 	struct conv *c = arg;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(c->dns_port) };
+	union inet_sockaddr sa = { .sin = { .sin_family = AF_INET, .sin_port = htons(c->dns_port) } };
+	struct dns_result now;
 	int err;
 
 	c->dnsq = NULL;
+	if (res->err == -ENODATA && c->dns_qtype == DNS_T_A && c->sock && inet6_enabled(c->sock->net)) {
+		char name[DNS_TEXT_MAX + 1];
+		/* The name is the command's second word (unless the kept
+		 * text was cut short: then ENODATA stands). */
+		if (strlen(c->dnscmd) < 90 && sscanf(c->dnscmd, "connect %254s", name) == 1) {
+			char *bang = strchr(name, '!');
+			if (bang)
+				*bang = 0;
+			c->dns_qtype = DNS_T_AAAA;
+			err = dns_resolve(c->sock->net, name, DNS_T_AAAA, conv_dns_done, c, &now, &c->dnsq);
+			if (err == -EINPROGRESS)
+				return;
+			res = &now;
+		}
+	}
 	if (res->err) {
 		err = -res->err;
 		snprintf(c->err, sizeof(c->err), "%.90s: %.95s", c->dnscmd, res->why);
@@ -727,7 +761,14 @@ void conv_dns_done(void *arg, const struct dns_result *res)
 		err = EPIPE;
 		conv_seterr(c, c->dnscmd, err);
 	} else {
-		sa.sin_addr.s_addr = res->addrs[0];
+		if (res->naddrs) {
+			sa.sin.sin_addr.s_addr = res->addrs[0];
+		} else {
+			memset(&sa, 0, sizeof(sa));
+			sa.sin6.sin6_family = AF_INET6;
+			sa.sin6.sin6_port = htons(c->dns_port);
+			memcpy(&sa.sin6.sin6_addr, res->addrs6[0], 16);
+		}
 		err = -c->sock->ops->connect(c->sock, &sa);
 		if (err == 0)
 			c->held = true;
@@ -747,23 +788,32 @@ void conv_dns_done(void *arg, const struct dns_result *res)
 
 /* --- text files --- */
 
-static void show_addr(struct strbuf *sb, const struct sockaddr_in *a)
+/* show_addr: "ADDR PORT", IPv6 in RFC 5952's text (inet_ntop's). */
+static void show_addr(struct strbuf *sb, const union inet_sockaddr *a)
 {
-	char ip[16];
+	char ip[INET6_ADDRSTRLEN];
 
-	sb_printf(sb, "%s %u\n", inet_ntoa_r(a->sin_addr.s_addr, ip), ntohs(a->sin_port));
+	if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->sin6.sin6_addr, ip, sizeof(ip));
+		sb_printf(sb, "%s %u\n", ip, ntohs(a->sin6.sin6_port));
+		return;
+	}
+	sb_printf(sb, "%s %u\n", inet_ntoa_r(a->sin.sin_addr.s_addr, ip), ntohs(a->sin.sin_port));
 }
 
 void show_conv_file(struct strbuf *sb, struct conv *c, int type)
 {
-	struct sockaddr_in a;
+	union inet_sockaddr a;
 	char buf[2048];	/* info: ~60 keys, up to 20 digits each */
 
 	switch (type) {
 	case Qlocal:
 	case Qremote:
 		if (!c->sock || c->sock->ops->getname(c->sock, &a, type == Qremote)) {
+			/* Unset: the wildcard of the socket's family. */
 			memset(&a, 0, sizeof(a));
+			a.sa.sa_family = c->sock && c->sock->sk &&
+				c->sock->sk->sk_family == AF_INET6 ? AF_INET6 : AF_INET;
 		}
 		show_addr(sb, &a);
 		break;
@@ -809,6 +859,10 @@ void show_proto_stats(struct strbuf *sb, struct impfs *fs, struct protodir *p)
 	} else if (p->protocol == IPPROTO_ICMP) {
 #define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->icmpstats.n);
 		ICMPSTATS(X)
+#undef X
+	} else if (p->protocol == IPPROTO_ICMPV6) {
+#define X(n) sb_printf(sb, #n ": %llu\n", (unsigned long long)net->ipv6.icmp6.n);
+		ICMP6STATS(X)
 #undef X
 	}
 	int n = 0;

@@ -19,7 +19,18 @@ static const struct inet_protosw inetsw[] = {
 	{ SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops },
 	{ SOCK_DGRAM, IPPROTO_ICMP, &ping_prot, &inet_dgram_ops },
+	{ SOCK_DGRAM, IPPROTO_ICMPV6, &ping6_prot, &inet_dgram_ops },
 };
+
+/* inet_family_ok: an echo socket takes its own family's addresses only. */
+static bool inet_family_ok(const struct socket *sock, const struct inet_addr *a)
+{
+	if (sock->protocol == IPPROTO_ICMP)
+		return a->family == AF_INET;
+	if (sock->protocol == IPPROTO_ICMPV6)
+		return a->family == AF_INET6;
+	return true;
+}
 
 void inet_init(struct net *net)
 {
@@ -63,19 +74,6 @@ int sock_create(struct net *net, int type, int protocol, struct socket **res)
 	return 0;
 }
 
-/* inet_sk_pick_source sets the source address for talking to daddr, unless
- * the socket is bound to one.  0 or -ENETUNREACH. */
-int inet_sk_pick_source(struct sock *sk, uint32_t daddr)
-{
-	struct rtable rt;
-	int err = ip_route_output(sk->net, daddr, &rt);
-
-	if (err)
-		return err;
-	sk->inet_saddr = sk->inet_rcv_saddr ? sk->inet_rcv_saddr : rt.saddr;
-	return sk->inet_saddr ? 0 : -EADDRNOTAVAIL;
-}
-
 static int inet_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk, *child;
@@ -92,25 +90,62 @@ static int inet_release(struct socket *sock)
 	return 0;
 }
 
-int inet_bind(struct socket *sock, const struct sockaddr_in *addr)
+/* inet_addr_is_ours: one of our addresses, in either family; an IPv6
+ * one still in DAD may be bound (it will be ours), one that failed DAD
+ * may not. */
+static bool inet_addr_is_ours(struct net *net, const struct inet_addr *a)
+{
+	if (a->family == AF_INET6) {
+		const struct inet6_ifaddr *ifa = ipv6_get_ifaddr(net, &a->v6);
+		return ifa && ifa->state != IFA6_DADFAILED;
+	}
+	return inet_addr_is_local(net, a->v4);
+}
+
+int inet_bind(struct socket *sock, const union inet_sockaddr *addr)
 {
 	struct sock *sk = sock->sk;
+	struct inet_addr a;
+	sa_family_t family = sk->sk_family;
+	uint16_t port;
 	int err;
 
-	if (addr->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
+	if ((err = inet_addr_from_sa(addr, &a, &port)) != 0)
+		return err;
 	if (sk->bound)
 		return -EINVAL;
-	if (addr->sin_addr.s_addr && !inet_addr_is_local(sk->net, addr->sin_addr.s_addr))
+	if (!inet_family_ok(sock, &a))
+		return -EAFNOSUPPORT;
+	if (!inet_addr_any(&a) && !inet_addr_is_ours(sk->net, &a))
 		return -EADDRNOTAVAIL;
-	sk->inet_rcv_saddr = sk->inet_saddr = addr->sin_addr.s_addr;
-	err = sk->sk_prot->get_port(sk, ntohs(addr->sin_port));
+	sk_set_rcv_saddr(sk, &a);
+	sk_set_saddr(sk, &a);
+	err = sk->sk_prot->get_port(sk, ntohs(port));
 	if (err) {
+		/* As it was: no address, its family. */
+		memset(&sk->sk_v6_rcv_saddr, 0, sizeof(sk->sk_v6_rcv_saddr));
+		memset(&sk->sk_v6_saddr, 0, sizeof(sk->sk_v6_saddr));
 		sk->inet_rcv_saddr = sk->inet_saddr = 0;
+		sk->sk_family = family;
 		return err;
 	}
 	sk->bound = true;
 	return 0;
+}
+
+/* inet_sk_make_dual: a socket that was given no address at all takes
+ * both families once IPv6 runs (an AF_INET6 socket bound to ::, as a
+ * Linux AF_INET6 socket is), so that a datagram socket in headers mode
+ * can send to either. */
+void inet_sk_make_dual(struct sock *sk)
+{
+	if (sk->bound || sk->sk_family == AF_INET6 || sk->inet_rcv_saddr || sk->inet_saddr ||
+	    sk->inet_daddr || !inet6_enabled(sk->net) || sk->sk_prot == &ping_prot)
+		return;
+	sk->sk_family = AF_INET6;
+	sk->ipv6only = false;
+	memset(&sk->sk_v6_rcv_saddr, 0, sizeof(sk->sk_v6_rcv_saddr));
+	memset(&sk->sk_v6_saddr, 0, sizeof(sk->sk_v6_saddr));
 }
 
 int inet_autobind(struct sock *sk)
@@ -125,20 +160,24 @@ int inet_autobind(struct sock *sk)
 	return err;
 }
 
-static int inet_dgram_connect(struct socket *sock, const struct sockaddr_in *addr)
+static int inet_dgram_connect(struct socket *sock, const union inet_sockaddr *addr)
 {
 	struct sock *sk = sock->sk;
+	struct inet_addr a;
+	uint16_t port;
 	int err;
 
-	if (addr->sin_family != AF_INET)
+	if ((err = inet_addr_from_sa(addr, &a, &port)) != 0)
+		return err;
+	if (!inet_family_ok(sock, &a))
 		return -EAFNOSUPPORT;
 	if (sock->state == SS_CONNECTED)
 		return -EISCONN;
 	if (sk->listening)
 		return -EINVAL;
-	if (addr->sin_addr.s_addr == 0 || (sock->protocol == IPPROTO_UDP && addr->sin_port == 0))
+	if (inet_addr_any(&a) || (sock->protocol == IPPROTO_UDP && port == 0))
 		return -EINVAL;
-	err = inet_sk_pick_source(sk, addr->sin_addr.s_addr);
+	err = inet_sk_pick_source(sk, &a, NULL);
 	if (err)
 		return err;
 	err = inet_autobind(sk);
@@ -149,8 +188,8 @@ static int inet_dgram_connect(struct socket *sock, const struct sockaddr_in *add
 		if (err)
 			return err;
 	}
-	sk->inet_daddr = addr->sin_addr.s_addr;
-	sk->inet_dport = addr->sin_port;
+	sk_set_daddr(sk, &a);
+	sk->inet_dport = port;
 	sock->state = SS_CONNECTED;
 	return 0;
 }
@@ -192,22 +231,22 @@ int inet_accept(struct socket *sock, struct socket **newsock)
 	return 0;
 }
 
-int inet_getname(struct socket *sock, struct sockaddr_in *addr, bool peer)
+int inet_getname(struct socket *sock, union inet_sockaddr *addr, bool peer)
 {
 	struct sock *sk = sock->sk;
+	struct inet_addr a;
 
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
 	if (peer) {
 		if (sock->state != SS_CONNECTED)
 			return -ENOTCONN;
-		addr->sin_addr.s_addr = sk->inet_daddr;
-		addr->sin_port = sk->inet_dport;
+		sk_daddr(sk, &a);
+		inet_addr_to_sa(&a, sk->inet_dport, addr);
 		return 0;
 	}
-	addr->sin_addr.s_addr = sk->inet_rcv_saddr ? sk->inet_rcv_saddr :
-		(sock->state == SS_CONNECTED ? sk->inet_saddr : 0);
-	addr->sin_port = sk->inet_sport;
+	sk_rcv_saddr(sk, &a);
+	if (inet_addr_any(&a) && sock->state == SS_CONNECTED)
+		sk_saddr(sk, &a);
+	inet_addr_to_sa(&a, sk->inet_sport, addr);
 	return 0;
 }
 
@@ -250,6 +289,7 @@ static long inet_sendmsg(struct socket *sock, struct sockmsg *msg, size_t len)
 		return -EPIPE;
 	if ((err = sock_error(sk)) != 0)
 		return err;
+	inet_sk_make_dual(sk);
 	if ((err = inet_autobind(sk)) != 0)
 		return err;
 	return sk->sk_prot->sendmsg(sk, msg, len);
@@ -307,6 +347,13 @@ int inet_setsockopt(struct socket *sock, enum sockopt opt, int val)
 		if (sock->protocol != IPPROTO_UDP)
 			return -ENOPROTOOPT;
 		sk->headers = val != 0;
+		return 0;
+	case SOCKOPT_V6ONLY:
+		/* Before a bind, as Linux's IPV6_V6ONLY; a bind to :: then
+		 * takes IPv6 alone. */
+		if (sk->bound)
+			return -EINVAL;
+		sk->ipv6only = val != 0;
 		return 0;
 	default:
 		return -ENOPROTOOPT;

@@ -107,7 +107,7 @@ void netif_receive_skb(struct sk_buff *skb)
 	dev->stats.RxFrames++;
 	dev->stats.RxBytes += skb->len;
 	skb->tstamp = dev->net->now;
-	if (skb_is_gso(skb) && (skb->gso_type != SKB_GSO_TCPV4 || dev->fault)) {
+	if (skb_is_gso(skb) && (!skb_gso_tcp(skb) || dev->fault)) {
 		unsigned int n;
 		struct sk_buff *seg = skb_gso_segment(skb, &n);
 		if (!seg)

@@ -477,7 +477,7 @@ static void dhcp_wakeup(struct socket *sock)
 			continue;	/* an ICMP error: nothing to do with it */
 		memcpy(buf, m.iov[0].iov_base, (size_t)n);
 		sock->ops->recv_done(sock, &m, (size_t)n);
-		if (m.name.sin_port != htons(DHCP_SERVER_PORT)) {
+		if (m.name.sin.sin_port != htons(DHCP_SERVER_PORT)) {
 			c->stats.BadServer++;
 			continue;
 		}
@@ -487,7 +487,7 @@ static void dhcp_wakeup(struct socket *sock)
 
 int dhcp_start(struct net *net, struct net_device *dev)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(DHCP_CLIENT_PORT) };
+	union inet_sockaddr sa = { .sin = { .sin_family = AF_INET, .sin_port = htons(DHCP_CLIENT_PORT) } };
 	struct dhcp_client *c;
 	int err;
 

@@ -477,8 +477,8 @@ static void on_timeout(struct timer_list *t)
 /* open_sock makes the try's socket, connected to the server's port 53. */
 static int open_sock(struct dns_query *q, int type)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT),
-				  .sin_addr.s_addr = q->servers[q->server] };
+	union inet_sockaddr sa = { .sin = { .sin_family = AF_INET, .sin_port = htons(DNS_PORT),
+					    .sin_addr.s_addr = q->servers[q->server] } };
 	int err = sock_create(q->net, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, &q->sock);
 
 	if (err) {
@@ -490,9 +490,9 @@ static int open_sock(struct dns_query *q, int type)
 	/* A source port of dns_random's (a few tries at a free one, else the
 	 * connect picks one). */
 	for (int i = 0; type == SOCK_DGRAM && i < 8; i++) {
-		struct sockaddr_in local = { .sin_family = AF_INET };
+		union inet_sockaddr local = { .sin = { .sin_family = AF_INET } };
 		unsigned int range = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
-		local.sin_port = htons((uint16_t)(EPHEMERAL_LOW + dns_random(&q->net->dns) % range));
+		local.sin.sin_port = htons((uint16_t)(EPHEMERAL_LOW + dns_random(&q->net->dns) % range));
 		if (q->sock->ops->bind(q->sock, &local) == 0)
 			break;
 	}

@@ -43,39 +43,74 @@ int skb_checksum_help(struct sk_buff *skb)
 struct gso_hdrs {
 	unsigned int ihl, l4len, hlen;	/* IP header, TCP/UDP header, all headers */
 	unsigned int payload;		/* bytes after the headers */
+	bool v6;
 };
 
-static int gso_parse(const struct sk_buff *skb, struct gso_hdrs *g)
+/* gso_parse_ip: the IP header of either family; its length in g->ihl and
+ * what follows it (transport header and payload) in *rest.  An IPv6
+ * frame must carry TCP or UDP straight after the fixed header: the
+ * kernel's super-frames do, and ours do. */
+static int gso_parse_ip(const struct sk_buff *skb, struct gso_hdrs *g, unsigned int *rest,
+			uint8_t *proto)
 {
 	const unsigned char *p = skb->data;
-	const struct iphdr *iph;
-	unsigned int tot;
+	uint16_t type;
 
-	if (skb->len < ETH_HLEN + sizeof(struct iphdr) ||
-	    ((const struct ethhdr *)p)->h_proto != htons(ETH_P_IP))
+	if (skb->len < ETH_HLEN)
 		return -EINVAL;
-	iph = (const struct iphdr *)(p + ETH_HLEN);
+	type = ntohs(((const struct ethhdr *)p)->h_proto);
+	g->v6 = type == ETH_P_IPV6;
+	if (g->v6) {
+		const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(p + ETH_HLEN);
+		unsigned int plen;
+		if (skb->gso_type == SKB_GSO_TCPV4 || skb->len < ETH_HLEN + sizeof(*ip6))
+			return -EINVAL;
+		plen = ntohs(ip6->payload_len);
+		if ((ntohl(ip6->ver_tc_flow) >> 28) != 6 || plen > skb->len - ETH_HLEN - sizeof(*ip6))
+			return -EINVAL;
+		g->ihl = sizeof(*ip6);
+		*rest = plen;
+		*proto = ip6->nexthdr;
+		return 0;
+	}
+	const struct iphdr *iph = (const struct iphdr *)(p + ETH_HLEN);
+	unsigned int tot;
+	if (type != ETH_P_IP || skb->gso_type == SKB_GSO_TCPV6 ||
+	    skb->len < ETH_HLEN + sizeof(struct iphdr))
+		return -EINVAL;
 	g->ihl = ip_hdrlen(iph);
 	tot = ntohs(iph->tot_len);
 	if ((iph->ver_ihl >> 4) != 4 || g->ihl < sizeof(*iph) || tot > skb->len - ETH_HLEN ||
 	    tot < g->ihl || (ntohs(iph->frag_off) & (IP_MF | IP_OFFSET)))
 		return -EINVAL;
-	if (skb->gso_type == SKB_GSO_TCPV4) {
-		const struct tcphdr *th = (const struct tcphdr *)((const unsigned char *)iph + g->ihl);
-		if (iph->protocol != IPPROTO_TCP || tot - g->ihl < sizeof(*th))
+	*rest = tot - g->ihl;
+	*proto = iph->protocol;
+	return 0;
+}
+
+static int gso_parse(const struct sk_buff *skb, struct gso_hdrs *g)
+{
+	unsigned int rest;
+	uint8_t proto;
+
+	if (gso_parse_ip(skb, g, &rest, &proto))
+		return -EINVAL;
+	if (skb_gso_tcp(skb)) {
+		const struct tcphdr *th = (const struct tcphdr *)(skb->data + ETH_HLEN + g->ihl);
+		if (proto != IPPROTO_TCP || rest < sizeof(*th))
 			return -EINVAL;
 		g->l4len = (th->doff_res >> 4) * 4u;
-		if (g->l4len < sizeof(*th) || g->l4len > tot - g->ihl)
+		if (g->l4len < sizeof(*th) || g->l4len > rest)
 			return -EINVAL;
 	} else if (skb->gso_type == SKB_GSO_UDP_L4) {
-		if (iph->protocol != IPPROTO_UDP || tot - g->ihl < 8)
+		if (proto != IPPROTO_UDP || rest < 8)
 			return -EINVAL;
 		g->l4len = 8;
 	} else {
 		return -EINVAL;
 	}
 	g->hlen = ETH_HLEN + g->ihl + g->l4len;
-	g->payload = tot - g->ihl - g->l4len;
+	g->payload = rest - g->l4len;
 	return 0;
 }
 
@@ -85,9 +120,9 @@ static struct sk_buff *gso_fill(const struct sk_buff *skb, const struct gso_hdrs
 				unsigned int off, unsigned int n, unsigned int index, bool last)
 {
 	struct sk_buff *seg = alloc_skb(g->hlen + n + SKB_ALIGN_SLACK);
-	struct iphdr *iph;
 	unsigned char *l4;
-	uint32_t l4sum;
+	uint32_t l4sum, pseudo;
+	bool tcp = skb_gso_tcp(skb);
 
 	if (!seg)
 		return NULL;
@@ -101,12 +136,8 @@ static struct sk_buff *gso_fill(const struct sk_buff *skb, const struct gso_hdrs
 	seg->mac_header = 0;
 	seg->network_header = ETH_HLEN;
 	seg->transport_header = (uint16_t)(ETH_HLEN + g->ihl);
-	iph = (struct iphdr *)(seg->data + ETH_HLEN);
 	l4 = seg->data + ETH_HLEN + g->ihl;
-	iph->tot_len = htons((uint16_t)(g->ihl + g->l4len + n));
-	iph->id = htons((uint16_t)(ntohs(iph->id) + index));
-	ip_send_check(iph);
-	if (skb->gso_type == SKB_GSO_TCPV4) {
+	if (tcp) {
 		struct tcphdr *th = (struct tcphdr *)l4;
 		th->seq = htonl(ntohl(th->seq) + off);
 		if (!last)
@@ -120,11 +151,22 @@ static struct sk_buff *gso_fill(const struct sk_buff *skb, const struct gso_hdrs
 		memset(l4 + 6, 0, 2);
 	}
 	l4sum = csum_partial(l4, g->l4len + n, 0);
-	uint16_t check = csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, g->l4len + n,
-						      iph->protocol, l4sum));
-	if (skb->gso_type == SKB_GSO_UDP_L4 && check == 0)
+	if (g->v6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)(seg->data + ETH_HLEN);
+		ip6->payload_len = htons((uint16_t)(g->l4len + n));
+		pseudo = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, g->l4len + n,
+					 tcp ? IPPROTO_TCP : IPPROTO_UDP, l4sum);
+	} else {
+		struct iphdr *iph = (struct iphdr *)(seg->data + ETH_HLEN);
+		iph->tot_len = htons((uint16_t)(g->ihl + g->l4len + n));
+		iph->id = htons((uint16_t)(ntohs(iph->id) + index));
+		ip_send_check(iph);
+		pseudo = csum_tcpudp_nofold(iph->saddr, iph->daddr, g->l4len + n, iph->protocol, l4sum);
+	}
+	uint16_t check = csum_fold(pseudo);
+	if (!tcp && check == 0)
 		check = 0xffff;
-	memcpy(l4 + (skb->gso_type == SKB_GSO_TCPV4 ? 16 : 6), &check, 2);
+	memcpy(l4 + (tcp ? 16 : 6), &check, 2);
 	seg->ip_summed = CHECKSUM_NONE;
 	return seg;
 }

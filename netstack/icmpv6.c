@@ -1,5 +1,6 @@
 /* ICMPv6 (RFC 4443): echo, the errors a host sends and receives, and the
  * dispatch of neighbour discovery and MLD messages. */
+#include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -136,7 +137,7 @@ static void icmpv6_echo(struct net *net, struct sk_buff *skb)
 /* icmpv6_pkt_toobig: a router could not pass a packet of ours; later
  * packets to that destination are cut to the MTU it names.  Believed
  * only when it quotes a packet from one of our addresses. */
-static void icmpv6_pkt_toobig(struct net *net, struct sk_buff *skb)
+static bool icmpv6_pkt_toobig(struct net *net, struct sk_buff *skb)
 {
 	const struct icmp6hdr *ic = (const struct icmp6hdr *)skb->data;
 	struct ipv6hdr inner;
@@ -147,9 +148,54 @@ static void icmpv6_pkt_toobig(struct net *net, struct sk_buff *skb)
 	if ((ntohl(inner.ver_tc_flow) >> 28) != 6 || !ifa || ipv6_addr_is_multicast(&inner.daddr)) {
 		net->ipv6.icmp6.InBadPktTooBigs++;
 		net->ipv6.icmp6.InErrors++;
-		return;
+		return false;
 	}
 	ip6_pmtu_update(net, &inner.daddr, ntohl(ic->un.un_data32));
+	return true;
+}
+
+/* icmpv6_err_to_errno: what a socket is told of an ICMPv6 error, as
+ * Linux's icmpv6_err_convert has it. */
+static int icmpv6_err_to_errno(int type, int code)
+{
+	if (type == ICMPV6_DEST_UNREACH) {
+		switch (code) {
+		case ICMPV6_NOROUTE: return ENETUNREACH;
+		case 1: return EACCES;		/* administratively prohibited */
+		case ICMPV6_PORT_UNREACH: return ECONNREFUSED;
+		default: return EHOSTUNREACH;
+		}
+	}
+	if (type == ICMPV6_PARAMPROB)
+		return EPROTO;
+	return EHOSTUNREACH;	/* time exceeded */
+}
+
+/* icmpv6_notify hands an error to the transport of the packet it quotes
+ * (RFC 4443 §2.4 (b)), when that packet was ours: TCP or UDP straight
+ * after the quoted IPv6 header (extension headers are not walked in a
+ * quote), and at least the ports (8 bytes, for TCP's sequence number). */
+static void icmpv6_notify(struct net *net, struct sk_buff *skb, int type, int code, uint32_t info)
+{
+	struct ipv6hdr inner;
+	const unsigned char *l4 = skb->data + sizeof(struct icmp6hdr) + sizeof(inner);
+	unsigned int l4len = skb->len - (unsigned int)(sizeof(struct icmp6hdr) + sizeof(inner));
+	uint32_t mtu = 0;
+
+	memcpy(&inner, skb->data + sizeof(struct icmp6hdr), sizeof(inner));
+	if ((ntohl(inner.ver_tc_flow) >> 28) != 6 || !ipv6_get_ifaddr(net, &inner.saddr) || l4len < 8)
+		return;
+	if (type == ICMPV6_PKT_TOOBIG) {
+		mtu = info < IPV6_MIN_MTU ? IPV6_MIN_MTU : info;
+		if (mtu > 65535)
+			return;
+	}
+	if (inner.nexthdr == IPPROTO_TCP)
+		tcp_v6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code), mtu);
+	else if (inner.nexthdr == IPPROTO_UDP && type != ICMPV6_PKT_TOOBIG)
+		udpv6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
+	else if (inner.nexthdr == NEXTHDR_ICMP && type != ICMPV6_PKT_TOOBIG)
+		ping6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
 }
 
 /* icmpv6_rcv: data at the ICMPv6 header, the IPv6 header at the network
@@ -186,6 +232,8 @@ void icmpv6_rcv(struct sk_buff *skb)
 		break;
 	case ICMPV6_ECHO_REPLY:
 		st->InEchoReplies++;
+		if (ping_rcv(skb))
+			return;		/* an echo socket took it */
 		break;
 	case ICMPV6_DEST_UNREACH:
 	case ICMPV6_PKT_TOOBIG:
@@ -199,14 +247,16 @@ void icmpv6_rcv(struct sk_buff *skb)
 			st->InTimeExcds++;
 		else
 			st->InParmProblems++;
-		/* No IPv6 transport yet to tell; the quote must still hold
-		 * the offending header for the error to count as good. */
+		/* The quote must hold the offending header for the error
+		 * to count as good; then its transport hears of it. */
 		if (skb->len < sizeof(*ic) + sizeof(struct ipv6hdr)) {
 			st->InBadLength++;
 			st->InErrors++;
-		} else if (type == ICMPV6_PKT_TOOBIG) {
-			icmpv6_pkt_toobig(net, skb);
+			break;
 		}
+		if (type == ICMPV6_PKT_TOOBIG && !icmpv6_pkt_toobig(net, skb))
+			break;
+		icmpv6_notify(net, skb, type, ic->icmp6_code, ntohl(ic->un.un_data32));
 		break;
 	case ICMPV6_MGM_QUERY:
 		st->InGroupMembQueries++;

@@ -7,7 +7,8 @@
  * at IP6_MAX_EXTHDRS, and options are handled by the two high bits of
  * their type as §4.2 says.  Fragments go to ip6_fragment.c and the walk
  * goes on over the reassembled packet.  imp is a host: it never forwards,
- * and a routing header with segments left is refused. */
+ * and a routing header with segments left is refused.  The payload goes
+ * to ICMPv6, TCP (tcp_v6_rcv) or UDP (udpv6_rcv). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,17 @@ static void ip6_deliver(struct net *net, struct sk_buff *skb)
 			st->InDelivers++;
 			icmpv6_rcv(skb);
 			return;
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+			/* The transports check their own pseudo-header sum. */
+			skb_pull(skb, off);
+			skb_reset_transport_header(skb);
+			st->InDelivers++;
+			if (nexthdr == IPPROTO_TCP)
+				tcp_v6_rcv(skb);
+			else
+				udpv6_rcv(skb);
+			return;
 		default:
 			st->InUnknownProtos++;
 			icmpv6_send(net, skb, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, prev);
@@ -574,7 +586,9 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	uint32_t pmtu = ip6_pmtu_get(net, daddr);
 	if (pmtu && pmtu < mtu)
 		mtu = pmtu;
-	if (skb->len > mtu) {
+	/* A TCP super-packet (GSO) is cut into segments that fit by the
+	 * device or dev_queue_xmit, never fragmented. */
+	if (skb->len > mtu && !skb_is_gso(skb)) {
 		if (extlen) {
 			st->FragFails++;
 			kfree_skb(skb);

@@ -46,7 +46,7 @@ struct devstats {
 /* What a device does for the stack (Linux's netdev_features_t).  Without
  * a feature, dev_queue_xmit does the work in software first. */
 #define NETIF_F_HW_CSUM 0x1u	/* fills a CHECKSUM_PARTIAL checksum */
-#define NETIF_F_TSO 0x2u	/* cuts SKB_GSO_TCPV4 packets */
+#define NETIF_F_TSO 0x2u	/* cuts SKB_GSO_TCPV4 and SKB_GSO_TCPV6 packets */
 #define NETIF_F_RXCSUM 0x4u	/* says when a received checksum is known good */
 #define NETIF_F_GRO_HW 0x8u	/* hands over TCP super-frames it received */
 #define NETIF_F_OFFLOADS (NETIF_F_HW_CSUM | NETIF_F_TSO | NETIF_F_RXCSUM | NETIF_F_GRO_HW)

@@ -44,7 +44,11 @@ struct sk_buff {
 };
 
 enum { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_PARTIAL };
-enum { SKB_GSO_NONE, SKB_GSO_TCPV4, SKB_GSO_UDP_L4 };
+enum { SKB_GSO_NONE, SKB_GSO_TCPV4, SKB_GSO_UDP_L4, SKB_GSO_TCPV6 };
+static inline int skb_gso_tcp(const struct sk_buff *skb)
+{
+	return skb->gso_type == SKB_GSO_TCPV4 || skb->gso_type == SKB_GSO_TCPV6;
+}
 
 static inline int skb_is_gso(const struct sk_buff *skb) { return skb->gso_size != 0; }
 static inline int skb_csum_unnecessary(const struct sk_buff *skb)

@@ -50,6 +50,7 @@ struct sock *sk_alloc(struct net *net, const struct proto *prot)
 	sk->net = net;
 	sk->sk_prot = prot;
 	sk->ttl = IP_DEFAULT_TTL;
+	sk->sk_family = AF_INET;
 	sk->sk_rcvbuf = SOCK_DEFAULT_RCVBUF;
 	sk->sk_sndbuf = SOCK_DEFAULT_SNDBUF;
 	skb_queue_head_init(&sk->sk_receive_queue);
@@ -180,6 +181,9 @@ struct sock *sk_accept_dequeue(struct sock *parent)
 void sk_inherit(struct sock *child, const struct sock *parent)
 {
 	child->inet_rcv_saddr = parent->inet_rcv_saddr;
+	child->sk_v6_rcv_saddr = parent->sk_v6_rcv_saddr;
+	child->sk_family = parent->sk_family;
+	child->ipv6only = parent->ipv6only;
 	child->inet_sport = parent->inet_sport;
 	child->sk_rcvbuf = parent->sk_rcvbuf;
 	child->sk_sndbuf = parent->sk_sndbuf;

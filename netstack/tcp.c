@@ -100,7 +100,7 @@ static int tcp_reset_for_retry(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct byte_ring sndq = tp->sndq, rcvq = tp->rcvq;
 	uint16_t port = ntohs(sk->inet_sport);
-	uint32_t saddr = sk->inet_rcv_saddr;
+	struct inet_addr saddr;
 	unsigned int rcvbuf = sk->sk_rcvbuf, sndbuf = sk->sk_sndbuf;
 	bool nodelay = tp->nodelay, keepalive = tp->keepalive;
 	uint64_t idle = tp->keepalive_idle, intvl = tp->keepalive_intvl, ut = tp->user_timeout;
@@ -109,6 +109,7 @@ static int tcp_reset_for_retry(struct sock *sk)
 	uint16_t user_mss = tp->user_mss;
 	uint8_t ca = tp->ca;
 
+	sk_rcv_saddr(sk, &saddr);
 	tcp_ofo_purge(tp);
 	tcp_clear_timers(tp);
 	del_timer(&sk->net->timers, &tp->timewait_timer);
@@ -132,8 +133,10 @@ static int tcp_reset_for_retry(struct sock *sk)
 	sk->sk_err = 0;
 	sk->sk_shutdown = 0;
 	sk->inet_daddr = 0;
+	memset(&sk->sk_v6_daddr, 0, sizeof(sk->sk_v6_daddr));
 	sk->inet_dport = 0;
-	sk->inet_rcv_saddr = sk->inet_saddr = saddr;
+	sk_set_rcv_saddr(sk, &saddr);
+	sk_set_saddr(sk, &saddr);
 	if (!sk->hashed && sk->bound) {
 		int err = tcp_get_port(sk, port);
 		if (err)
@@ -143,16 +146,18 @@ static int tcp_reset_for_retry(struct sock *sk)
 }
 
 /* OPEN, active: send a SYN; the connection completes in tcp_input.c. */
-static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *addr)
+static int tcp_stream_connect(struct socket *sock, const union inet_sockaddr *addr)
 {
 	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sk->net;
-	struct rtable rt;
+	struct inet_addr daddr, saddr;
+	unsigned int mtu;
+	uint16_t dport;
 	int err;
 
-	if (addr->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
+	if ((err = inet_addr_from_sa(addr, &daddr, &dport)) != 0)
+		return err;
 	switch (sk->sk_state) {
 	case TCP_CLOSED:
 		break;
@@ -167,22 +172,24 @@ static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *add
 		return -EISCONN;	/* a socket connects once */
 	if (tp->snd_max && (err = tcp_reset_for_retry(sk)) != 0)
 		return err;		/* an attempt failed: try again, as Linux allows */
-	if (!addr->sin_addr.s_addr || !addr->sin_port)
+	if (inet_addr_any(&daddr) || !dport)
 		return -EINVAL;
-	if ((err = ip_route_output(net, addr->sin_addr.s_addr, &rt)) != 0)
-		return err;
-	if ((err = inet_sk_pick_source(sk, addr->sin_addr.s_addr)) != 0)
+	if (daddr.family == AF_INET6 && ipv6_addr_is_multicast(&daddr.v6))
+		return -ENETUNREACH;	/* TCP has one peer, as Linux says */
+	if ((err = inet_sk_pick_source(sk, &daddr, &mtu)) != 0)
 		return err;
 	if ((err = inet_autobind(sk)) != 0)
 		return err;
 	if ((err = tcp_alloc_rings(sk)) != 0)
 		return err;
-	sk->inet_daddr = addr->sin_addr.s_addr;
-	sk->inet_dport = addr->sin_port;
-	tp->advmss = (uint16_t)((rt.dev ? rt.dev->mtu : 1500) - 40);
+	sk_set_daddr(sk, &daddr);
+	sk->inet_dport = dport;
+	sk_saddr(sk, &saddr);
+	/* MSS from the route's MTU: less 40 bytes for IPv4, 60 for IPv6. */
+	tp->advmss = (uint16_t)(mtu - tcp_net_hdrlen(sk));
 	if (tp->user_mss && tp->user_mss < tp->advmss)
 		tp->advmss = tp->user_mss;	/* TCP_MAXSEG: the SYN says it, and we keep to it */
-	tp->iss = tcp_isn(net, sk->inet_saddr, sk->inet_sport, sk->inet_daddr, sk->inet_dport);
+	tp->iss = tcp_isn_addr(net, &saddr, sk->inet_sport, &daddr, sk->inet_dport);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->snd_max = tp->iss + 1;
 	tp->rcv_wscale = 0;
@@ -190,7 +197,7 @@ static int tcp_stream_connect(struct socket *sock, const struct sockaddr_in *add
 		tp->rcv_wscale++;
 	tp->wscale_ok = true;	/* offered; kept if the peer offers too */
 	tp->tstamp_ok = true;
-	tp->ts_offset = tcp_ts_off(net, sk->inet_saddr, sk->inet_daddr);
+	tp->ts_offset = tcp_ts_off_addr(net, &saddr, &daddr);
 	tp->rtt_start = net->now;
 	net->tcpstats.ActiveOpens++;
 	tcp_set_state(sk, TCP_SYN_SENT);
@@ -617,7 +624,6 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	uint32_t ca_state, lost = 0, retrans = 0, pmtu = 0, last_recv = 0, sacked = 0;
 	uint64_t rto = (uint64_t)tp->rto << (tp->backoff < 16 ? tp->backoff : 16);
 	uint64_t acked, rcvd;
-	struct rtable rt;
 
 	tcp_count(tp);
 	acked = tp->acked_hi + tp->acked_lo;
@@ -652,8 +658,11 @@ static void tcp_info(struct socket *sock, char *buf, size_t len)
 	}
 	if (!(tp->sack_ok && open))
 		sacked = tp->dupacks < unacked ? tp->dupacks : (unacked ? unacked - 1 : 0);
-	if (sk->inet_daddr && ip_route_output(net, sk->inet_daddr, &rt) == 0 && rt.dev)
-		pmtu = rt.dev->mtu;
+	if (sk_has_daddr(sk)) {
+		struct inet_addr da;
+		sk_daddr(sk, &da);
+		pmtu = inet_route_mtu(net, &da);
+	}
 	if (tp->last_rcv && net->now > tp->last_rcv)
 		last_recv = (uint32_t)((net->now - tp->last_rcv) / 1000);
 	snprintf(buf, len,

@@ -110,7 +110,7 @@ struct tcp_syncookies {
 
 /* What a cookie SYN-ACK says, built from the SYN alone (no sock). */
 struct tcp_cookie_req {
-	uint32_t saddr, daddr;		/* ours, the peer's (network order) */
+	struct inet_addr saddr, daddr;	/* ours, the peer's */
 	uint16_t sport, dport;		/* network order */
 	uint32_t iss, rcv_nxt;		/* the cookie; the peer's ISN + 1 */
 	uint16_t advmss, window;
@@ -287,6 +287,12 @@ struct tcp_sock {
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }
+/* The IP and TCP headers a segment of sk carries before its options:
+ * what the MTU less this is the MSS (IPv6's header is 40 bytes). */
+static inline unsigned int tcp_net_hdrlen(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET6 ? 60u : 40u;
+}
 
 /* tcp_subr.c */
 void tcp_init(struct net *net);
@@ -296,8 +302,13 @@ void tcp_hash(struct sock *sk);
 void tcp_unhash(struct sock *sk);
 struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
 			uint32_t daddr, uint16_t dport);
+struct sock *tcp_lookup_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+			     const struct inet_addr *daddr, uint16_t dport);
 uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport);
 uint32_t tcp_ts_off(struct net *net, uint32_t saddr, uint32_t daddr);
+uint32_t tcp_isn_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+		      const struct inet_addr *daddr, uint16_t dport);
+uint32_t tcp_ts_off_addr(struct net *net, const struct inet_addr *saddr, const struct inet_addr *daddr);
 uint64_t tcp_siphash(const uint64_t *m, unsigned int n, const uint64_t key[2]);
 int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, struct tcp_options *opt);
 /* bring_init: an empty ring of cap bytes whose length is charged to
@@ -346,6 +357,13 @@ uint32_t tcp_flight(const struct tcp_sock *tp);
 /* tcp_input.c */
 void tcp_v4_rcv(struct sk_buff *skb);
 void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info);
+/* TCP over IPv6: the NEXTHDR_TCP handler, and an ICMPv6 error about a
+ * segment we sent (ip6 its header, l4 what is quoted of the rest; mtu
+ * for a packet too big, else 0). */
+struct ipv6hdr;
+void tcp_v6_rcv(struct sk_buff *skb);
+void tcp_v6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+		unsigned int l4len, int err, uint32_t mtu);
 
 /* tcp_syncookie.c */
 void tcp_syncookie_init(struct net *net);
@@ -357,6 +375,13 @@ uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16
 /* 0 and the MSS the cookie stands for, or -1: forged, or expired. */
 int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		     uint16_t dport, uint32_t peer_isn, uint32_t cookie, uint16_t *mss);
+/* The same for either family (the two above are IPv4's). */
+uint32_t tcp_cookie_make_addr(struct net *net, const struct inet_addr *saddr,
+			      const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			      uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss);
+int tcp_cookie_check_addr(struct net *net, const struct inet_addr *saddr,
+			  const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			  uint32_t peer_isn, uint32_t cookie, uint16_t *mss);
 /* The SYN's window scale (-1: none) and SACK-permitted in a TSval, and
  * back from the TSecr that echoes it. */
 uint32_t tcp_cookie_tsval(uint32_t tsval, int wscale, bool sack_ok);

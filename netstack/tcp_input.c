@@ -89,26 +89,33 @@ static struct tcp_sock *tcp_child_new(struct sock *parent, struct sk_buff *skb, 
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct inet_addr peer, local, saddr, daddr;
 	struct tcp_sock *tp;
 	struct sock *sk;
-	struct rtable rt;
+	unsigned int mtu;
 
 	tp = tcp_create_child(parent);
 	if (!tp)
 		return NULL;
 	sk = &tp->sk;
-	sk->inet_saddr = iph->daddr;
-	sk->inet_daddr = iph->saddr;
+	skb_inet_addrs(skb, &peer, &local);
+	if (local.family != parent->sk_family) {
+		/* An IPv4 peer of a dual listener: an IPv4 connection. */
+		struct inet_addr any = { .family = local.family };
+		sk_set_rcv_saddr(sk, &any);
+	}
+	sk_set_saddr(sk, &local);
+	sk_set_daddr(sk, &peer);
 	sk->inet_dport = th->source;
-	if (ip_route_output(net, iph->saddr, &rt) || bring_init(&tp->sndq, sk->sk_sndbuf, &net->mem.buffered) ||
+	mtu = inet_route_mtu(net, &peer);
+	if (!mtu || bring_init(&tp->sndq, sk->sk_sndbuf, &net->mem.buffered) ||
 	    bring_init(&tp->rcvq, sk->sk_rcvbuf, &net->mem.buffered)) {
 		tcp_destroy_sock(sk);
 		sk_free(sk);
 		return NULL;
 	}
-	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tp->advmss = (uint16_t)(mtu - tcp_net_hdrlen(sk));
 	if (tp->user_mss && tp->user_mss < tp->advmss)
 		tp->advmss = tp->user_mss;	/* TCP_MAXSEG on the listener: the SYN-ACK says it */
 	tp->irs = irs;
@@ -120,7 +127,9 @@ static struct tcp_sock *tcp_child_new(struct sock *parent, struct sk_buff *skb, 
 	tp->max_window = tp->snd_wnd;
 	tp->snd_wl1 = cb->seq;
 	tp->snd_wl2 = tp->iss;
-	tp->ts_offset = tcp_ts_off(net, sk->inet_saddr, sk->inet_daddr);
+	sk_saddr(sk, &saddr);
+	sk_daddr(sk, &daddr);
+	tp->ts_offset = tcp_ts_off_addr(net, &saddr, &daddr);
 	tp->rtt_start = net->now;	/* the SYN-ACK's round trip is the first sample */
 	tp->rcv_wscale = 0;
 	tcp_negotiate(tp, opt, true);
@@ -137,35 +146,33 @@ static void tcp_cookie_send(struct sock *parent, struct sk_buff *skb)
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_sock *ltp = tcp_sk(parent);
 	struct tcp_cookie_req r;
-	struct rtable rt;
+	unsigned int mtu;
 	uint16_t mss;
 
-	if (ip_route_output(net, iph->saddr, &rt)) {
+	memset(&r, 0, sizeof(r));
+	skb_inet_addrs(skb, &r.daddr, &r.saddr);
+	if (!(mtu = inet_route_mtu(net, &r.daddr))) {
 		net->tcpstats.ListenDrops++;	/* nowhere to send it: as a child would, drop */
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	r.saddr = iph->daddr;
-	r.daddr = iph->saddr;
 	r.sport = th->dest;
 	r.dport = th->source;
 	r.rcv_nxt = cb->seq + 1;
-	r.advmss = (uint16_t)(rt.dev->mtu - 40);
+	r.advmss = (uint16_t)(mtu - (r.daddr.family == AF_INET6 ? 60 : 40));
 	if (ltp->user_mss && ltp->user_mss < r.advmss)
 		r.advmss = ltp->user_mss;
-	r.iss = tcp_cookie_make(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq,
-				cb->opt.saw_mss && cb->opt.mss ? cb->opt.mss : TCP_DEFAULT_MSS, &mss);
+	r.iss = tcp_cookie_make_addr(net, &r.daddr, &r.saddr, th->source, th->dest, cb->seq,
+				     cb->opt.saw_mss && cb->opt.mss ? cb->opt.mss : TCP_DEFAULT_MSS, &mss);
 	/* Without timestamps nothing but the MSS can come back. */
 	r.tstamp_ok = cb->opt.saw_tstamp;
 	r.wscale_ok = r.tstamp_ok && cb->opt.saw_wscale;
 	r.sack_ok = r.tstamp_ok && cb->opt.saw_sackok;
 	r.rcv_wscale = r.wscale_ok ? tcp_wscale_for(parent->sk_rcvbuf) : 0;
 	if (r.tstamp_ok) {
-		uint32_t tsval = (uint32_t)(net->now / 1000) + tcp_ts_off(net, r.saddr, r.daddr);
+		uint32_t tsval = (uint32_t)(net->now / 1000) + tcp_ts_off_addr(net, &r.saddr, &r.daddr);
 		r.tsval = tcp_cookie_tsval(tsval, r.wscale_ok ? cb->opt.wscale : -1, r.sack_ok);
 		r.tsecr = cb->opt.tsval;
 	}
@@ -222,15 +229,16 @@ static bool tcp_cookie_ack(struct sock *parent, struct sk_buff *skb, bool *bad)
 {
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct inet_addr saddr, daddr;
 	struct tcp_options opt;
 	struct tcp_sock *tp;
 	uint16_t mss;
 
 	*bad = true;
-	if (tcp_cookie_check(net, iph->saddr, iph->daddr, th->source, th->dest, cb->seq - 1,
-			     cb->ack_seq - 1, &mss)) {
+	skb_inet_addrs(skb, &saddr, &daddr);
+	if (tcp_cookie_check_addr(net, &saddr, &daddr, th->source, th->dest, cb->seq - 1,
+				  cb->ack_seq - 1, &mss)) {
 		net->tcpstats.SyncookiesFailed++;
 		return false;
 	}
@@ -283,9 +291,11 @@ static bool tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 	struct net *net = parent->net;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_sock *tp;
+	struct inet_addr saddr, daddr;
 	int mode = net->syncookies.mode;
 	uint32_t iss;
 
+	skb_inet_addrs(skb, &saddr, &daddr);
 	if (cb->flags & TH_RST)
 		return false;
 	if (cb->flags & TH_ACK) {
@@ -317,8 +327,8 @@ static bool tcp_listen_rcv(struct sock *parent, struct sk_buff *skb)
 			tcp_cookie_send(parent, skb);
 		return false;
 	}
-	iss = tcp_isn(net, ip_hdr(skb)->daddr, parent->inet_sport, ip_hdr(skb)->saddr,
-		      ((const struct tcphdr *)skb_transport_header(skb))->source);
+	iss = tcp_isn_addr(net, &daddr, parent->inet_sport, &saddr,
+			   ((const struct tcphdr *)skb_transport_header(skb))->source);
 	tp = tcp_child_new(parent, skb, cb->seq, iss, &cb->opt);
 	if (!tp) {
 		net->tcpstats.ListenDrops++;
@@ -884,33 +894,18 @@ drop:
 		kfree_skb(skb);
 }
 
-/* tcp_v4_rcv: the IPPROTO_TCP handler.  Every header field is checked
- * before it is believed. */
-void tcp_v4_rcv(struct sk_buff *skb)
+/* tcp_rcv: a segment of either family whose header length (hlen) and
+ * checksum were checked, data at its TCP header.  Every other field is
+ * checked before it is believed. */
+static void tcp_rcv(struct sk_buff *skb, unsigned int hlen, const struct inet_addr *saddr,
+		    const struct inet_addr *daddr)
 {
 	struct net *net = skb->dev->net;
 	struct tcpstats *st = &net->tcpstats;
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = (const struct tcphdr *)skb->data;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	unsigned int hlen;
 	struct sock *sk;
 
-	st->InSegs++;
-	if (skb->len < sizeof(*th) || (hlen = (th->doff_res >> 4) * 4u) < sizeof(*th) ||
-	    hlen > skb->len) {
-		st->InBadHeader++;
-		st->InErrs++;
-		goto drop;
-	}
-	/* The device may have checked it already (or it never left the host). */
-	if (!skb_csum_unnecessary(skb) &&
-	    csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
-					 csum_partial(skb->data, skb->len, 0))) != 0) {
-		st->InCsumErrors++;
-		st->InErrs++;
-		goto drop;
-	}
 	if (skb->pkt_type != PACKET_HOST)
 		goto drop;	/* TCP is never broadcast */
 	memset(cb, 0, sizeof(*cb));
@@ -927,13 +922,13 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	if (tcp_parse_options(th, hlen, th->flags & TH_SYN, &cb->opt))
 		st->BadOptions++;
 	skb_reset_transport_header(skb);
-	sk = tcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest);
+	sk = tcp_lookup_addr(net, saddr, th->source, daddr, th->dest);
 	/* A new SYN meets an old connection in TIME_WAIT: the old one
 	 * gives way if the new sequence is past it (RFC 9293 §3.6.1). */
 	if (sk && sk->sk_state == TCP_TIME_WAIT && (cb->flags & TH_SYN) && !(cb->flags & TH_ACK) &&
 	    after(cb->seq, tcp_sk(sk)->rcv_nxt)) {
 		tcp_done(sk);
-		sk = tcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest);
+		sk = tcp_lookup_addr(net, saddr, th->source, daddr, th->dest);
 	}
 	if (!sk || sk->sk_state == TCP_CLOSED) {
 		st->InNoSocket++;
@@ -964,26 +959,79 @@ drop:
 	kfree_skb(skb);
 }
 
-/* tcp_v4_err: an ICMP error about one of our segments (RFC 1122
- * §4.2.3.9, RFC 5927).  A connection being opened fails with it; an open
- * one only learns a smaller MTU. */
-void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info)
+/* tcp_rcv_check: the header length and the checksum over the pseudo-
+ * header of either family, unless the device vouched for it (offload)
+ * or it never left the host.  The header length, or 0 when the segment
+ * was dropped (and counted). */
+static unsigned int tcp_rcv_check(struct sk_buff *skb, const struct inet_addr *saddr,
+				  const struct inet_addr *daddr)
 {
-	const struct iphdr *iph = (const struct iphdr *)skb->data;
-	const struct tcphdr *th = (const struct tcphdr *)(skb->data + ip_hdrlen(iph));
-	struct net *net = skb->dev->net;
-	struct sock *sk = tcp_lookup(net, iph->daddr, th->dest, iph->saddr, th->source);
+	struct tcpstats *st = &skb->dev->net->tcpstats;
+	const struct tcphdr *th = (const struct tcphdr *)skb->data;
+	unsigned int hlen;
+
+	st->InSegs++;
+	if (skb->len < sizeof(*th) || (hlen = (th->doff_res >> 4) * 4u) < sizeof(*th) ||
+	    hlen > skb->len) {
+		st->InBadHeader++;
+		st->InErrs++;
+		kfree_skb(skb);
+		return 0;
+	}
+	if (!skb_csum_unnecessary(skb) &&
+	    csum_fold(inet_pseudo_sum(saddr, daddr, skb->len, IPPROTO_TCP,
+				      csum_partial(skb->data, skb->len, 0))) != 0) {
+		st->InCsumErrors++;
+		st->InErrs++;
+		kfree_skb(skb);
+		return 0;
+	}
+	return hlen;
+}
+
+/* tcp_v4_rcv: the IPPROTO_TCP handler. */
+void tcp_v4_rcv(struct sk_buff *skb)
+{
+	struct inet_addr saddr, daddr;
+	unsigned int hlen;
+
+	skb_inet_addrs(skb, &saddr, &daddr);
+	if ((hlen = tcp_rcv_check(skb, &saddr, &daddr)) != 0)
+		tcp_rcv(skb, hlen, &saddr, &daddr);
+}
+
+/* tcp_v6_rcv: NEXTHDR_TCP's handler: the IPv6 pseudo-header (RFC 8200
+ * §8.1), then the same path as IPv4's. */
+void tcp_v6_rcv(struct sk_buff *skb)
+{
+	struct inet_addr saddr, daddr;
+	unsigned int hlen;
+
+	skb_inet_addrs(skb, &saddr, &daddr);
+	if ((hlen = tcp_rcv_check(skb, &saddr, &daddr)) != 0)
+		tcp_rcv(skb, hlen, &saddr, &daddr);
+}
+
+/* tcp_err: an ICMP or ICMPv6 error about one of our segments, from
+ * laddr:lport to raddr:rport with sequence number seq (RFC 1122
+ * §4.2.3.9, RFC 5927).  A connection being opened fails with err; an open
+ * one only learns a smaller MTU (mtu, when not 0). */
+static void tcp_err(struct net *net, const struct inet_addr *laddr, uint16_t lport,
+		    const struct inet_addr *raddr, uint16_t rport, uint32_t seq, int err,
+		    uint32_t mtu)
+{
+	struct sock *sk = tcp_lookup_addr(net, raddr, rport, laddr, lport);
 	struct tcp_sock *tp;
-	uint32_t seq = ntohl(th->seq);
 
 	if (!sk || sk->sk_state == TCP_LISTEN)
 		return;
 	tp = tcp_sk(sk);
 	if (before(seq, tp->snd_una) || after(seq, tp->snd_max))
 		return;	/* not about anything in flight: forged or stale */
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
-		if (info >= 68 && info - 40 < tp->mss + (tp->tstamp_ok ? 12u : 0u)) {
-			tp->mss = (uint16_t)(info - 40 - (tp->tstamp_ok ? 12 : 0));
+	if (mtu) {
+		unsigned int hdrs = tcp_net_hdrlen(sk), ts = tp->tstamp_ok ? 12u : 0u;
+		if (mtu > hdrs + ts + 8 && mtu - hdrs < tp->mss + ts) {
+			tp->mss = (uint16_t)(mtu - hdrs - ts);
 			tcp_retransmit_una(sk);
 		}
 		return;
@@ -995,8 +1043,38 @@ void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info)
 		net->tcpstats.AttemptFails++;
 		tcp_drop_half_open(sk);
 	} else if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
-		sk->sk_err = icmp_err_to_errno(type, code);
+		sk->sk_err = err;
 		net->tcpstats.AttemptFails++;
 		tcp_done(sk);
 	}
+}
+
+void tcp_v4_err(struct sk_buff *skb, int type, int code, uint32_t info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + ip_hdrlen(iph));
+	struct inet_addr l = { .family = AF_INET, .v4 = iph->saddr };
+	struct inet_addr r = { .family = AF_INET, .v4 = iph->daddr };
+	bool frag = type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED;
+
+	if (frag && info < 68)
+		return;
+	tcp_err(skb->dev->net, &l, th->source, &r, th->dest, ntohl(th->seq),
+		icmp_err_to_errno(type, code), frag ? info : 0);
+}
+
+void tcp_v6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+		unsigned int l4len, int err, uint32_t mtu)
+{
+	struct inet_addr l = { .family = AF_INET6, .v6 = ip6->saddr };
+	struct inet_addr r = { .family = AF_INET6, .v6 = ip6->daddr };
+	uint16_t sport, dport;
+	uint32_t seq;
+
+	if (l4len < 8)
+		return;
+	memcpy(&sport, l4, 2);
+	memcpy(&dport, l4 + 2, 2);
+	memcpy(&seq, l4 + 4, 4);
+	tcp_err(net, &l, sport, &r, dport, ntohl(seq), err, mtu);
 }

@@ -77,6 +77,7 @@ int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 	struct net *net = sk->net;
 	bool syn = flags & TH_SYN;
 	unsigned int optlen = 0;
+	struct inet_addr saddr, daddr;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	unsigned char *opt;
@@ -165,13 +166,14 @@ int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 	th->urg_ptr = 0;
 	/* The pseudo-header sum, not complemented: what a device adds the
 	 * rest to (CHECKSUM_PARTIAL). */
-	th->check = (uint16_t)~csum_fold(csum_tcpudp_nofold(sk->inet_saddr, sk->inet_daddr,
-							    skb->len, IPPROTO_TCP, 0));
+	sk_saddr(sk, &saddr);
+	sk_daddr(sk, &daddr);
+	th->check = (uint16_t)~csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_TCP, 0));
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = skb->transport_header;
 	skb->csum_offset = 16;
 	if (len > tp->mss) {
-		skb->gso_type = SKB_GSO_TCPV4;
+		skb->gso_type = saddr.family == AF_INET6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
 		skb->gso_size = tp->mss;
 	}
 	if (flags & TH_ACK) {
@@ -196,8 +198,7 @@ int tcp_transmit(struct sock *sk, uint32_t seq, uint32_t len, uint8_t flags)
 	}
 	if (flags & TH_RST)
 		net->tcpstats.OutRsts++;
-	return ip_build_xmit(net, skb, sk->inet_saddr, sk->inet_daddr, IPPROTO_TCP,
-			     sk->ttl, sk->tos, true);
+	return inet_xmit(net, skb, &saddr, &daddr, IPPROTO_TCP, sk->ttl, sk->tos, true);
 }
 
 /* tcp_write_xmit sends what the windows allow: new data, retransmissions
@@ -488,7 +489,7 @@ void tcp_window_update(struct sock *sk)
  * §3.10.7.1): skb data is at its TCP header. */
 void tcp_send_reset(struct net *net, struct sk_buff *in)
 {
-	const struct iphdr *iph = ip_hdr(in);
+	struct inet_addr saddr, daddr;
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(in);
 	struct sk_buff *skb;
 	struct tcphdr *rth;
@@ -515,9 +516,10 @@ void tcp_send_reset(struct net *net, struct sk_buff *in)
 		rth->ack_seq = htonl(ntohl(th->seq) + seglen);
 		rth->flags = TH_RST | TH_ACK;
 	}
-	rth->check = csum_fold(csum_tcpudp_nofold(iph->daddr, iph->saddr, sizeof(*rth),
-						  IPPROTO_TCP, csum_partial(rth, sizeof(*rth), 0)));
+	skb_inet_addrs(in, &saddr, &daddr);
+	rth->check = csum_fold(inet_pseudo_sum(&daddr, &saddr, sizeof(*rth), IPPROTO_TCP,
+					       csum_partial(rth, sizeof(*rth), 0)));
 	net->tcpstats.OutSegs++;
 	net->tcpstats.OutRsts++;
-	ip_build_xmit(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP, IP_DEFAULT_TTL, 0, true);
+	inet_xmit(net, skb, &daddr, &saddr, IPPROTO_TCP, IP_DEFAULT_TTL, 0, true);
 }

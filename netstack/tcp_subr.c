@@ -121,17 +121,17 @@ void tcp_unhash(struct sock *sk)
 }
 
 /* A port is taken for a listener or a bind by another listener or bound,
- * unconnected socket whose address overlaps.  Connections on the port,
- * TIME_WAIT ones included, do not stop a new announce, as SO_REUSEADDR
- * allows on Linux. */
-static bool tcp_port_conflict(struct net *net, uint32_t addr, uint16_t port, struct sock *self)
+ * unconnected socket whose address overlaps (a dual one overlaps both
+ * families).  Connections on the port, TIME_WAIT ones included, do not
+ * stop a new announce, as SO_REUSEADDR allows on Linux. */
+static bool tcp_port_conflict(struct net *net, const struct sock *sk, uint16_t port)
 {
 	for (struct sock *s = net->tcp_hash[tcp_hashfn(port)]; s; s = s->hash_next) {
-		if (s == self || ntohs(s->inet_sport) != port)
+		if (s == sk || ntohs(s->inet_sport) != port)
 			continue;
 		if (s->sk_state != TCP_LISTEN && s->sk_state != TCP_CLOSED)
 			continue;
-		if (!s->inet_rcv_saddr || !addr || s->inet_rcv_saddr == addr)
+		if (sk_bind_overlap(s, sk))
 			return true;
 	}
 	return false;
@@ -160,7 +160,7 @@ int tcp_get_port(struct sock *sk, uint16_t port)
 		}
 		if (!port)
 			return -EADDRINUSE;
-	} else if (tcp_port_conflict(net, sk->inet_rcv_saddr, port, sk)) {
+	} else if (tcp_port_conflict(net, sk, port)) {
 		return -EADDRINUSE;
 	}
 	sk->inet_sport = htons(port);
@@ -168,25 +168,40 @@ int tcp_get_port(struct sock *sk, uint16_t port)
 	return 0;
 }
 
-/* tcp_lookup finds the connection a segment belongs to, else a listener. */
-struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
-			uint32_t daddr, uint16_t dport)
+/* tcp_lookup_addr finds the connection a segment of either family
+ * belongs to, else a listener: one bound to the address before one bound
+ * to a wildcard (of the family, or dual). */
+struct sock *tcp_lookup_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+			     const struct inet_addr *daddr, uint16_t dport)
 {
 	struct sock *listener = NULL;
+	int best = -1, m;
 
 	for (struct sock *s = net->tcp_hash[tcp_hashfn(ntohs(dport))]; s; s = s->hash_next) {
 		if (s->inet_sport != dport)
 			continue;
 		if (s->sk_state == TCP_LISTEN) {
-			if ((!s->inet_rcv_saddr || s->inet_rcv_saddr == daddr) &&
-			    (!listener || s->inet_rcv_saddr))
-				listener = s;
-		} else if (s->inet_daddr == saddr && s->inet_dport == sport &&
-			   s->inet_saddr == daddr) {
+			/* A wildcard of the family itself beats a dual one. */
+			if ((m = sk_rcv_match(s, daddr)) >= 0) {
+				m = m * 2 + (s->sk_family == daddr->family);
+				if (m > best) {
+					listener = s;
+					best = m;
+				}
+			}
+		} else if (sk_conn_match(s, saddr, sport, daddr)) {
 			return s;
 		}
 	}
 	return listener;
+}
+
+struct sock *tcp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
+			uint32_t daddr, uint16_t dport)
+{
+	struct inet_addr s = { .family = AF_INET, .v4 = saddr }, d = { .family = AF_INET, .v4 = daddr };
+
+	return tcp_lookup_addr(net, &s, sport, &d, dport);
 }
 
 /* --- ISNs (RFC 6528): a clock plus a keyed hash of the connection --- */
@@ -232,6 +247,33 @@ uint32_t tcp_isn(struct net *net, uint32_t saddr, uint16_t sport, uint32_t daddr
 				  (uint64_t)sport << 16 | dport, net->isn_key);
 
 	return (uint32_t)h + (uint32_t)(net->now / 4);
+}
+
+/* tcp_isn_addr: tcp_isn for either family (an IPv6 pair hashed whole). */
+uint32_t tcp_isn_addr(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+		      const struct inet_addr *daddr, uint16_t dport)
+{
+	uint64_t m[5];
+
+	if (saddr->family != AF_INET6)
+		return tcp_isn(net, saddr->v4, sport, daddr->v4, dport);
+	memcpy(m, &saddr->v6, 16);
+	memcpy(m + 2, &daddr->v6, 16);
+	m[4] = (uint64_t)sport << 16 | dport;
+	return (uint32_t)tcp_siphash(m, 5, net->isn_key) + (uint32_t)(net->now / 4);
+}
+
+/* tcp_ts_off_addr: tcp_ts_off for either family. */
+uint32_t tcp_ts_off_addr(struct net *net, const struct inet_addr *saddr, const struct inet_addr *daddr)
+{
+	uint64_t m[5];
+
+	if (saddr->family != AF_INET6)
+		return tcp_ts_off(net, saddr->v4, daddr->v4);
+	memcpy(m, &saddr->v6, 16);
+	memcpy(m + 2, &daddr->v6, 16);
+	m[4] = 0x7473ull << 32;
+	return (uint32_t)tcp_siphash(m, 5, net->isn_key);
 }
 
 /* tcp_ts_off: the offset of our timestamp clock (RFC 7323 §5.4), one per
@@ -383,7 +425,7 @@ void tcp_set_state(struct sock *sk, int state)
 {
 	struct net *net = sk->net;
 	int old = sk->sk_state;
-	char a[16], b[16];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	if (old == state)
 		return;
@@ -397,10 +439,15 @@ void tcp_set_state(struct sock *sk, int state)
 	tcp_trace(sk, "state", "from %s to %s", tcp_state_name(old), tcp_state_name(state));
 	if (state == TCP_CLOSED)
 		tcp_trace_end(sk);
-	net_log(net, NETLOG_TCP, "tcp %s!%u %s!%u %s -> %s",
-		inet_ntoa_r(sk->inet_saddr, a), ntohs(sk->inet_sport),
-		inet_ntoa_r(sk->inet_daddr, b), ntohs(sk->inet_dport),
-		tcp_state_name(old), tcp_state_name(state));
+	if (net->log_mask & NETLOG_TCP) {
+		struct inet_addr la, ra;
+		sk_saddr(sk, &la);
+		sk_daddr(sk, &ra);
+		net_log(net, NETLOG_TCP, "tcp %s!%u %s!%u %s -> %s",
+			inet_addr_ntop(&la, a), ntohs(sk->inet_sport),
+			inet_addr_ntop(&ra, b), ntohs(sk->inet_dport),
+			tcp_state_name(old), tcp_state_name(state));
+	}
 	sk_wake(sk);
 }
 

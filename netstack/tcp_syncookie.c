@@ -9,8 +9,8 @@
  *   31..27  t mod 32: a clock of TCP_COOKIE_PERIOD_US ticks (64 s)
  *   26..24  the peer's MSS, as an index of tcp_cookie_mss
  *   23..0   a keyed hash (SipHash-2-4, a key from getrandom) of both
- *           addresses and ports, the peer's ISN, the whole clock value
- *           and the MSS index
+ *           addresses (IPv4's or IPv6's) and ports, the peer's ISN, the
+ *           whole clock value and the MSS index
  *
  * A cookie is good for TCP_COOKIE_MAX_AGE ticks after its own (64 to 128
  * s); hashing the whole clock (not t mod 32) keeps one from coming back to
@@ -58,21 +58,30 @@ static uint64_t tcp_cookie_clock(const struct net *net)
 	return net->now / TCP_COOKIE_PERIOD_US;
 }
 
-static uint32_t tcp_cookie_hash(const struct net *net, uint32_t saddr, uint32_t daddr,
-				uint16_t sport, uint16_t dport, uint32_t peer_isn,
-				uint64_t clock, unsigned int mssidx)
+/* The hash of a cookie: IPv4's pair in one word (as before IPv6 came),
+ * IPv6's two addresses in four. */
+static uint32_t tcp_cookie_hash(const struct net *net, const struct inet_addr *saddr,
+				const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+				uint32_t peer_isn, uint64_t clock, unsigned int mssidx)
 {
-	const uint64_t m[3] = {
-		(uint64_t)saddr << 32 | daddr,
-		(uint64_t)sport << 48 | (uint64_t)dport << 32 | peer_isn,
-		clock << 3 | mssidx,
-	};
+	uint64_t m[6];
+	unsigned int n = 0;
 
-	return (uint32_t)tcp_siphash(m, 3, net->syncookies.key) & COOKIE_HASH_MASK;
+	if (saddr->family == AF_INET6) {
+		memcpy(m, &saddr->v6, 16);
+		memcpy(m + 2, &daddr->v6, 16);
+		n = 4;
+	} else {
+		m[n++] = (uint64_t)saddr->v4 << 32 | daddr->v4;
+	}
+	m[n++] = (uint64_t)sport << 48 | (uint64_t)dport << 32 | peer_isn;
+	m[n++] = clock << 3 | mssidx;
+	return (uint32_t)tcp_siphash(m, n, net->syncookies.key) & COOKIE_HASH_MASK;
 }
 
-uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			 uint16_t dport, uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss)
+uint32_t tcp_cookie_make_addr(struct net *net, const struct inet_addr *saddr,
+			      const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			      uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss)
 {
 	uint64_t clock = tcp_cookie_clock(net);
 	unsigned int idx = 0;
@@ -87,8 +96,9 @@ uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16
 	       tcp_cookie_hash(net, saddr, daddr, sport, dport, peer_isn, clock, idx);
 }
 
-int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
-		     uint16_t dport, uint32_t peer_isn, uint32_t cookie, uint16_t *mss)
+int tcp_cookie_check_addr(struct net *net, const struct inet_addr *saddr,
+			  const struct inet_addr *daddr, uint16_t sport, uint16_t dport,
+			  uint32_t peer_isn, uint32_t cookie, uint16_t *mss)
 {
 	uint64_t now = tcp_cookie_clock(net);
 	unsigned int age = (unsigned int)((now - (cookie >> 27)) & 31);
@@ -101,6 +111,22 @@ int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t s
 		return -1;
 	*mss = tcp_cookie_mss[idx];
 	return 0;
+}
+
+uint32_t tcp_cookie_make(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			 uint16_t dport, uint32_t peer_isn, uint16_t peer_mss, uint16_t *mss)
+{
+	struct inet_addr s = { .family = AF_INET, .v4 = saddr }, d = { .family = AF_INET, .v4 = daddr };
+
+	return tcp_cookie_make_addr(net, &s, &d, sport, dport, peer_isn, peer_mss, mss);
+}
+
+int tcp_cookie_check(struct net *net, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		     uint16_t dport, uint32_t peer_isn, uint32_t cookie, uint16_t *mss)
+{
+	struct inet_addr s = { .family = AF_INET, .v4 = saddr }, d = { .family = AF_INET, .v4 = daddr };
+
+	return tcp_cookie_check_addr(net, &s, &d, sport, dport, peer_isn, cookie, mss);
 }
 
 /* tcp_cookie_tsval: tsval with its low bits replaced by the options, never
@@ -165,8 +191,8 @@ int tcp_cookie_synack(struct net *net, const struct tcp_cookie_req *req)
 		memcpy(opt + 4, &v, 4);
 		memcpy(opt + 8, &e, 4);
 	}
-	th->check = csum_fold(csum_tcpudp_nofold(req->saddr, req->daddr, len, IPPROTO_TCP,
-						 csum_partial(th, len, 0)));
+	th->check = csum_fold(inet_pseudo_sum(&req->saddr, &req->daddr, len, IPPROTO_TCP,
+					      csum_partial(th, len, 0)));
 	net->tcpstats.OutSegs++;
-	return ip_build_xmit(net, skb, req->saddr, req->daddr, IPPROTO_TCP, req->ttl, req->tos, true);
+	return inet_xmit(net, skb, &req->saddr, &req->daddr, IPPROTO_TCP, req->ttl, req->tos, true);
 }

@@ -54,13 +54,12 @@ void udp_table_remove(struct udp_table *t, struct sock *sk)
 		}
 }
 
-/* port_in_use: would binding (addr, port) clash with a socket already
+/* port_in_use: would binding sk to port clash with a socket already
  * there?  Children of an announced socket share its port and don't count. */
-static bool port_in_use(struct udp_table *t, uint32_t addr, uint16_t port)
+static bool port_in_use(struct udp_table *t, const struct sock *sk, uint16_t port)
 {
 	for (struct sock *s = t->hash[port_hash(port)]; s; s = s->hash_next)
-		if (ntohs(s->inet_sport) == port && !s->child &&
-		    (!s->inet_rcv_saddr || !addr || s->inet_rcv_saddr == addr))
+		if (s != sk && ntohs(s->inet_sport) == port && !s->child && sk_bind_overlap(s, sk))
 			return true;
 	return false;
 }
@@ -74,14 +73,14 @@ int udp_table_get_port(struct net *net, struct udp_table *t, struct sock *sk, ui
 		unsigned int start = net_random(net) % n;
 		for (unsigned int i = 0; i < n; i++) {
 			uint16_t p = (uint16_t)(EPHEMERAL_LOW + (start + i) % n);
-			if (!port_in_use(t, sk->inet_rcv_saddr, p)) {
+			if (!port_in_use(t, sk, p)) {
 				port = p;
 				break;
 			}
 		}
 		if (port == 0)
 			return -EADDRINUSE;
-	} else if (port_in_use(t, sk->inet_rcv_saddr, port)) {
+	} else if (port_in_use(t, sk, port)) {
 		return -EADDRINUSE;
 	}
 	sk->inet_sport = htons(port);
@@ -106,24 +105,21 @@ static void udp_destroy(struct sock *sk)
 }
 
 /* udp_lookup finds the socket for a datagram from saddr:sport to
- * daddr:dport (network order), the closest match winning. */
-static struct sock *udp_lookup(struct net *net, uint32_t saddr, uint16_t sport,
-			       uint32_t daddr, uint16_t dport)
+ * daddr:dport (ports network order), the closest match winning. */
+static struct sock *udp_lookup(struct net *net, const struct inet_addr *saddr, uint16_t sport,
+			       const struct inet_addr *daddr, uint16_t dport)
 {
 	struct sock *best = NULL;
 	int best_score = -1;
 
 	for (struct sock *s = net->udp_table.hash[port_hash(ntohs(dport))]; s; s = s->hash_next) {
-		int score = 0;
-		if (s->inet_sport != dport)
+		int score;
+		if (s->inet_sport != dport || (score = sk_rcv_match(s, daddr)) < 0)
 			continue;
-		if (s->inet_rcv_saddr) {
-			if (s->inet_rcv_saddr != daddr)
-				continue;
-			score += 1;
-		}
-		if (s->inet_daddr) {
-			if (s->inet_daddr != saddr || s->inet_dport != sport)
+		if (sk_has_daddr(s)) {
+			struct inet_addr peer;
+			sk_daddr(s, &peer);
+			if (!inet_addr_equal(&peer, saddr) || s->inet_dport != sport)
 				continue;
 			score += 2;
 		}
@@ -159,7 +155,8 @@ static void udp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /* udp_spawn_child makes the per-peer socket of an announced socket. */
-static struct sock *udp_spawn_child(struct sock *parent, uint32_t peer, uint16_t pport, uint32_t local)
+static struct sock *udp_spawn_child(struct sock *parent, const struct inet_addr *peer,
+				    uint16_t pport, const struct inet_addr *local)
 {
 	struct sock *child;
 
@@ -169,8 +166,13 @@ static struct sock *udp_spawn_child(struct sock *parent, uint32_t peer, uint16_t
 	if (!child)
 		return NULL;
 	sk_inherit(child, parent);
-	child->inet_saddr = local;
-	child->inet_daddr = peer;
+	if (local->family != parent->sk_family) {
+		/* An IPv4 peer of a dual socket: the child is IPv4's. */
+		struct inet_addr any = { .family = local->family };
+		sk_set_rcv_saddr(child, &any);
+	}
+	sk_set_saddr(child, local);
+	sk_set_daddr(child, peer);
 	child->inet_dport = pport;
 	child->child = true;
 	udp_table_insert(&parent->net->udp_table, child);
@@ -179,43 +181,33 @@ static struct sock *udp_spawn_child(struct sock *parent, uint32_t peer, uint16_t
 	return child;
 }
 
-static void udp_rcv(struct sk_buff *skb)
+/* udp_rcv_common: a datagram of either family whose length and checksum
+ * were checked (data at the UDP header, trimmed to it). */
+static void udp_rcv_common(struct sk_buff *skb, const struct inet_addr *saddr,
+			   const struct inet_addr *daddr)
 {
 	struct net *net = skb->dev->net;
 	struct udpstats *st = &net->udpstats;
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct udphdr *uh = (const struct udphdr *)skb->data;
-	unsigned int ulen;
-	struct sock *sk;
+	struct sock *sk = udp_lookup(net, saddr, uh->source, daddr, uh->dest);
 
-	if (skb->len < sizeof(*uh)) {
-		st->InBadLength++;
-		goto error;
-	}
-	ulen = ntohs(uh->len);
-	if (ulen < sizeof(*uh) || ulen > skb->len) {
-		st->InBadLength++;
-		goto error;
-	}
-	skb_trim(skb, ulen);
-	/* A zero checksum means the sender computed none (RFC 768). */
-	if (uh->check && !skb_csum_unnecessary(skb) && csum_fold(csum_tcpudp_nofold(iph->saddr, iph->daddr, ulen, IPPROTO_UDP,
-						       csum_partial(skb->data, ulen, 0))) != 0) {
-		st->InCsumErrors++;
-		goto error;
-	}
-	sk = udp_lookup(net, iph->saddr, uh->source, iph->daddr, uh->dest);
 	if (!sk) {
 		st->NoPorts++;
-		icmp_send(net, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		if (daddr->family == AF_INET6)
+			icmpv6_send(net, skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+		else
+			icmp_send(net, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 		kfree_skb(skb);
 		return;
 	}
-	if (sk->listening && !sk->headers && !sk->inet_daddr) {
+	if (sk->listening && !sk->headers && !sk_has_daddr(sk)) {
 		/* The child answers from the address the peer used, unless
-		 * that was a broadcast (RFC 1122 §4.1.3.5). */
-		uint32_t local = inet_addr_is_local(net, iph->daddr) ? iph->daddr : 0;
-		struct sock *child = udp_spawn_child(sk, iph->saddr, uh->source, local);
+		 * that was a broadcast or a group (RFC 1122 §4.1.3.5). */
+		struct inet_addr local = *daddr;
+		if (daddr->family == AF_INET6 ? ipv6_addr_is_multicast(&daddr->v6) :
+		    !inet_addr_is_local(net, daddr->v4))
+			memset(&local.v6, 0, sizeof(local.v6));
+		struct sock *child = udp_spawn_child(sk, saddr, uh->source, &local);
 		if (!child) {
 			st->BacklogDrops++;
 			st->InErrors++;
@@ -226,6 +218,72 @@ static void udp_rcv(struct sk_buff *skb)
 	}
 	skb_pull(skb, sizeof(*uh));
 	udp_queue_rcv(sk, skb);
+}
+
+/* udp_check_len checks the UDP length against the packet and trims the
+ * packet to it; false (counted) when it does not fit. */
+static bool udp_check_len(struct sk_buff *skb, struct udpstats *st)
+{
+	const struct udphdr *uh = (const struct udphdr *)skb->data;
+	unsigned int ulen;
+
+	if (skb->len < sizeof(*uh)) {
+		st->InBadLength++;
+		return false;
+	}
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > skb->len) {
+		st->InBadLength++;
+		return false;
+	}
+	skb_trim(skb, ulen);
+	return true;
+}
+
+static void udp_rcv(struct sk_buff *skb)
+{
+	struct net *net = skb->dev->net;
+	struct udpstats *st = &net->udpstats;
+	const struct udphdr *uh = (const struct udphdr *)skb->data;
+	struct inet_addr saddr, daddr;
+
+	if (!udp_check_len(skb, st))
+		goto error;
+	skb_inet_addrs(skb, &saddr, &daddr);
+	/* A zero checksum means the sender computed none (RFC 768). */
+	if (uh->check && !skb_csum_unnecessary(skb) &&
+	    csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_UDP,
+				      csum_partial(skb->data, skb->len, 0))) != 0) {
+		st->InCsumErrors++;
+		goto error;
+	}
+	udp_rcv_common(skb, &saddr, &daddr);
+	return;
+error:
+	st->InErrors++;
+	kfree_skb(skb);
+}
+
+/* udpv6_rcv: UDP over IPv6 (RFC 8200 §8.1): the same, but a zero
+ * checksum is not "none" there: IPv6 has no header checksum of its own,
+ * so the datagram is dropped. */
+void udpv6_rcv(struct sk_buff *skb)
+{
+	struct net *net = skb->dev->net;
+	struct udpstats *st = &net->udpstats;
+	const struct udphdr *uh = (const struct udphdr *)skb->data;
+	struct inet_addr saddr, daddr;
+
+	if (!udp_check_len(skb, st))
+		goto error;
+	skb_inet_addrs(skb, &saddr, &daddr);
+	if (!uh->check || (!skb_csum_unnecessary(skb) &&
+			   csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_UDP,
+						     csum_partial(skb->data, skb->len, 0))) != 0)) {
+		st->InCsumErrors++;
+		goto error;
+	}
+	udp_rcv_common(skb, &saddr, &daddr);
 	return;
 error:
 	st->InErrors++;
@@ -246,53 +304,131 @@ int icmp_err_to_errno(int type, int code)
 	return EHOSTUNREACH;	/* time exceeded, parameter problem */
 }
 
-/* udp_err: an ICMP error about a datagram we sent.  As in Linux, only a
- * connected socket hears of it (RFC 1122 §4.1.3.3). */
+/* udp_err_common: an ICMP or ICMPv6 error about a datagram we sent from
+ * laddr:lport to raddr:rport.  As in Linux, only a connected socket hears
+ * of it (RFC 1122 §4.1.3.3). */
+static void udp_err_common(struct net *net, const struct inet_addr *laddr, uint16_t lport,
+			   const struct inet_addr *raddr, uint16_t rport, int err)
+{
+	struct sock *sk = udp_lookup(net, raddr, rport, laddr, lport);
+
+	if (!sk || !sk_has_daddr(sk) || !sk->sk_socket || sk->sk_socket->state != SS_CONNECTED)
+		return;
+	sk->sk_err = err;
+	sk_wake(sk);
+}
+
 static void udp_err(struct sk_buff *skb, int type, int code, uint32_t info)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct udphdr *uh = (const struct udphdr *)(skb->data + ip_hdrlen(iph));
-	struct net *net = skb->dev->net;
-	struct sock *sk = udp_lookup(net, iph->daddr, uh->dest, iph->saddr, uh->source);
+	struct inet_addr l = { .family = AF_INET, .v4 = iph->saddr };
+	struct inet_addr r = { .family = AF_INET, .v4 = iph->daddr };
 
-	if (!sk || !sk->inet_daddr || !sk->sk_socket || sk->sk_socket->state != SS_CONNECTED)
+	(void)info;
+	udp_err_common(skb->dev->net, &l, uh->source, &r, uh->dest, icmp_err_to_errno(type, code));
+}
+
+void udpv6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+	       unsigned int l4len, int err)
+{
+	struct inet_addr l = { .family = AF_INET6, .v6 = ip6->saddr };
+	struct inet_addr r = { .family = AF_INET6, .v6 = ip6->daddr };
+	uint16_t sport, dport;
+
+	if (l4len < 4)
 		return;
-	sk->sk_err = icmp_err_to_errno(type, code);
-	sk_wake(sk);
+	memcpy(&sport, l4, 2);
+	memcpy(&dport, l4 + 2, 2);
+	udp_err_common(net, &l, sport, &r, dport, err);
+}
+
+/* udp_source: the address a datagram to daddr goes from: the one bound,
+ * else the one a headers-mode writer named (if ours), else the connected
+ * one's, else the route's choice. */
+static int udp_source(struct sock *sk, const struct sockmsg *msg, const struct inet_addr *daddr,
+		      struct inet_addr *saddr)
+{
+	struct net *net = sk->net;
+	struct inet_addr bound, peer;
+
+	sk_rcv_saddr(sk, &bound);
+	if (bound.family == daddr->family && !inet_addr_any(&bound)) {
+		*saddr = bound;
+		return 0;
+	}
+	memset(saddr, 0, sizeof(*saddr));
+	saddr->family = daddr->family;
+	if (daddr->family == AF_INET6) {
+		struct inet6_ifaddr *ifa = ipv6_get_ifaddr(net, &msg->local6);
+		if (!ipv6_addr_any(&msg->local6) && ifa && ifa->state == IFA6_PREFERRED) {
+			saddr->v6 = msg->local6;
+			return 0;
+		}
+	} else if (msg->local && inet_addr_is_local(net, msg->local)) {
+		saddr->v4 = msg->local;
+		return 0;
+	}
+	sk_daddr(sk, &peer);
+	if (inet_addr_equal(&peer, daddr)) {
+		sk_saddr(sk, saddr);
+		if (!inet_addr_any(saddr))
+			return 0;
+	}
+	if (daddr->family == AF_INET6) {
+		struct net_device *dev = NULL;
+		struct in6_addr nexthop;
+		const struct in6_addr *s;
+		if (ipv6_addr_is_linklocal(&daddr->v6) || ipv6_addr_is_multicast(&daddr->v6))
+			dev = ip6_default_dev(net);
+		else if (rt6_lookup(net, &daddr->v6, &dev, &nexthop))
+			return -ENETUNREACH;
+		if (!dev || !(s = ipv6_select_saddr(dev, &daddr->v6)))
+			return -EADDRNOTAVAIL;
+		saddr->v6 = *s;
+		return 0;
+	}
+	struct rtable rt;
+	int err = ip_route_output(net, daddr->v4, &rt);
+	if (err)
+		return err;
+	saddr->v4 = rt.saddr;
+	return saddr->v4 ? 0 : -EADDRNOTAVAIL;
 }
 
 /* udp_sendmsg sends one datagram of len bytes from msg->data. */
 static long udp_sendmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 {
 	struct net *net = sk->net;
-	uint32_t daddr, saddr;
+	struct inet_addr daddr, saddr;
 	uint16_t dport;
-	struct rtable rt;
 	struct sk_buff *skb;
 	struct udphdr *uh;
 	int err;
 
-	if (len > UDP_MAX_PAYLOAD)
+	if (len > UDP_MAX_PAYLOAD6)
 		return -EMSGSIZE;
 	if (msg->has_name) {
-		daddr = msg->name.sin_addr.s_addr;
-		dport = msg->name.sin_port;
-		if (!daddr || !dport)
+		if ((err = inet_addr_from_sa(&msg->name, &daddr, &dport)) != 0)
+			return err;
+		if (inet_addr_any(&daddr) || !dport)
 			return -EINVAL;
-	} else if (sk->inet_daddr) {
-		daddr = sk->inet_daddr;
+	} else if (sk_has_daddr(sk)) {
+		sk_daddr(sk, &daddr);
 		dport = sk->inet_dport;
 	} else {
 		return -EDESTADDRREQ;
 	}
-	err = ip_route_output(net, daddr, &rt);
-	if (err)
+	/* A socket of one family names only its own (a dual one, both). */
+	if (daddr.family == AF_INET6 && sk->sk_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (daddr.family == AF_INET && sk->sk_family == AF_INET6 &&
+	    (sk->ipv6only || !ipv6_addr_any(&sk->sk_v6_rcv_saddr)))
+		return -ENETUNREACH;
+	if (len > (daddr.family == AF_INET6 ? UDP_MAX_PAYLOAD6 : UDP_MAX_PAYLOAD))
+		return -EMSGSIZE;
+	if ((err = udp_source(sk, msg, &daddr, &saddr)) != 0)
 		return err;
-	saddr = sk->inet_rcv_saddr ? sk->inet_rcv_saddr :
-		(msg->local && inet_addr_is_local(net, msg->local)) ? msg->local :
-		(sk->inet_daddr == daddr && sk->inet_saddr) ? sk->inet_saddr : rt.saddr;
-	if (!saddr)
-		return -EADDRNOTAVAIL;
 	skb = ip_alloc_skb((unsigned int)(sizeof(*uh) + len));
 	if (!skb) {
 		net->udpstats.SndbufErrors++;
@@ -304,11 +440,11 @@ static long udp_sendmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 	uh->dest = dport;
 	uh->len = htons((uint16_t)(sizeof(*uh) + len));
 	uh->check = 0;
-	uh->check = csum_fold(csum_tcpudp_nofold(saddr, daddr, skb->len, IPPROTO_UDP,
-						 csum_partial(skb->data, skb->len, 0)));
+	uh->check = csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_UDP,
+					      csum_partial(skb->data, skb->len, 0)));
 	if (uh->check == 0)
 		uh->check = 0xffff;	/* 0 would mean "no checksum" */
-	err = ip_build_xmit(net, skb, saddr, daddr, IPPROTO_UDP, sk->ttl, sk->tos, false);
+	err = inet_xmit(net, skb, &saddr, &daddr, IPPROTO_UDP, sk->ttl, sk->tos, false);
 	if (err)
 		return err;
 	net->udpstats.OutDatagrams++;
@@ -319,19 +455,21 @@ static long udp_sendmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 static long udp_recvmsg(struct sock *sk, struct sockmsg *msg, size_t len)
 {
 	struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
-	const struct iphdr *iph;
 	const struct udphdr *uh;
+	struct inet_addr saddr, daddr;
 
 	if (!skb)
 		return -EAGAIN;
-	iph = ip_hdr(skb);
 	uh = (const struct udphdr *)skb_transport_header(skb);
-	memset(&msg->name, 0, sizeof(msg->name));
-	msg->name.sin_family = AF_INET;
-	msg->name.sin_addr.s_addr = iph->saddr;
-	msg->name.sin_port = uh->source;
+	skb_inet_addrs(skb, &saddr, &daddr);
+	inet_addr_to_sa(&saddr, uh->source, &msg->name);
 	msg->has_name = true;
-	msg->local = iph->daddr;
+	if (daddr.family == AF_INET6) {
+		msg->local = 0;
+		msg->local6 = daddr.v6;
+	} else {
+		msg->local = daddr.v4;
+	}
 	msg->iov[0].iov_base = skb->data;
 	msg->iov[0].iov_len = len < skb->len ? len : skb->len;
 	msg->iovcnt = 1;

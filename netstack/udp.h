@@ -15,6 +15,7 @@ struct udphdr {
 } __attribute__((packed));
 
 #define UDP_MAX_PAYLOAD 65507		/* 65535 - 20 (IP) - 8 (UDP) */
+#define UDP_MAX_PAYLOAD6 65527		/* 65535 - 8: IPv6's payload length leaves out its header */
 #define UDP_HTABLE 256
 /* Ephemeral ports, Linux's ip_local_port_range. */
 #define EPHEMERAL_LOW 32768
@@ -42,12 +43,22 @@ void udp_table_remove(struct udp_table *t, struct sock *sk);
 /* udp_table_get_port binds sk to port in t, or to a free ephemeral one. */
 int udp_table_get_port(struct net *net, struct udp_table *t, struct sock *sk, uint16_t port);
 void ping_init(struct net *net);
-/* ping_rcv offers an echo reply to the ping sockets; true if one took it. */
+/* ping_rcv offers an echo reply (ICMP's or ICMPv6's) to the ping
+ * sockets; true if one took it. */
 bool ping_rcv(struct sk_buff *skb);
 void ping_err(struct sk_buff *skb, int type, int code, uint32_t info);
 int icmp_err_to_errno(int type, int code);
+/* UDP over IPv6: the NEXTHDR_UDP handler, and an ICMPv6 error about a
+ * datagram we sent (ip6 its header, l4 what is quoted of the rest). */
+struct ipv6hdr;
+void udpv6_rcv(struct sk_buff *skb);
+void udpv6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+	       unsigned int l4len, int err);
 
 extern const struct proto udp_prot;
 extern const struct proto ping_prot;
+extern const struct proto ping6_prot;	/* ICMPv6 echo sockets */
+void ping6_err(struct net *net, const struct ipv6hdr *ip6, const unsigned char *l4,
+	       unsigned int l4len, int err);
 
 #endif

@@ -37,13 +37,23 @@ int virtio_net_hdr_to_skb(struct sk_buff *skb, const struct virtio_net_hdr *h)
 	}
 	if (gso == VIRTIO_NET_HDR_GSO_NONE)
 		return 0;
-	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_UDP_L4)
+	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6 &&
+	    gso != VIRTIO_NET_HDR_GSO_UDP_L4)
 		return -EPROTONOSUPPORT;
 	/* A segment must fit the link, and a super-frame's checksum can only
 	 * be one the kernel vouches for: no sum over 64 KB covers a segment. */
 	if (!mss || mss > skb->dev->mtu - 28 || skb->ip_summed == CHECKSUM_NONE)
 		return -ERANGE;
-	skb->gso_type = gso == VIRTIO_NET_HDR_GSO_TCPV4 ? SKB_GSO_TCPV4 : SKB_GSO_UDP_L4;
+	/* A TCP kind must be the frame's own family: IPv4's on an IPv4
+	 * frame, IPv6's on an IPv6 one (the stack reads the header the
+	 * kind names). */
+	if (gso != VIRTIO_NET_HDR_GSO_UDP_L4) {
+		uint16_t type = skb->len >= ETH_HLEN ? (uint16_t)(skb->data[12] << 8 | skb->data[13]) : 0;
+		if (type != (gso == VIRTIO_NET_HDR_GSO_TCPV4 ? ETH_P_IP : ETH_P_IPV6))
+			return -EPROTONOSUPPORT;
+	}
+	skb->gso_type = gso == VIRTIO_NET_HDR_GSO_TCPV4 ? SKB_GSO_TCPV4 :
+		gso == VIRTIO_NET_HDR_GSO_TCPV6 ? SKB_GSO_TCPV6 : SKB_GSO_UDP_L4;
 	skb->gso_size = (uint16_t)mss;
 	return 0;
 }
@@ -62,9 +72,10 @@ void virtio_net_hdr_from_skb(const struct sk_buff *skb, struct virtio_net_hdr *h
 	}
 	if (skb_is_gso(skb)) {
 		unsigned int l4 = skb->transport_header - base, l4len = 8;
-		if (skb->gso_type == SKB_GSO_TCPV4)
+		if (skb_gso_tcp(skb))
 			l4len = (skb->head[skb->transport_header + 12] >> 4) * 4u;
 		h->gso_type = skb->gso_type == SKB_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+			skb->gso_type == SKB_GSO_TCPV6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
 			VIRTIO_NET_HDR_GSO_UDP_L4;
 		h->gso_size = htole16(skb->gso_size);
 		h->hdr_len = htole16((uint16_t)(l4 + l4len));

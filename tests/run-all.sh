@@ -191,7 +191,7 @@ done
 # that move packets run again with --no-offload, so the software paths
 # (checksums, no super-frames, no GSO) are proven too.  IMP_IMPFS_ARGS set
 # by the caller instead runs the named tests with those arguments only.
-NO_OFFLOAD_TESTS="10-ping 11-ipv6 40-udp 47-dhcp 43-icmp 50-tcp-http 51-tcp-bulk 52-tcp-server 53-tcp-impair
+NO_OFFLOAD_TESTS="10-ping 11-ipv6 12-ipv6-tcp 40-udp 47-dhcp 43-icmp 50-tcp-http 51-tcp-bulk 52-tcp-server 53-tcp-impair
 54-tcp-errors 56-tcp-packets 57-tcp-fuzz 59-tcp-synflood 60-imp-run 61-imp-run-sockopt 62-imp-run-iperf3"
 # When the sanitizer pass follows (CI), that pass runs these tests with
 # --no-offload instead of a pass of their own: every test still runs on

@@ -42,9 +42,9 @@ static void poke(struct fzstack *st, struct socket *udp)
 		memset(&m, 0, sizeof(m));
 		m.data = data;
 		m.has_name = true;
-		m.name.sin_family = AF_INET;
-		m.name.sin_addr.s_addr = i ? htonl(0xc0a80105) : FZ_PEER_IP;
-		m.name.sin_port = htons(9);
+		m.name.sin.sin_family = AF_INET;
+		m.name.sin.sin_addr.s_addr = i ? htonl(0xc0a80105) : FZ_PEER_IP;
+		m.name.sin.sin_port = htons(9);
 		udp->ops->sendmsg(udp, &m, sizeof(data));
 	}
 	fz_advance(st, 2000000);

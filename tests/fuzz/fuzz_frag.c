@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fzin in = { data, size };
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7) };
+	union inet_sockaddr a = { .sin = { .sin_family = AF_INET, .sin_port = htons(7) } };
 	struct fzstack st;
 	struct socket *udp = NULL;
 	uint16_t nextid = 0;

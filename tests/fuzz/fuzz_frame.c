@@ -55,9 +55,9 @@ static void send_to_peer(struct socket *s, bool unknown)
 	memset(&m, 0, sizeof(m));
 	m.data = data;
 	m.has_name = true;
-	m.name.sin_family = AF_INET;
-	m.name.sin_addr.s_addr = unknown ? htonl(0x0a000009) : FZ_PEER_IP;
-	m.name.sin_port = htons(9);
+	m.name.sin.sin_family = AF_INET;
+	m.name.sin.sin_addr.s_addr = unknown ? htonl(0x0a000009) : FZ_PEER_IP;
+	m.name.sin.sin_port = htons(9);
 	if (s->protocol == IPPROTO_ICMP) {
 		static const uint8_t echo[16] = { 8, 0, 0, 0, 0, 1, 0, 1 };
 		m.data = echo;

@@ -231,7 +231,7 @@ static void passive(struct tcp_env *e, int k, const uint8_t *o, size_t ol, bool 
  * SYN is left unanswered unless o. */
 static void active(struct tcp_env *e, int k, const uint8_t *o, size_t ol)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(lports[k]) };
+	union inet_sockaddr a = { .sin = { .sin_family = AF_INET, .sin_port = htons(lports[k]) } };
 	struct socket *so = e->c[k] = tcp_socket(e);
 	uint8_t ob[40];
 	struct seen *s;
@@ -241,8 +241,8 @@ static void active(struct tcp_env *e, int k, const uint8_t *o, size_t ol)
 	so->ops->setsockopt(so, SOCKOPT_RCVBUF, BUFSZ);
 	if (so->ops->bind(so, &a))
 		harness_fail("bind");
-	a.sin_addr.s_addr = FZ_PEER_IP;
-	a.sin_port = htons(pports[k]);
+	a.sin.sin_addr.s_addr = FZ_PEER_IP;
+	a.sin.sin_port = htons(pports[k]);
 	if (so->ops->connect(so, &a) != -EINPROGRESS)
 		harness_fail("connect");
 	fz_drain(&e->st);
@@ -260,7 +260,7 @@ static void active(struct tcp_env *e, int k, const uint8_t *o, size_t ol)
 
 static void setup(struct tcp_env *e)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(lports[A]) };
+	union inet_sockaddr a = { .sin = { .sin_family = AF_INET, .sin_port = htons(lports[A]) } };
 	static const uint8_t mss_only[4] = { 2, 4, 1200 >> 8, 1200 & 255 };
 	uint8_t o[40];
 

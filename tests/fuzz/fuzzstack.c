@@ -111,16 +111,18 @@ void fz_release(struct socket *s)
 
 void fz_servers(struct net *net, struct socket **udp, struct socket **tcp)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	/* ::, not IPv6 only: both families reach them (fuzz_ipv6's TCP and
+	 * UDP over IPv6, fuzz_frame's over IPv4). */
+	union inet_sockaddr a = { .sin6 = { .sin6_family = AF_INET6 } };
 
 	*udp = fz_socket(net, SOCK_DGRAM, IPPROTO_UDP);
 	*tcp = fz_socket(net, SOCK_STREAM, IPPROTO_TCP);
 	if (*udp) {
-		a.sin_port = htons(7);
+		a.sin6.sin6_port = htons(7);
 		(*udp)->ops->bind(*udp, &a);
 	}
 	if (*tcp) {
-		a.sin_port = htons(80);
+		a.sin6.sin6_port = htons(80);
 		if ((*tcp)->ops->bind(*tcp, &a) == 0)
 			(*tcp)->ops->listen(*tcp, 4);
 	}

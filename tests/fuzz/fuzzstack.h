@@ -55,7 +55,8 @@ struct socket *fz_socket(struct net *net, int type, int proto);
  * NULL is nothing to do. */
 void fz_release(struct socket *s);
 /* fz_servers: a UDP socket bound to port 7 and a TCP listener on port 80
- * (backlog 4), both on any address; either is NULL if it could not be made. */
+ * (backlog 4), both on any address of both families (::, dual); either is
+ * NULL if it could not be made. */
 void fz_servers(struct net *net, struct socket **udp, struct socket **tcp);
 /* fz_read_all reads what a socket has queued (up to 64 reads) and lets
  * go of it; NULL is nothing to do. */

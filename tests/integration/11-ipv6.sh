@@ -181,4 +181,11 @@ out=$(in_peer timeout 10 ping -6 -n -c 1 -W 1 "$ll%$IMP_TAP" 2>&1 || true)
 check_match "--no-ipv6: ping -6 gets no reply" '^1 packets transmitted, 0 received' "$out"
 check_ge "--no-ipv6: the kernel's IPv6 frames count as RxUnknownType" "$(stat0 RxUnknownType)" 1
 check "--no-ipv6: IPv4 still answers" ping_ok 2
+sock_new tcp || die "no socket"
+check_ctl_ok "--no-ipv6: announce 9300" "$SOCK_FD" announce 9300
+check_eq "--no-ipv6: a bare announce is IPv4's (local 0.0.0.0 9300)" "$(sock_file tcp "$SOCK_N" local)" "0.0.0.0 9300"
+sock_close_fd "$SOCK_FD"
+sock_new tcp || die "no socket"
+check_ctl_fails "--no-ipv6: connect 2001:db8::1 80: ENETUNREACH" "Network is unreachable" "$SOCK_FD" connect 2001:db8::1 80
+sock_close_fd "$SOCK_FD"
 imp_stop

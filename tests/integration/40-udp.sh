@@ -221,16 +221,17 @@ addr_form() {
 	sock_close_fd "$SOCK_FD"
 	ctl_try "$U/$s/ctl" close
 }
-addr_form "announce 8080 16" "0.0.0.0 8080" Announced
-addr_form "announce * 8081" "0.0.0.0 8081" Announced
-addr_form "announce *!8083" "0.0.0.0 8083" Announced
+addr_form "announce 8080 16" ":: 8080" Announced	# both families: IPv6 runs
+addr_form "announce * 8081" ":: 8081" Announced
+addr_form "announce 0.0.0.0 8085" "0.0.0.0 8085" Announced	# IPv4 only
+addr_form "announce *!8083" ":: 8083" Announced
 addr_form "announce 10.0.0.2 8082" "10.0.0.2 8082" Announced
 addr_form "announce 10.0.0.2!8084 5" "10.0.0.2 8084" Announced
 addr_form "bind 10.0.0.2!5007" "10.0.0.2 5007" Bound
 addr_form "bind 10.0.0.2 5008" "10.0.0.2 5008" Bound
 sock_new udp || die "no socket"
 check_ctl_ok "announce 0" "$SOCK_FD" announce 0
-check_match "announce 0 picks a port" '^0\.0\.0\.0 [1-9][0-9]*$' "$(sock_file udp "$SOCK_N" local)"
+check_match "announce 0 picks a port" '^:: [1-9][0-9]*$' "$(sock_file udp "$SOCK_N" local)"
 sock_close_fd "$SOCK_FD"
 ctl_try "$U/$SOCK_N/ctl" close
 
@@ -251,7 +252,7 @@ check_ctl_ok "close" "$U/$n/ctl" close
 sock_new udp || die "open $U/new/ctl: no socket number"
 fd=$SOCK_FD n=$SOCK_N
 check_ctl_ok "bind 5004" "$fd" bind 5004
-check_match "after bind: local port 5004" '^0\.0\.0\.0 5004$' "$(sock_file udp "$n" local)"
+check_match "after bind: local port 5004 (both families)" '^:: 5004$' "$(sock_file udp "$n" local)"
 check_match "after bind: status Bound" '^Bound( |$)' "$(sock_file udp "$n" status)"
 check_ctl_fails "bind again: EINVAL" "Invalid argument" "$fd" bind 5005
 check_match "bind again: err names the command and the cause" '^bind 5005: .*bound' "$(sock_file udp "$n" err)"
@@ -277,7 +278,7 @@ sock_new udp || die "open $U/new/ctl: no socket number"
 afd=$SOCK_FD a=$SOCK_N
 check_ctl_ok "announce 9999" "$afd" announce 9999
 check_match "status: Announced" '^Announced( |$)' "$(sock_file udp "$a" status)"
-check_eq "local: 0.0.0.0 9999" "$(sock_file udp "$a" local)" "0.0.0.0 9999"
+check_eq "local: :: 9999 (both families)" "$(sock_file udp "$a" local)" ":: 9999"
 check_eq "open listen with O_NONBLOCK and no peer yet: EAGAIN" "$(fop --nonblock open "$U/$a/listen")" "error EAGAIN"
 
 bg_run "$kout" kpeer send 7001 10.0.0.2 9999 hi --reply 5

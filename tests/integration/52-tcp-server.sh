@@ -64,13 +64,13 @@ server=$BG_PID
 wait_until 5 file_has "$slog" '^ready [0-9]+$' || die "the bash server did not announce (log: $(cat "$slog"))"
 ln=$(sed -n 's/^ready //p' "$slog")
 check_match "announce 8080 32: status Listen" '^Listen$' "$(tcp_state "$ln")"
-check_match "announce: local is 0.0.0.0 8080" '^0\.0\.0\.0 8080$' "$(sock_file tcp "$ln" local)"
+check_match "announce: local is :: 8080 (both families)" '^:: 8080$' "$(sock_file tcp "$ln" local)"
 
 # The other forms of announce.
 sock_new tcp || die "no socket"
 afd=$SOCK_FD an=$SOCK_N
 check_ctl_ok "announce * 8081" "$afd" announce '*' 8081
-check_eq "announce * 8081: Listen on 0.0.0.0 8081" "$(tcp_state "$an"):$(sock_file tcp "$an" local)" "Listen:0.0.0.0 8081"
+check_eq "announce * 8081: Listen on :: 8081" "$(tcp_state "$an"):$(sock_file tcp "$an" local)" "Listen::: 8081"
 sock_close_fd "$afd"
 check_eq "an announced socket stays after its file closes" "$(tcp_state "$an")" Listen
 check_ctl_ok "close it by path: echo close > $MNT/tcp/$an/ctl" "$MNT/tcp/$an/ctl" close

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# AF_INET6 under imp-run (issue 10, the shim's part), on the IPv4 stack:
-# an AF_INET6 socket connecting to ::ffff:10.0.0.1 talks IPv4, names come
-# back as mapped sockaddr_in6; IPV6_V6ONLY's default (0), its refusals
-# (mapped connect ENETUNREACH, set after bind EINVAL); an AF_INET6 dual
-# listener accepting the kernel's IPv4 client (peer ::ffff:10.0.0.1);
-# SO_DOMAIN.  Traffic over IPv6 itself needs the stack's TCP over IPv6.
+# AF_INET6 under imp-run (issue 10): an AF_INET6 socket connecting to
+# ::ffff:10.0.0.1 talks IPv4, names come back as mapped sockaddr_in6;
+# IPV6_V6ONLY's default (0), its refusals (mapped connect ENETUNREACH, set
+# after bind EINVAL); an AF_INET6 dual listener accepting the kernel's
+# IPv4 client (peer ::ffff:10.0.0.1); SO_DOMAIN.  Then over IPv6 itself:
+# curl -6 from a kernel web server, Python's http.server --bind :: fetched
+# by the kernel's curl -6, and real AF_INET6 names from getpeername,
+# getsockname, accept and recvfrom.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -15,7 +17,11 @@ K=$IMP_PEER
 W=
 cleanup_w() { [[ -z $W ]] || rm -rf "$W"/* 2>/dev/null || true; }
 trap 'imp__rc=$?; set +e; trap "" INT TERM HUP; tcp_kill_groups; cleanup_w; (exit $imp__rc); imp__cleanup' EXIT
-imp_start
+G6=2001:db8::2
+K6=2001:db8::1
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+imp_start --addr "$G6/64"
+in_peer ip -6 addr add "$K6/64" dev "$IMP_TAP" nodad
 export IMP_ROOT=$MNT
 mk_tmpdir W
 
@@ -70,6 +76,65 @@ while IFS= read -r line; do
 	case $line in ok:*) pass "${line#ok: }" ;; FAIL:*) fail "${line#FAIL: }" ;; esac
 done <"$W/c.out"
 [[ $rc == 0 ]] || { fail "client exit $rc"; tail -n 15 "$W/c.out" | sed 's/^/      | /'; }
+# ---- over IPv6 --------------------------------------------------------------------
+preferred6() { rd "$MNT/ipifc/0/status" | grep -q "^addr $G6/64 preferred"; }
+check "$G6 preferred (<= 5 s)" wait_until 5 preferred6
+mkdir -p "$W/www"
+head -c 300000 /dev/urandom >"$W/www/blob"
+want=$(sha256_of "$W/www/blob")
+tcp_bg "$W/khttp.out" in_peer timeout 60 python3 -m http.server --bind "$K6" -d "$W/www" 7660
+wait_listening 7660 || fail "the kernel's http.server did not listen on [$K6]:7660"
+rm -f "$W/got"
+rc=0
+timeout -k 5 20 "$IMP_RUN" curl -6 -g -sS --max-time 10 -o "$W/got" "http://[$K6]:7660/blob" >"$W/curl.out" 2>&1 || rc=$?
+check_eq "imp-run curl -6 -g http://[$K6]:7660/blob: exit 0, the body exact" "$rc:$(sha256_of "$W/got" 2>/dev/null)" "0:$want"
+[[ $rc == 0 ]] || sed 's/^/      | /' "$W/curl.out"
+
+tcp_bg "$W/ihttp.out" env --default-signal=INT "$IMP_RUN" python3 -m http.server --bind :: -d "$W/www" 7661
+listening6() { rd "$MNT/tcp/"*/status 2>/dev/null | grep -q '^Listen' && grep -qs ':: 7661' "$MNT"/tcp/*/local; }
+check "imp-run python3 -m http.server --bind :: listens (:: 7661, <= 10 s)" wait_until 10 listening6
+rm -f "$W/got"
+rc=0
+in_peer timeout 20 curl -6 -g -sS --max-time 10 -o "$W/got" "http://[$G6]:7661/blob" >"$W/curl.out" 2>&1 || rc=$?
+check_eq "kernel curl -6 http://[$G6]:7661/blob from it: exit 0, the body exact" "$rc:$(sha256_of "$W/got" 2>/dev/null)" "0:$want"
+[[ $rc == 0 ]] || sed 's/^/      | /' "$W/curl.out"
+rc=0
+in_peer timeout 20 curl -4 -sS --max-time 10 -o "$W/got" "http://$IMP_ADDR:7661/blob" >"$W/curl.out" 2>&1 || rc=$?
+check_eq "... and over IPv4 (a dual listener): the body exact" "$rc:$(sha256_of "$W/got" 2>/dev/null)" "0:$want"
+
+rc=0
+timeout -k 5 30 "$IMP_RUN" python3 - "$K6" "$G6" >"$W/c6.out" 2>&1 <<'PY' || rc=$?
+import os, socket, subprocess, sys
+k, g = sys.argv[1], sys.argv[2]
+def ok(c, what): print(("ok: " if c else "FAIL: ") + what)
+s = socket.socket(socket.AF_INET6)
+s.connect((k, 7660))
+p = s.getpeername(); n = s.getsockname()
+ok(p[:2] == (k, 7660), f"getpeername of an IPv6 connection {p}")
+ok(n[0] == g and n[1] > 0, f"getsockname {n}")
+s.close()
+l = socket.socket(socket.AF_INET6); l.bind(("::", 7662)); l.listen(4)
+env = {x: v for x, v in os.environ.items() if x != "LD_PRELOAD"}
+kc = subprocess.Popen(["python3", "-c", "import socket, sys; s = socket.create_connection((sys.argv[1], 7662), 5); print(s.recv(10).decode())", g],
+                      env=env, stdout=subprocess.PIPE, text=True)
+c, a = l.accept()
+ok(a[0] == k, f"accept of an IPv6 client gives {a}")
+ok(c.getsockname()[:2] == (g, 7662), f"accepted getsockname {c.getsockname()}")
+c.sendall(b"six"); c.close()
+ok(kc.communicate(timeout=10)[0].strip() == "six", "the kernel's IPv6 client got the bytes")
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 7663))
+ku = subprocess.Popen(["python3", "-c", "import socket, sys; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'q6', (sys.argv[1], 7663)); print(s.recvfrom(10)[0].decode())", g],
+                      env=env, stdout=subprocess.PIPE, text=True)
+u.settimeout(5)
+d, a = u.recvfrom(100)
+ok(d == b"q6" and a[0] == k, f"recvfrom an IPv6 peer: {d} {a}")
+u.sendto(b"a6", a)
+ok(ku.communicate(timeout=10)[0].strip() == "a6", "sendto an IPv6 peer: the kernel got it")
+PY
+while IFS= read -r line; do
+	case $line in ok:*) pass "${line#ok: }" ;; FAIL:*) fail "${line#FAIL: }" ;; esac
+done <"$W/c6.out"
+[[ $rc == 0 ]] || { fail "IPv6 client exit $rc"; tail -n 15 "$W/c6.out" | sed 's/^/      | /'; }
 check "the daemon is alive" imp_alive
 tcp_kill_groups
 imp_stop

@@ -1022,6 +1022,102 @@ static void test_ifc_mtu(void **state)
 	assert_int_equal(e->dev->mtu, 9000);
 }
 
+/* IPv6 addresses (issue 10): plain text, [ADDR]:PORT, [ADDR] PORT,
+ * ADDR!PORT, a zone on a link-local one, ::ffff:a.b.c.d as IPv4, and the
+ * family of announce's ADDR: absent or "*" both, 0.0.0.0 IPv4, :: IPv6. */
+static void expect6(const struct sockcmd *c, const char *addr, uint16_t port, const char *zone)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, addr, &a), 1);
+	assert_int_equal(c->family, AF_INET6);
+	assert_memory_equal(&c->addr6, &a, 16);
+	assert_int_equal(c->port, port);
+	assert_string_equal(c->zone, zone);
+	assert_string_equal(c->host, "");
+}
+
+static void test_ipv6_forms(void **state)
+{
+	struct sockcmd c;
+
+	parse_ok(IPPROTO_TCP, "connect 2001:db8::1 80", &c);
+	expect6(&c, "2001:db8::1", 80, "");
+	parse_ok(IPPROTO_TCP, "connect [2001:db8::1]:80", &c);
+	expect6(&c, "2001:db8::1", 80, "");
+	parse_ok(IPPROTO_TCP, "connect [2001:db8::1] 80 5000", &c);
+	expect6(&c, "2001:db8::1", 80, "");
+	assert_int_equal(c.lport, 5000);
+	parse_ok(IPPROTO_TCP, "connect [2001:db8::1]:80 5001", &c);
+	assert_int_equal(c.lport, 5001);
+	parse_ok(IPPROTO_UDP, "connect 2001:db8::1!53", &c);
+	expect6(&c, "2001:db8::1", 53, "");
+	parse_ok(IPPROTO_TCP, "connect fe80::1%imp0 22", &c);
+	expect6(&c, "fe80::1", 22, "imp0");
+	parse_ok(IPPROTO_TCP, "connect [fe80::1%0]:22", &c);
+	expect6(&c, "fe80::1", 22, "0");
+	parse_ok(IPPROTO_TCP, "connect fe80::1 22", &c);
+	expect6(&c, "fe80::1", 22, "");
+	parse_ok(IPPROTO_TCP, "connect 2001:DB8:0:0:0:0:0:1 80", &c);
+	expect6(&c, "2001:db8::1", 80, "");
+	/* The mapped form is IPv4. */
+	parse_ok(IPPROTO_TCP, "connect ::ffff:10.0.0.2 80", &c);
+	assert_int_equal(c.family, AF_INET);
+	assert_int_equal(c.addr, ip4(10, 0, 0, 2));
+	parse_ok(IPPROTO_TCP, "connect 10.0.0.2 80", &c);
+	assert_int_equal(c.family, AF_INET);
+	parse_ok(IPPROTO_ICMP, "connect 2001:db8::1", &c);
+	expect6(&c, "2001:db8::1", 0, "");
+
+	/* announce and bind: the family of the wildcard. */
+	parse_ok(IPPROTO_TCP, "announce 80", &c);
+	assert_int_equal(c.family, AF_UNSPEC);
+	parse_ok(IPPROTO_TCP, "announce * 80", &c);
+	assert_int_equal(c.family, AF_UNSPEC);
+	parse_ok(IPPROTO_TCP, "announce 0.0.0.0 80", &c);
+	assert_int_equal(c.family, AF_INET);
+	assert_int_equal(c.addr, 0);
+	parse_ok(IPPROTO_TCP, "announce :: 80 8", &c);
+	expect6(&c, "::", 80, "");
+	assert_int_equal(c.num, 8);
+	parse_ok(IPPROTO_TCP, "announce [::]:80", &c);
+	expect6(&c, "::", 80, "");
+	parse_ok(IPPROTO_TCP, "announce 2001:db8::2 8080 16", &c);
+	expect6(&c, "2001:db8::2", 8080, "");
+	parse_ok(IPPROTO_UDP, "bind [2001:db8::2]:5000", &c);
+	expect6(&c, "2001:db8::2", 5000, "");
+	parse_ok(IPPROTO_UDP, "bind :: 5000", &c);
+	expect6(&c, "::", 5000, "");
+	parse_ok(IPPROTO_UDP, "bind 5000", &c);
+	assert_int_equal(c.family, AF_UNSPEC);
+}
+
+static void test_ipv6_bad(void **state)
+{
+	parse_bad(IPPROTO_TCP, "connect 2001:db8::zz 80", "connect 2001:db8::zz 80: \"2001:db8::zz\" is not an IPv6 address");
+	parse_bad(IPPROTO_TCP, "connect 2001:db8:::1 80", "connect 2001:db8:::1 80: \"2001:db8:::1\" is not an IPv6 address");
+	parse_bad(IPPROTO_TCP, "connect 1:2:3:4:5:6:7:8:9 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect [2001:db8::1 80", "connect [2001:db8::1 80: \"[2001:db8::1\" is not [ADDRESS]:PORT");
+	parse_bad(IPPROTO_TCP, "connect [2001:db8::1]x 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect [2001:db8::1]: 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect [2001:db8::1]:80x", "connect [2001:db8::1]:80x: \"80x\" is not a port (0 to 65535)");
+	parse_bad(IPPROTO_TCP, "connect [2001:db8::1]", "connect [2001:db8::1]: missing port");
+	parse_bad(IPPROTO_TCP, "connect [] 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect [10.0.0.1]:80", NULL);	/* brackets hold IPv6 */
+	parse_bad(IPPROTO_TCP, "connect 2001:db8::1%imp0 80",
+		  "connect 2001:db8::1%imp0 80: \"2001:db8::1%imp0\": a zone is only for a link-local address");
+	parse_bad(IPPROTO_TCP, "connect fe80::1% 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect fe80::1%a/b 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect fe80::1%0123456789abcdef 80", NULL);
+	parse_bad(IPPROTO_TCP, "connect :: 80", "connect :: 80: :: cannot be connected to");
+	parse_bad(IPPROTO_TCP, "connect ::ffff:0.0.0.0 80", "connect ::ffff:0.0.0.0 80: 0.0.0.0 cannot be connected to");
+	parse_bad(IPPROTO_TCP, "connect host:name 80", NULL);	/* a colon is never a name's */
+	parse_bad(IPPROTO_TCP, "announce 2001:db8::x 80", NULL);
+	parse_bad(IPPROTO_UDP, "bind [::1 5000", NULL);
+	/* A long word is refused, not overrun. */
+	parse_bad(IPPROTO_TCP, "connect 1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa 80", NULL);
+}
+
 int main(void)
 {
 #define P(f) cmocka_unit_test(f)
@@ -1041,6 +1137,8 @@ int main(void)
 		P(test_numbers),
 		P(test_general_errors),
 		P(test_text_after_newline_refused),
+		P(test_ipv6_forms),
+		P(test_ipv6_bad),
 		T(test_arp_add_del),
 		T(test_arp_add_releases_queue),
 		T(test_arp_bad),

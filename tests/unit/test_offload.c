@@ -311,7 +311,7 @@ static void test_rx_bad_vnet(void **state)
 		{vnet(0, VIRTIO_NET_HDR_GSO_TCPV4, 1460, 0, 0), 10,
 		 "dev.RxBadGso=1"},				/* a super-frame with no sum vouched */
 		{vnet(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV6, 1460, ck, 16), 10,
-		 "dev.RxBadGso=1"},				/* a kind we do not take */
+		 "dev.RxBadGso=1"},				/* IPv6's kind on an IPv4 frame */
 		{vnet(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_UDP, 1460, ck, 16), 10,
 		 "dev.RxBadGso=1"},				/* UFO: fragments, not taken */
 	};

@@ -182,8 +182,8 @@ static void test_reply_queued(void **state)
 	assert_int_equal(sock_recv(s, buf, sizeof(buf), 0, &sm), 24);
 	assert_memory_equal(buf, msg, 24);
 	assert_true(sm.has_name);
-	assert_int_equal(sm.name.sin_family, AF_INET);
-	assert_int_equal(sm.name.sin_addr.s_addr, PEER_IP);
+	assert_int_equal(sm.name.sin.sin_family, AF_INET);
+	assert_int_equal(sm.name.sin.sin_addr.s_addr, PEER_IP);
 	assert_int_equal(sm.local, OUR_IP);
 	assert_int_equal(sock_recv(s, buf, sizeof(buf), 0, NULL), -EAGAIN);
 	/* Nothing was answered to any of it. */
@@ -216,7 +216,7 @@ static void test_two_sockets(void **state)
 	assert_int_equal(sock_recv(a, buf, sizeof(buf), 0, NULL), -EAGAIN);
 	assert_int_equal(sock_recv(b, buf, sizeof(buf), 0, &sm), 9);
 	assert_memory_equal(buf, msg, 9);
-	assert_int_equal(sm.name.sin_addr.s_addr, OTHER_IP);
+	assert_int_equal(sm.name.sin.sin_addr.s_addr, OTHER_IP);
 	memdev_inject(e->dev, f, reply_frame(PEER_MAC, PEER_IP, ident(a), 9, "a", 1, msg, &ml));
 	assert_int_equal(sock_recv(b, buf, sizeof(buf), 0, NULL), -EAGAIN);
 	assert_int_equal(sock_recv(a, buf, sizeof(buf), 0, NULL), 9);

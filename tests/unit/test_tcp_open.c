@@ -80,10 +80,10 @@ static void test_active_open(void **state)
 	wakes_seen(&c);
 	assert_int_equal(c.s->ops->poll(c.s), SOCK_POLLOUT);
 	{
-		struct sockaddr_in a;
+		union inet_sockaddr a;
 		assert_int_equal(c.s->ops->getname(c.s, &a, true), 0);
-		assert_int_equal(a.sin_addr.s_addr, PEER_IP);
-		assert_int_equal(ntohs(a.sin_port), PPORT);
+		assert_int_equal(a.sin.sin_addr.s_addr, PEER_IP);
+		assert_int_equal(ntohs(a.sin.sin_port), PPORT);
 	}
 	conn_free(&c);
 }
@@ -296,13 +296,13 @@ static void test_passive_open(void **state)
 	assert_false(tcp_sk(a->sk)->tstamp_ok);
 	assert_false(tcp_sk(a->sk)->wscale_ok);
 	{
-		struct sockaddr_in n;
+		union inet_sockaddr n;
 		assert_int_equal(a->ops->getname(a, &n, true), 0);
-		assert_int_equal(n.sin_addr.s_addr, PEER_IP);
-		assert_int_equal(ntohs(n.sin_port), PPORT);
+		assert_int_equal(n.sin.sin_addr.s_addr, PEER_IP);
+		assert_int_equal(ntohs(n.sin.sin_port), PPORT);
 		assert_int_equal(a->ops->getname(a, &n, false), 0);
-		assert_int_equal(n.sin_addr.s_addr, OUR_IP);
-		assert_int_equal(ntohs(n.sin_port), 80);
+		assert_int_equal(n.sin.sin_addr.s_addr, OUR_IP);
+		assert_int_equal(ntohs(n.sin.sin_port), 80);
 	}
 	assert_int_equal(l->ops->accept(l, &a), -EAGAIN);
 	/* the accepted socket talks */

@@ -518,13 +518,13 @@ struct sockaddr_in sin4(uint32_t addr, uint16_t port)
 
 int do_bind(struct socket *sock, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in a = sin4(addr, port);
+	union inet_sockaddr a = { .sin = sin4(addr, port) };
 	return sock->ops->bind(sock, &a);
 }
 
 int do_connect(struct socket *sock, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in a = sin4(addr, port);
+	union inet_sockaddr a = { .sin = sin4(addr, port) };
 	return sock->ops->connect(sock, &a);
 }
 
@@ -536,9 +536,9 @@ long sock_send(struct socket *sock, const void *data, size_t len, uint32_t daddr
 	msg.data = data;
 	if (daddr) {
 		msg.has_name = true;
-		msg.name.sin_family = AF_INET;
-		msg.name.sin_addr.s_addr = daddr;
-		msg.name.sin_port = htons(dport);
+		msg.name.sin.sin_family = AF_INET;
+		msg.name.sin.sin_addr.s_addr = daddr;
+		msg.name.sin.sin_port = htons(dport);
 	}
 	return sock->ops->sendmsg(sock, &msg, len);
 }
