@@ -240,7 +240,11 @@ static bool udp_check_len(struct sk_buff *skb, struct udpstats *st)
 	return true;
 }
 
-static void udp_rcv(struct sk_buff *skb)
+/* udp_rcv_checked: a datagram of either family, its length and checksum
+ * checked, to its socket.  A zero checksum means the sender computed none
+ * (RFC 768), which IPv4 allows; IPv6 has no header checksum of its own,
+ * so there it is an error (RFC 8200 8.1). */
+static void udp_rcv_checked(struct sk_buff *skb, bool zero_csum_ok)
 {
 	struct net *net = skb->dev->net;
 	struct udpstats *st = &net->udpstats;
@@ -250,8 +254,8 @@ static void udp_rcv(struct sk_buff *skb)
 	if (!udp_check_len(skb, st))
 		goto error;
 	skb_inet_addrs(skb, &saddr, &daddr);
-	/* A zero checksum means the sender computed none (RFC 768). */
-	if (uh->check && !skb_csum_unnecessary(skb) &&
+	if (!uh->check ? !zero_csum_ok :
+	    !skb_csum_unnecessary(skb) &&
 	    csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_UDP,
 				      csum_partial(skb->data, skb->len, 0))) != 0) {
 		st->InCsumErrors++;
@@ -264,30 +268,15 @@ error:
 	kfree_skb(skb);
 }
 
-/* udpv6_rcv: UDP over IPv6 (RFC 8200 §8.1): the same, but a zero
- * checksum is not "none" there: IPv6 has no header checksum of its own,
- * so the datagram is dropped. */
+static void udp_rcv(struct sk_buff *skb)
+{
+	udp_rcv_checked(skb, true);
+}
+
+/* udpv6_rcv: UDP over IPv6, from ip6_deliver. */
 void udpv6_rcv(struct sk_buff *skb)
 {
-	struct net *net = skb->dev->net;
-	struct udpstats *st = &net->udpstats;
-	const struct udphdr *uh = (const struct udphdr *)skb->data;
-	struct inet_addr saddr, daddr;
-
-	if (!udp_check_len(skb, st))
-		goto error;
-	skb_inet_addrs(skb, &saddr, &daddr);
-	if (!uh->check || (!skb_csum_unnecessary(skb) &&
-			   csum_fold(inet_pseudo_sum(&saddr, &daddr, skb->len, IPPROTO_UDP,
-						     csum_partial(skb->data, skb->len, 0))) != 0)) {
-		st->InCsumErrors++;
-		goto error;
-	}
-	udp_rcv_common(skb, &saddr, &daddr);
-	return;
-error:
-	st->InErrors++;
-	kfree_skb(skb);
+	udp_rcv_checked(skb, false);
 }
 
 int icmp_err_to_errno(int type, int code)
