@@ -123,12 +123,19 @@ check_eq "tcp/stats ActiveOpens grew by $((N * ROUNDS))" $(($(proto_stat0 tcp Ac
 check_eq "tcp/stats EstabResets: no connection was reset" "$(proto_stat0 tcp EstabResets)" 0
 check_eq "tcp/stats AttemptFails: no connect failed" "$(proto_stat0 tcp AttemptFails)" 0
 note "after round $ROUNDS ($((t1 - t0)) ms): VmRSS $rss_last kB; after $PROUNDS passive ($((t2 - t1)) ms): VmRSS $prss_first kB after the first, $prss_last kB after the last; $(live)"
-# Only growth is a leak: RSS may fall below the first round's (under ASan
-# the allocator hands quarantined memory back), so the bound is one-sided.
-check "VmRSS after the last round ($rss_last kB) at most 10% above after the first (${rss_first:-?} kB)" \
-	eval "[[ -n '$rss_first' ]] && (( rss_last * 10 <= rss_first * 11 ))"
-check "passive: VmRSS after the last round ($prss_last kB) at most 10% above after the first (${prss_first:-?} kB)" \
-	eval "[[ -n '$prss_first' ]] && (( prss_last * 10 <= prss_first * 11 ))"
+# Only growth is a leak, so the bound is one-sided.  Under ASan RSS says
+# nothing about leaks: its quarantine holds freed memory for a while (RSS
+# grew 15% over four rounds in CI) and hands it back later; there
+# LeakSanitizer and the counters above are the leak checks, and the RSS
+# bound is checked on the first pass's plain build only.
+if grep -qa __asan_init "$IMPFS"; then
+	note "VmRSS bound not checked: $IMPFS is built with ASan (its quarantine, not a leak, moves RSS)"
+else
+	check "VmRSS after the last round ($rss_last kB) at most 10% above after the first (${rss_first:-?} kB)" \
+		eval "[[ -n '$rss_first' ]] && (( rss_last * 10 <= rss_first * 11 ))"
+	check "passive: VmRSS after the last round ($prss_last kB) at most 10% above after the first (${prss_first:-?} kB)" \
+		eval "[[ -n '$prss_first' ]] && (( prss_last * 10 <= prss_first * 11 ))"
+fi
 check_eq "/imp/stats live counts back where they started" "$(live)" "$BASE"
 check_eq "refused nothing: SocketsRefused" "$(stat_of SocketsRefused "$MNT/stats")" 0
 check_eq "refused nothing: RequestsRefused" "$(stat_of RequestsRefused "$MNT/stats")" 0
