@@ -143,6 +143,11 @@ run_one() {
 # test's output is held and printed whole when it ends.  70-bench-quick
 # runs alone: it times things.
 JOBS=${IMP_JOBS:-$([[ "${CI:-}" == true ]] && echo 2 || echo 1)}
+if ! [[ $JOBS =~ ^[1-9][0-9]?$ ]]; then
+	say "IMP_JOBS: '$JOBS' is not a number of tests at once (1 to 99)"
+	echo "integration: 0 passed, 1 failed"
+	exit 1
+fi
 declare -A job_name=() job_log=()
 running=0
 # pool_start TEST LABEL: run_one in the background once a slot is free
