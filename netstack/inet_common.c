@@ -109,31 +109,28 @@ void sk_daddr(const struct sock *sk, struct inet_addr *a)
 }
 
 /* The setters also set the socket's family: an address decides it. */
-void sk_set_saddr(struct sock *sk, const struct inet_addr *a)
+static void sk_set(struct sock *sk, const struct inet_addr *a, uint32_t *v4, struct in6_addr *v6)
 {
 	sk->sk_family = a->family;
 	if (a->family == AF_INET6)
-		sk->sk_v6_saddr = a->v6;
+		*v6 = a->v6;
 	else
-		sk->inet_saddr = a->v4;
+		*v4 = a->v4;
+}
+
+void sk_set_saddr(struct sock *sk, const struct inet_addr *a)
+{
+	sk_set(sk, a, &sk->inet_saddr, &sk->sk_v6_saddr);
 }
 
 void sk_set_rcv_saddr(struct sock *sk, const struct inet_addr *a)
 {
-	sk->sk_family = a->family;
-	if (a->family == AF_INET6)
-		sk->sk_v6_rcv_saddr = a->v6;
-	else
-		sk->inet_rcv_saddr = a->v4;
+	sk_set(sk, a, &sk->inet_rcv_saddr, &sk->sk_v6_rcv_saddr);
 }
 
 void sk_set_daddr(struct sock *sk, const struct inet_addr *a)
 {
-	sk->sk_family = a->family;
-	if (a->family == AF_INET6)
-		sk->sk_v6_daddr = a->v6;
-	else
-		sk->inet_daddr = a->v4;
+	sk_set(sk, a, &sk->inet_daddr, &sk->sk_v6_daddr);
 }
 
 bool sk_has_daddr(const struct sock *sk)
