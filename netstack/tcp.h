@@ -55,6 +55,7 @@ static inline bool between(uint32_t lo, uint32_t x, uint32_t hi) /* lo <= x <= h
 struct byte_ring {
 	unsigned char *buf;
 	uint32_t cap, head, len;
+	bool mapped;			/* buf is an mmap (munmap it), else malloc */
 	uint64_t *charge;		/* what len is added to: net->mem.buffered */
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 
 #include "net.h"
 #include "tcp.h"
@@ -340,10 +341,20 @@ int tcp_parse_options(const struct tcphdr *th, unsigned int hlen, bool syn, stru
 
 /* --- byte rings --- */
 
+/* bring_init maps the buffer straight from the kernel, not from malloc.
+ * A 2 MB malloc is an mmap too, but glibc writes its chunk header into
+ * the first page, so every ring of an idle connection cost a resident
+ * 4 KB (8 KB a connection, most of what 10,000 connections held).  A
+ * private anonymous mapping has no header: pages become resident only
+ * when bytes are written to them.  If the mapping fails (vm.max_map_count
+ * reached), malloc is tried before giving up. */
 int bring_init(struct byte_ring *r, uint32_t cap, uint64_t *charge)
 {
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
 	r->charge = charge;
-	r->buf = malloc(cap);
+	r->mapped = p != MAP_FAILED;
+	r->buf = r->mapped ? p : malloc(cap);
 	r->cap = r->buf ? cap : 0;
 	r->head = r->len = 0;
 	return r->buf ? 0 : -ENOMEM;
@@ -355,7 +366,10 @@ void bring_free(struct byte_ring *r)
 	uint64_t *charge = r->charge;
 
 	bring_clear(r);
-	free(r->buf);
+	if (r->mapped)
+		munmap(r->buf, r->cap);
+	else
+		free(r->buf);
 	memset(r, 0, sizeof(*r));
 	r->charge = charge;
 }

@@ -4,6 +4,8 @@
  * comes back once the bytes are read. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include "tcptest.h"
 #include "net.h"
@@ -204,6 +206,43 @@ static void test_scoreboard_cap(void **state)
 	conn_free(&c);
 }
 
+/* resident_pages counts the pages of [p, p+len) that are in memory. */
+static size_t resident_pages(void *p, size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (len + pg - 1) / pg, in = 0;
+	unsigned char *v = calloc(n, 1);
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)(pg - 1);
+
+	assert_non_null(v);
+	assert_int_equal(mincore((void *)start, len + ((uintptr_t)p - start), v), 0);
+	for (size_t i = 0; i < n; i++)
+		in += v[i] & 1;
+	free(v);
+	return in;
+}
+
+/* An idle connection's rings cost no memory: a new ring has no page in
+ * memory (a malloc'd one has its chunk header's page), a write makes
+ * only the pages it touches resident, and the charge follows the bytes. */
+static void test_ring_pages(void **state)
+{
+	struct byte_ring r;
+	uint64_t charge = 0;
+	unsigned char b[100] = {0};
+
+	(void)state;
+	assert_int_equal(bring_init(&r, TCP_DEFAULT_RCVBUF, &charge), 0);
+	assert_int_equal(r.cap, TCP_DEFAULT_RCVBUF);
+	assert_int_equal(resident_pages(r.buf, r.cap), 0);
+	assert_int_equal(bring_write(&r, b, sizeof(b)), sizeof(b));
+	assert_int_equal(charge, sizeof(b));
+	assert_int_equal(resident_pages(r.buf, r.cap), 1);
+	bring_free(&r);
+	assert_int_equal(charge, 0);
+	assert_null(r.buf);
+	assert_ptr_equal(r.charge, &charge);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +251,7 @@ int main(void)
 		TCP_TEST(test_uncharged_on_abort),
 		TCP_TEST(test_udp),
 		TCP_TEST(test_scoreboard_cap),
+		cmocka_unit_test(test_ring_pages),
 	};
 	return cmocka_run_group_tests_name("tcp_mem", tests, NULL, NULL);
 }
