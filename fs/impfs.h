@@ -176,6 +176,11 @@ struct impfs {
 		uint64_t SocketsRefused;	/* ENFILE: --max-sockets */
 		uint64_t RequestsRefused;	/* ENOBUFS: --max-parked(-bytes) */
 		uint64_t RingsRefused;		/* ENOBUFS: --max-ring-bytes */
+		/* FUSE requests by kind, as they come from the kernel: what a
+		 * program's system calls cost the daemon (a poll is a round
+		 * trip as much as a read is).  Bytes are what was asked. */
+		uint64_t FuseLookups, FuseGetattrs, FuseOpens, FuseReleases, FuseReaddirs;
+		uint64_t FuseReads, FuseReadBytes, FuseWrites, FuseWriteBytes, FusePolls;
 	} stats;
 	uint32_t conv_gen;
 	uint64_t msl_us;

@@ -208,6 +208,16 @@ void show_stats(struct strbuf *sb, struct impfs *fs)
 	P("SocketsRefused", fs->stats.SocketsRefused);
 	P("RequestsRefused", fs->stats.RequestsRefused);
 	P("RingsRefused", fs->stats.RingsRefused);
+	P("FuseLookups", fs->stats.FuseLookups);
+	P("FuseGetattrs", fs->stats.FuseGetattrs);
+	P("FuseReaddirs", fs->stats.FuseReaddirs);
+	P("FuseOpens", fs->stats.FuseOpens);
+	P("FuseReleases", fs->stats.FuseReleases);
+	P("FuseReads", fs->stats.FuseReads);
+	P("FuseReadBytes", fs->stats.FuseReadBytes);
+	P("FuseWrites", fs->stats.FuseWrites);
+	P("FuseWriteBytes", fs->stats.FuseWriteBytes);
+	P("FusePolls", fs->stats.FusePolls);
 	P("MaxSockets", fs->max_sockets);
 	P("MaxParked", fs->max_parked);
 	P("MaxParkedBytes", fs->max_parked_bytes);

@@ -188,6 +188,7 @@ static void imp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct impfs *fs = fs_of(req);
 	int ptype = QTYPE(parent), proto = QPROTO(parent), n;
 
+	fs->stats.FuseLookups++;
 	if (!node_valid(fs, parent)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -231,6 +232,7 @@ static void imp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct impfs *fs = fs_of(req);
 	struct stat st;
 
+	fs->stats.FuseGetattrs++;
 	if (!node_valid(fs, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -343,6 +345,7 @@ static void imp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dirbuf d = { .req = req, .want = off };
 	char name[16];
 
+	fs->stats.FuseReaddirs++;
 	if (!node_valid(fs, ino) || !S_ISDIR(qtab[type].mode)) {
 		fuse_reply_err(req, node_valid(fs, ino) ? ENOTDIR : ENOENT);
 		return;
@@ -464,6 +467,7 @@ static void imp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct conv *c = NULL;
 	struct ofile *of;
 
+	fs->stats.FuseOpens++;
 	if (!node_valid(fs, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -554,7 +558,10 @@ static void imp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
+	struct impfs *fs = fs_of(req);
 
+	fs->stats.FuseReads++;
+	fs->stats.FuseReadBytes += size;
 	if (of->ring) {
 		ring_read(req, fs_of(req), of, size, fi->flags);
 		return;
@@ -587,6 +594,8 @@ static void imp_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 	char line[256], why[160] = "";
 	int err;
 
+	fs->stats.FuseWrites++;
+	fs->stats.FuseWriteBytes += size;
 	if (of->conv && of->type == Qdata) {
 		sock_write(req, of, data, size, fi->flags);
 		return;
@@ -628,6 +637,7 @@ static void imp_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 {
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
 
+	fs_of(req)->stats.FusePolls++;
 	if (of->conv) {
 		sock_poll(req, of, ph);
 		return;
@@ -643,6 +653,7 @@ static void imp_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 static void imp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	fs_of(req)->stats.FuseReleases++;
 	ofile_free(fs_of(req), (struct ofile *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }

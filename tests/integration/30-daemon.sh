@@ -75,6 +75,18 @@ reject "mount point already mounted by a running impfs" -f --tap imp1 --addr 10.
 check "the running impfs still serves after the refused second one" imp_alive
 check "the running impfs still answers ping" ping_ok 1
 check_match "the mount is a FUSE file system" '^fuse' "$(fstype_of "$MNT")"
+# /imp/stats counts the FUSE requests: three opens, reads of 100 bytes and
+# releases of a file between two reads of stats (the second read's own
+# open counts, its read and release come after the figure is made).
+s0=$(timeout 5 cat "$MNT/stats")
+for i in 1 2 3; do dd if="$MNT/ipifc/0/status" of=/dev/null bs=100 count=1 status=none; done
+s1=$(timeout 5 cat "$MNT/stats")
+fdelta() { echo $(($(awk -v n="$1:" '$1 == n { print $2 }' <<<"$s1") - $(awk -v n="$1:" '$1 == n { print $2 }' <<<"$s0"))); }
+check_eq "stats: FuseOpens +4 (3 dd, 1 cat)" "$(fdelta FuseOpens)" 4
+check_eq "stats: FuseReleases +4 (3 dd, the first cat)" "$(fdelta FuseReleases)" 4
+check_ge "stats: FuseReads +5 or more (3 dd, the first cat's two)" "$(fdelta FuseReads)" 5
+check_ge "stats: FuseReadBytes +300 or more" "$(fdelta FuseReadBytes)" 300
+check_eq "stats: FuseWrites +0" "$(fdelta FuseWrites)" 0
 imp_stop TERM
 
 # ---- SIGINT (Ctrl-C) ----------------------------------------------------------------
