@@ -125,9 +125,11 @@ enum {
  * socket only this process reads and no epoll watches, reads up to RA_SIZE
  * from the data file and keeps the rest for the next calls, so that a
  * program reading 100 KB at a time (curl) costs the daemon one FUSE read
- * per RA_SIZE instead of one read and one poll per 100 KB. */
+ * per RA_SIZE instead of one read and one poll per 100 KB.  RA_SIZE is
+ * FUSE's largest request (max_pages, 1 MiB), RA_ALIGN keeps it one. */
 #define RA_MIN (16u << 10)
-#define RA_SIZE (1u << 19)
+#define RA_SIZE (1u << 20)
+#define RA_ALIGN 4096u
 
 struct sk {
 	int refs;		/* table entries + calls under way */

@@ -200,10 +200,15 @@ static ssize_t read_ahead(struct sk *sk, int rfd)
 	sk->peekcap = sk->peekoff = 0;
 	pthread_mutex_unlock(&lock);
 
-	if (cap < RA_SIZE) {
+	/* Page-aligned: FUSE moves at most max_pages (1 MiB) a request, and a
+	 * megabyte that starts inside a page spans one page more, so the
+	 * kernel would cut each read in two, the second of a few bytes. */
+	if (cap < RA_SIZE || ((uintptr_t)buf & (RA_ALIGN - 1))) {
+		void *p = NULL;
+
 		free(buf);
 		cap = RA_SIZE;
-		buf = malloc(cap);
+		buf = posix_memalign(&p, RA_ALIGN, cap) ? NULL : p;
 		if (!buf) {
 			pthread_mutex_lock(&lock);
 			sk->ra_busy = false;

@@ -7,12 +7,38 @@
  * with bytes here that is asked only whether it is readable is answered
  * here, without asking the daemon (which costs a FUSE round trip).
  *
+ * The rest of the set is polled at most once per REST_POLL_US while held
+ * bytes answer the call: each imp socket the kernel polls is a FUSE round
+ * trip, and a program that selects before each read of a bulk stream
+ * (iperf3 -R with its control socket beside the data) paid one per read,
+ * five times as many as the reads of the data.  A program reading held
+ * bytes is busy; the others wait at most that long to be seen.
+ *
  * epoll is the kernel's alone: epoll_ctl only marks the socket (F_EPOLL), so
  * that bulk read-ahead, which epoll_wait could not see, stays off for it.
  */
 #include "impc.h"
 
 #include <stdlib.h>
+#include <time.h>
+
+#define REST_POLL_US 1000
+
+/* rest_due: whether the fds without held bytes are to be polled now, the
+ * last such poll in this thread being REST_POLL_US ago or more. */
+static bool rest_due(void)
+{
+	static __thread uint64_t last;
+	struct timespec t;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	now = (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+	if (last && now - last < REST_POLL_US)
+		return false;
+	last = now;
+	return true;
+}
 
 static bool has_peek(int fd)
 {
@@ -73,7 +99,7 @@ static int poll_now(struct pollfd *fds, nfds_t n, int (*zero)(struct pollfd *, n
 		else if (fds[i].fd >= 0)
 			k++;
 	}
-	if (k)
+	if (k && rest_due())
 		r = zero(rest, n, arg);
 	if (r >= 0)
 		for (nfds_t i = 0; i < n; i++)
@@ -155,7 +181,6 @@ static int select_now(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, fd_set *mine
 		      int (*zero)(int, fd_set *, fd_set *, fd_set *, const void *), const void *arg)
 {
 	bool rest = false;
-	int r = 0;
 
 	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
 		if (FD_ISSET(fd, mine) && !(wr && FD_ISSET(fd, wr)) && !(ex && FD_ISSET(fd, ex)))
@@ -163,9 +188,16 @@ static int select_now(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, fd_set *mine
 		if (FD_ISSET(fd, rd) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex)))
 			rest = true;
 	}
-	if (rest)
-		r = zero(nfds, rd, wr, ex, arg);
-	return select_merge(nfds, rd, mine, r);
+	if (rest && rest_due())
+		return select_merge(nfds, rd, mine, zero(nfds, rd, wr, ex, arg));
+	/* Not polled: only mine are ready in this answer. */
+	if (rd)
+		FD_ZERO(rd);
+	if (wr)
+		FD_ZERO(wr);
+	if (ex)
+		FD_ZERO(ex);
+	return select_merge(nfds, rd, mine, 0);
 }
 
 static int zero_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const void *arg)

@@ -8,7 +8,9 @@
 #     still see the rest as readable, while poll waits once it is gone;
 #   - not on a socket in an epoll set (epoll_wait could not see the bytes),
 #     nor with IMP_READAHEAD=0: there the daemon keeps the rest;
-#   - the end of the stream after bytes read ahead.
+#   - the end of the stream after bytes read ahead;
+#   - a select before each 16 KiB read, an idle socket in the set: 1 MiB
+#     a FUSE read, and the idle socket not polled through FUSE each time.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -58,6 +60,7 @@ run "imp-run, epoll" -- held "$K" $PORT 0 epoll
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- held "$K" $PORT 0
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- stream "$K" $PORT
 run "imp-run" -- eof "$K" $PORT
+run "imp-run" -- select "$K" $PORT
 
 check "the daemon is alive after all of it" imp_alive
 imp_stop

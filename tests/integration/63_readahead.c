@@ -14,6 +14,10 @@
  *                                      select, FIONREAD and epoll agree
  *   63_readahead eof ADDR PORT         the end of the stream after bytes
  *                                      read ahead
+ *   63_readahead select ADDR PORT      32 MiB read 16 KiB at a time, each
+ *                                      read after a select on the stream
+ *                                      and an idle socket: what it costs
+ *                                      the daemon ($IMP_ROOT/stats)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -316,6 +320,83 @@ static int eof(const char *addr, int port)
 	return 0;
 }
 
+/* fuse_stat: counter NAME of $IMP_ROOT/stats, -1 if not found. */
+static long long fuse_stat(const char *name)
+{
+	char path[4096], line[256];
+	long long v = -1, x;
+	size_t l = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stats", getenv("IMP_ROOT") ? getenv("IMP_ROOT") : "/imp");
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, l) && line[l] == ':' && sscanf(line + l + 1, "%lld", &x) == 1)
+			v = x;
+	fclose(f);
+	return v;
+}
+
+/* sel: a program that selects before each small read of a bulk stream,
+ * with an idle socket in the set (iperf3 -R's control socket).  Each
+ * select was a FUSE poll of the idle socket, one per read; now the idle
+ * one is polled at most once a millisecond while bytes read ahead answer
+ * (REST_POLL_US in poll.c), and the stream comes 1 MiB a FUSE read
+ * (RA_SIZE). */
+static void sel(const char *addr, int port)
+{
+	const size_t total = 32u << 20, chunk = 16384;
+	static unsigned char buf[16384];
+	int fd = dial(addr, port, total, "close"), idle = dial(addr, port, 0, "hold");
+	long long r0 = fuse_stat("FuseReads"), p0 = fuse_stat("FusePolls"), reads, polls;
+	size_t got = 0;
+	long selects = 0, bad = -1;
+	struct timespec t0, t1;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < total) {
+		fd_set rd;
+		struct timeval tv = { 10, 0 };
+		ssize_t n;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		FD_SET(idle, &rd);
+		selects++;
+		if (select((fd > idle ? fd : idle) + 1, &rd, NULL, NULL, &tv) <= 0 || FD_ISSET(idle, &rd) ||
+		    !FD_ISSET(fd, &rd)) {
+			check(0, "select: the stream readable, the idle socket not (after %zu bytes)", got);
+			break;
+		}
+		n = recv(fd, buf, chunk, 0);
+		if (n <= 0) {
+			check(0, "recv after %zu bytes: %zd (%s)", got, n, n < 0 ? strerror(errno) : "end");
+			break;
+		}
+		if (bad < 0)
+			bad = bad_at(buf, (size_t)n, got);
+		got += (size_t)n;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	reads = fuse_stat("FuseReads") - r0;
+	polls = fuse_stat("FusePolls") - p0;
+	check(got == total && bad < 0, "select: %zu bytes in order, in %ld selects and reads", got, selects);
+	/* 32 reads of a megabyte, and the stats file's own; 512 KiB reads, or
+	 * megabytes cut in two by an unaligned buffer, make 64 or more. */
+	check(reads >= 32 && reads <= 44, "select: %lld FUSE reads for 32 MiB (32 of 1 MiB, and the stats file's)",
+	      reads);
+	/* Per FUSE read of the stream, a blocking select polls both sockets
+	 * (twice if it sleeps); besides, the idle one at most once a ms. */
+	check(polls <= 4 * reads + (long long)ms + 16,
+	      "select: %lld FUSE polls for %ld selects in %.0f ms (at most 4 a read and 1 a ms)", polls, selects,
+	      ms);
+	close(idle);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -328,8 +409,10 @@ int main(int argc, char **argv)
 		     argc == 6 && !strcmp(argv[5], "read"));
 	else if (argc == 4 && !strcmp(argv[1], "eof"))
 		eof(argv[2], atoi(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "select"))
+		sel(argv[2], atoi(argv[3]));
 	else {
-		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof ADDR PORT | held ADDR PORT RA [epoll|read]\n");
+		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof|select ADDR PORT | held ADDR PORT RA [epoll|read]\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
