@@ -31,9 +31,12 @@ int icmpv6_xmit(struct net *net, struct net_device *dev, const void *msg, unsign
 	struct icmp6stats *st = &net->ipv6.icmp6;
 	struct net_device *odev = dev;
 	struct in6_addr nexthop;
+	struct inet6_ifaddr *ifa;
 	struct icmp6hdr *ic;
 	struct sk_buff *skb;
 
+	if (!saddr && (ifa = ipv6_get_ifaddr(net, daddr)) && ifa->state == IFA6_PREFERRED)
+		saddr = daddr;	/* to ourselves (the backlog): from that address */
 	if (!odev) {
 		if (ipv6_addr_is_multicast(daddr) || ipv6_addr_is_linklocal(daddr))
 			odev = ip6_default_dev(net);

@@ -219,10 +219,12 @@ int inet_xmit(struct net *net, struct sk_buff *skb, const struct inet_addr *sadd
 /* inet6_route: the device towards daddr, as ip6_xmit chooses it. */
 static struct net_device *inet6_route(struct net *net, const struct in6_addr *daddr)
 {
-	struct net_device *dev = NULL;
+	struct net_device *dev = ipv6_addr_dev(net, daddr, NULL);
 	struct in6_addr nexthop;
 
-	if (ipv6_addr_is_multicast(daddr) || ipv6_addr_is_linklocal(daddr))
+	if (dev)
+		;	/* ourselves: the backlog, on the device with the address */
+	else if (ipv6_addr_is_multicast(daddr) || ipv6_addr_is_linklocal(daddr))
 		dev = ip6_default_dev(net);
 	else if (rt6_lookup(net, daddr, &dev, &nexthop))
 		dev = NULL;
@@ -270,12 +272,15 @@ int inet_sk_pick_source(struct sock *sk, const struct inet_addr *daddr, unsigned
 	if (daddr->family == AF_INET6) {
 		struct net_device *dev = inet6_route(net, &daddr->v6);
 		const struct in6_addr *s;
+		const struct inet6_ifaddr *self = ipv6_get_ifaddr(net, &daddr->v6);
 		if (!dev)
 			return -ENETUNREACH;
-		if (ipv6_get_ifaddr(net, &daddr->v6))
-			return -EADDRNOTAVAIL;	/* ourselves: IPv6 has no loopback here */
+		if (self && self->state != IFA6_PREFERRED)
+			return -EADDRNOTAVAIL;	/* in DAD: not usable yet */
 		if (sk->sk_family == AF_INET6 && !ipv6_addr_any(&sk->sk_v6_rcv_saddr)) {
 			src.v6 = sk->sk_v6_rcv_saddr;
+		} else if (self) {
+			src.v6 = daddr->v6;	/* ourselves: from that address, as IPv4's RTN_LOCAL */
 		} else {
 			if (!(s = ipv6_select_saddr(dev, &daddr->v6)))
 				return -EADDRNOTAVAIL;

@@ -77,6 +77,7 @@ int ip_finish_output(struct net *net, struct sk_buff *skb, const struct rtable *
 	skb->dev = rt->dev;
 	if (rt->type == RTN_LOCAL) {
 		skb->pkt_type = PACKET_HOST;
+		skb->protocol = ETH_P_IP;	/* how net_process_backlog tells the families */
 		skb_queue_tail(&net->backlog, skb);
 		return 0;
 	}

@@ -147,15 +147,29 @@ uint32_t csum_ipv6_magic(const struct in6_addr *saddr, const struct in6_addr *da
 	return csum_partial(&p, 4, sum);
 }
 
-struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a)
+/* ipv6_addr_dev: the device that holds address a (any state, *ifap gets
+ * it when not NULL), else NULL. */
+struct net_device *ipv6_addr_dev(struct net *net, const struct in6_addr *a,
+				 struct inet6_ifaddr **ifap)
 {
 	for (int d = 0; d < net->ndevs; d++) {
 		struct inet6_dev *idev = net->devs[d]->ip6_ptr;
 		for (int i = 0; idev && i < idev->naddr; i++)
-			if (ipv6_addr_equal(&idev->addr[i].addr, a))
-				return &idev->addr[i];
+			if (ipv6_addr_equal(&idev->addr[i].addr, a)) {
+				if (ifap)
+					*ifap = &idev->addr[i];
+				return net->devs[d];
+			}
 	}
 	return NULL;
+}
+
+struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a)
+{
+	struct inet6_ifaddr *ifa = NULL;
+
+	ipv6_addr_dev(net, a, &ifa);
+	return ifa;
 }
 
 /* ipv6_is_our_group: all-nodes, or the solicited-node group of one of our
@@ -389,7 +403,8 @@ static void ip6_deliver(struct net *net, struct sk_buff *skb)
 	}
 }
 
-/* ipv6_rcv is the ETH_P_IPV6 handler. */
+/* ipv6_rcv is the ETH_P_IPV6 handler; pt is NULL for packets from our own
+ * backlog (sent by us to one of our addresses). */
 void ipv6_rcv(struct sk_buff *skb, struct net_device *dev, struct packet_type *pt)
 {
 	struct net *net = dev->net;
@@ -540,7 +555,14 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	struct ipv6hdr *ip6;
 	unsigned int mtu;
 
-	if (ipv6_addr_is_multicast(daddr) || ipv6_addr_is_linklocal(daddr)) {
+	struct inet6_ifaddr *self = NULL;
+	struct net_device *ldev = ipv6_addr_dev(net, daddr, &self);
+
+	if (ldev) {
+		/* To ourselves: the device that holds the address, whatever
+		 * the caller named, since that is where ipv6_rcv looks. */
+		dev = ldev;
+	} else if (ipv6_addr_is_multicast(daddr) || ipv6_addr_is_linklocal(daddr)) {
 		if (!dev)
 			dev = ip6_default_dev(net);
 	} else if (rt6_lookup(net, daddr, &dev, &nexthop)) {
@@ -552,9 +574,10 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 		return -ENETUNREACH;
 	}
 	if (!saddr)
-		saddr = ipv6_select_saddr(dev, daddr);
-	if (!saddr || ipv6_get_ifaddr(net, daddr)) {
-		/* No source, or to ourselves: no loopback for IPv6 yet. */
+		saddr = self ? daddr : ipv6_select_saddr(dev, daddr);
+	if (!saddr || (self && self->state != IFA6_PREFERRED)) {
+		/* No source; or an address of ours still in DAD (or failed
+		 * it), which takes nothing but DAD's own messages. */
 		st->OutDiscards++;
 		kfree_skb(skb);
 		return -EADDRNOTAVAIL;
@@ -582,6 +605,15 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	st->OutRequests++;
 	if (ipv6_addr_is_multicast(daddr))
 		st->OutMcastPkts++;
+	if (self) {
+		/* Received from the backlog by net_process_backlog, as IPv4's
+		 * RTN_LOCAL packets are, never inside this call: a protocol
+		 * is not re-entered while it sends.  No MTU on this path, so
+		 * a TCP super-packet goes up whole, never fragmented. */
+		skb->pkt_type = PACKET_HOST;
+		skb_queue_tail(&net->backlog, skb);
+		return 0;
+	}
 	mtu = dev->ip6_ptr->mtu6 && dev->ip6_ptr->mtu6 < dev->mtu ? dev->ip6_ptr->mtu6 : dev->mtu;
 	uint32_t pmtu = ip6_pmtu_get(net, daddr);
 	if (pmtu && pmtu < mtu)

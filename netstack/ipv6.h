@@ -278,12 +278,18 @@ uint32_t csum_ipv6_magic(const struct in6_addr *saddr, const struct in6_addr *da
 			 uint32_t len, uint8_t proto, uint32_t sum);
 /* ip6_xmit puts an IPv6 header in front of skb's data (and the extension
  * header bytes exthdr, if any) and sends it on dev (NULL: the route's).
- * saddr NULL picks a source.  Takes ownership; 0 or -errno. */
+ * saddr NULL picks a source.  To one of our own addresses it goes to
+ * net->backlog instead (see net_process_backlog).  Takes ownership; 0 or
+ * -errno. */
 int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	     const struct in6_addr *saddr, const struct in6_addr *daddr,
 	     uint8_t nexthdr, uint8_t hoplimit, const void *exthdr, unsigned int extlen);
 /* The type of a destination for us: ours (any state), a group we are in. */
 struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a);
+/* ipv6_addr_dev: the device that holds a (*ifap, if not NULL, gets the
+ * address), else NULL. */
+struct net_device *ipv6_addr_dev(struct net *net, const struct in6_addr *a,
+				 struct inet6_ifaddr **ifap);
 bool ipv6_is_our_group(struct net_device *dev, const struct in6_addr *a);
 /* ipv6_mc_mac_wanted: is a 33:33:... frame for one of our groups?  Any
  * other multicast MAC (IPv4's 01:00:5e:...) is let through as before. */

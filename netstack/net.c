@@ -60,7 +60,10 @@ void net_process_backlog(struct net *net)
 	int budget = 256;	/* bounded, so a loop of replies cannot starve I/O */
 
 	while (budget-- > 0 && (skb = skb_dequeue(&net->backlog)) != NULL)
-		ip_rcv(skb, skb->dev, NULL);
+		if (skb->protocol == ETH_P_IPV6)
+			ipv6_rcv(skb, skb->dev, NULL);
+		else
+			ip_rcv(skb, skb->dev, NULL);
 	net_rx_complete(net);
 }
 

@@ -5,7 +5,8 @@
 # kernel client, "announce :: PORT" refusing IPv4 and "announce 0.0.0.0
 # PORT" refusing IPv6, UDP both ways (connected and in headers mode with
 # 16-byte IPv6 addresses), ECONNREFUSED from a closed kernel port, the
-# stack's own port unreachable, bad address strings refused with a
+# stack's own port unreachable, a listen and connect on the stack's own
+# global and link-local addresses, bad address strings refused with a
 # sentence in err, and ping through /imp/icmpv6; the daemon alive at the
 # end.
 set -euo pipefail
@@ -169,6 +170,34 @@ lfd4=$SOCK_FD
 check_ctl_fails "announce 9105 (dual) over them: EADDRINUSE" "Address already in use" "$lfd4" announce 9105
 for f in "$lfd" "$lfd2" "$lfd3" "$lfd4"; do ctl_try "$f" close; sock_close_fd "$f"; done
 
+# ---- to ourselves ----------------------------------------------------------------------
+# A listener and a connect both on imp, at its own global and link-local
+# addresses: through the stack's backlog, as IPv4's own address is.
+sll=$(rd "$MNT/ipifc/0/status" | awk '$1 == "addr" && $2 ~ /^fe80:/ { sub("/.*", "", $2); print $2; exit }')
+sock_new tcp || die "no socket"
+lfd=$SOCK_FD ln=$SOCK_N
+check_ctl_ok "announce 9107 (for connects to ourselves)" "$lfd" announce 9107
+for dst in "$G6" "$sll"; do
+	sock_new tcp || die "no socket"
+	cfd=$SOCK_FD n=$SOCK_N
+	check_ctl_ok "connect $dst 9107 (our own address)" "$cfd" connect "$dst" 9107
+	check_match "... local is $dst" "^$dst [0-9]+\$" "$(sock_file tcp "$n" local)"
+	m=$(accept_one "$ln" || true)
+	if [[ "$m" =~ ^[0-9]+$ ]]; then
+		check_eq "... the accepted side's remote is $dst too" "$(sock_file tcp "$m" remote)" "$dst $(sock_file tcp "$n" local | cut -d' ' -f2)"
+		printf 'to me\n' >"$MNT/tcp/$n/data"
+		check_eq "... bytes from the connect reach the accepted side" "$(timeout 5 head -c 6 "$MNT/tcp/$m/data")" "to me"
+		printf 'and back\n' >"$MNT/tcp/$m/data"
+		check_eq "... and bytes come back" "$(timeout 5 head -c 9 "$MNT/tcp/$n/data")" "and back"
+		ctl_try "$MNT/tcp/$m/ctl" close
+	else
+		fail "connect $dst 9107: no connection accepted ($m)"
+	fi
+	sock_close_fd "$cfd"
+done
+sock_close_fd "$lfd"
+ctl_try "$MNT/tcp/$ln/ctl" close
+
 # ---- errors ---------------------------------------------------------------------------
 sock_new tcp || die "no socket"
 cfd=$SOCK_FD n=$SOCK_N
@@ -176,8 +205,8 @@ check_ctl_fails "connect $K6 9199 (closed kernel port): ECONNREFUSED" "Connectio
 check_match "... err says so" "connect $K6 9199: connection refused" "$(sock_file tcp "$n" err)"
 sock_close_fd "$cfd"
 sock_new tcp || die "no socket"
-check_ctl_fails "connect $G6 80 (our own address: IPv6 has no loopback here): EADDRNOTAVAIL" \
-	"Cannot assign requested address" "$SOCK_FD" connect "$G6" 80
+check_ctl_fails "connect $G6 80 (our own address, nobody listening): ECONNREFUSED" \
+	"Connection refused" "$SOCK_FD" connect "$G6" 80
 sock_close_fd "$SOCK_FD"
 sock_new tcp || die "no socket"
 check_ctl_fails "connect ff02::1 80 (a group): ENETUNREACH" "Network is unreachable" "$SOCK_FD" connect ff02::1 80

@@ -674,6 +674,148 @@ static void test_syncookies6(void **state)
 	drain(e->dev);
 }
 
+/* ---- To our own addresses ------------------------------------------------ */
+
+/* pump runs the backlog until it is empty (bounded: a loop of packets to
+ * ourselves would fail the test, not hang it). */
+static void pump(struct env *e)
+{
+	for (int i = 0; i < 64 && e->net.backlog.qlen; i++)
+		net_process_backlog(&e->net);
+	assert_int_equal(e->net.backlog.qlen, 0);
+}
+
+static struct in6_addr our_linklocal(struct env *e)
+{
+	struct inet6_dev *idev = e->dev->ip6_ptr;
+	for (int i = 0; i < idev->naddr; i++)
+		if (ipv6_addr_is_linklocal(&idev->addr[i].addr))
+			return idev->addr[i].addr;
+	fail_msg("no link-local address");
+	return idev->addr[0].addr;
+}
+
+/* A connect to our own address (global, then link-local) meets our own
+ * listener through the backlog, as IPv4's does: the handshake, bytes
+ * both ways, both names the address, and nothing on the device. */
+static void test_tcp6_self(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr addrs[2] = { OUR_G, our_linklocal(e) };
+
+	for (int k = 0; k < 2; k++) {
+		struct socket *l = sock6(e, SOCK_STREAM, IPPROTO_TCP, "::", 80, true), *c, *a = NULL;
+		union inet_sockaddr sa, n;
+		struct sockmsg m;
+		char buf[16];
+
+		assert_int_equal(l->ops->listen(l, 4), 0);
+		assert_int_equal(sock_create(&e->net, SOCK_STREAM, IPPROTO_TCP, &c), 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6.sin6_family = AF_INET6;
+		sa.sin6.sin6_port = htons(80);
+		sa.sin6.sin6_addr = addrs[k];
+		assert_int_equal(c->ops->connect(c, &sa), -EINPROGRESS);
+		assert_int_equal(e->net.backlog.qlen, 1);	/* the SYN, not sent yet */
+		pump(e);
+		assert_int_equal(c->state, SS_CONNECTED);
+		assert_int_equal(l->ops->accept(l, &a), 0);
+		assert_int_equal(a->sk->sk_family, AF_INET6);
+		assert_int_equal(c->ops->getname(c, &n, false), 0);
+		assert_memory_equal(&n.sin6.sin6_addr, &addrs[k], 16);	/* from that address */
+		assert_int_equal(a->ops->getname(a, &n, true), 0);
+		assert_memory_equal(&n.sin6.sin6_addr, &addrs[k], 16);
+		memset(&m, 0, sizeof(m));
+		m.data = "to me";
+		assert_int_equal(c->ops->sendmsg(c, &m, 5), 5);
+		pump(e);
+		assert_int_equal(sock_recv(a, buf, sizeof(buf), MSG_DONTWAIT, NULL), 5);
+		assert_memory_equal(buf, "to me", 5);
+		m.data = "and back";
+		assert_int_equal(a->ops->sendmsg(a, &m, 8), 8);
+		pump(e);
+		assert_int_equal(sock_recv(c, buf, sizeof(buf), MSG_DONTWAIT, NULL), 8);
+		assert_memory_equal(buf, "and back", 8);
+		assert_int_equal(memdev_pending(e->dev), 0);
+		sock_release(c);
+		sock_release(a);
+		sock_release(l);
+		pump(e);
+		assert_int_equal(memdev_pending(e->dev), 0);
+	}
+}
+
+/* UDP to our own address: the datagram reaches our socket, named as
+ * from that address; a closed port's unreachable comes back to the
+ * sender, connected, as an error. */
+static void test_udp6_self(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr addrs[2] = { OUR_G, our_linklocal(e) };
+
+	for (int k = 0; k < 2; k++) {
+		struct socket *r = sock6(e, SOCK_DGRAM, IPPROTO_UDP, "::", 5000, true), *s;
+		union inet_sockaddr sa;
+		struct sockmsg m;
+		char buf[16];
+
+		assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_UDP, &s), 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6.sin6_family = AF_INET6;
+		sa.sin6.sin6_port = htons(5000);
+		sa.sin6.sin6_addr = addrs[k];
+		assert_int_equal(s->ops->connect(s, &sa), 0);
+		memset(&m, 0, sizeof(m));
+		m.data = "self6";
+		assert_int_equal(s->ops->sendmsg(s, &m, 5), 5);
+		pump(e);
+		memset(&m, 0, sizeof(m));
+		assert_int_equal(sock_recv(r, buf, sizeof(buf), MSG_DONTWAIT, &m), 5);
+		assert_memory_equal(buf, "self6", 5);
+		assert_int_equal(m.name.sa.sa_family, AF_INET6);
+		assert_memory_equal(&m.name.sin6.sin6_addr, &addrs[k], 16);
+		assert_memory_equal(&m.local6, &addrs[k], 16);
+		sock_release(r);
+		/* Nobody on the port now: ICMPv6 port unreachable, to us. */
+		memset(&m, 0, sizeof(m));
+		m.data = "again";
+		assert_int_equal(s->ops->sendmsg(s, &m, 5), 5);
+		pump(e);
+		assert_int_equal(sock_recv(s, buf, sizeof(buf), MSG_DONTWAIT, NULL), -ECONNREFUSED);
+		assert_int_equal(memdev_pending(e->dev), 0);
+		sock_release(s);
+	}
+}
+
+/* An echo socket pinging our own address gets its reply. */
+static void test_ping6_self(void **state)
+{
+	struct env *e = *state;
+	struct socket *s;
+	union inet_sockaddr sa;
+	struct sockmsg m;
+	struct in6_addr ours = OUR_G;
+	const uint8_t req[8] = { ICMPV6_ECHO_REQUEST, 0, 0, 0, 0, 0, 0, 3 };
+	uint8_t buf[16];
+
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_ICMPV6, &s), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6.sin6_family = AF_INET6;
+	sa.sin6.sin6_addr = ours;
+	assert_int_equal(s->ops->connect(s, &sa), 0);
+	memset(&m, 0, sizeof(m));
+	m.data = req;
+	assert_int_equal(s->ops->sendmsg(s, &m, sizeof(req)), (long)sizeof(req));
+	pump(e);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sock_recv(s, buf, sizeof(buf), MSG_DONTWAIT, &m), (long)sizeof(req));
+	assert_int_equal(buf[0], ICMPV6_ECHO_REPLY);
+	assert_int_equal(buf[7], 3);
+	assert_memory_equal(&m.name.sin6.sin6_addr, &ours, 16);
+	assert_int_equal(memdev_pending(e->dev), 0);
+	sock_release(s);
+}
+
 /* ---- ICMPv6 echo sockets ---------------------------------------------------- */
 
 static void test_ping6_socket(void **state)
@@ -748,6 +890,9 @@ int main(void)
 		T(test_ping6_socket),
 		T(test_syncookies6),
 		T(test_vnet_gso6),
+		T(test_tcp6_self),
+		T(test_udp6_self),
+		T(test_ping6_self),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
