@@ -433,6 +433,11 @@ void ipv6_rcv(struct sk_buff *skb, struct net_device *dev, struct packet_type *p
 	if (ipv6_addr_is_multicast(&ip6->saddr) || ipv6_addr_is_loopback(&ip6->saddr) ||
 	    ipv6_addr_is_loopback(&ip6->daddr))
 		return ip6_drop(skb, InMartians, InAddrErrors);
+	/* Our own source from the wire is forged, as IPv4 has it: only the
+	 * backlog carries what we send ourselves.  ICMPv6 is let by, since
+	 * a neighbour with our address (DAD) must still be heard. */
+	if (pt && ip6->nexthdr != NEXTHDR_ICMP && ipv6_get_ifaddr(net, &ip6->saddr))
+		return ip6_drop(skb, InMartians, InAddrErrors);
 	memset(IP6CB(skb), 0, sizeof(struct ip6_cb));
 	if (ipv6_addr_is_multicast(&ip6->daddr)) {
 		if (!ipv6_is_our_group(dev, &ip6->daddr))

@@ -816,6 +816,31 @@ static void test_ping6_self(void **state)
 	sock_release(s);
 }
 
+/* Our own source from the wire is forged: dropped, as IPv4 drops it. */
+static void test_own_source_from_wire(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = sock6(e, SOCK_STREAM, IPPROTO_TCP, "::", 80, true);
+	struct in6_addr ours = OUR_G;
+	uint64_t martians = e->net.ipv6.stats.InMartians;
+	uint8_t seg[24] = { 0 };
+
+	assert_int_equal(l->ops->listen(l, 4), 0);
+	seg[0] = 40000 >> 8, seg[1] = 40000 & 0xff, seg[3] = 80;
+	seg[12] = 6 << 4;
+	seg[13] = TH_SYN;
+	seg[14] = 0xff, seg[15] = 0xff;
+	memcpy(seg + 20, SYN_MSS1460, 4);
+	uint16_t c = csum6(&ours, &ours, IPPROTO_TCP, seg, sizeof(seg));
+	memcpy(seg + 16, &c, 2);
+	memdev_inject(e->dev, f, ip6_frame(f, &ours, &ours, IPPROTO_TCP, seg, sizeof(seg)));
+	assert_int_equal(e->net.ipv6.stats.InMartians - martians, 1);
+	assert_int_equal(tcp_sk(l->sk)->syn_pending, 0);
+	assert_int_equal(e->net.backlog.qlen, 0);
+	assert_int_equal(memdev_pending(e->dev), 0);
+	sock_release(l);
+}
+
 /* ---- ICMPv6 echo sockets ---------------------------------------------------- */
 
 static void test_ping6_socket(void **state)
@@ -893,6 +918,7 @@ int main(void)
 		T(test_tcp6_self),
 		T(test_udp6_self),
 		T(test_ping6_self),
+		T(test_own_source_from_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
