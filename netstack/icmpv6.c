@@ -23,10 +23,18 @@ static bool icmpv6_ratelimit(struct net *net)
 	return false;
 }
 
-/* icmpv6_xmit: see ipv6.h. */
+/* icmpv6_xmit: see ipv6.h.  What the stack sends of its own (errors,
+ * NDP, MLD) has traffic class 0. */
 int icmpv6_xmit(struct net *net, struct net_device *dev, const void *msg, unsigned int len,
 		const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t hoplimit,
 		const void *ext, unsigned int extlen)
+{
+	return icmpv6_xmit_tc(net, dev, msg, len, saddr, daddr, hoplimit, 0, ext, extlen);
+}
+
+int icmpv6_xmit_tc(struct net *net, struct net_device *dev, const void *msg, unsigned int len,
+		   const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t hoplimit,
+		   uint8_t tclass, const void *ext, unsigned int extlen)
 {
 	struct icmp6stats *st = &net->ipv6.icmp6;
 	struct net_device *odev = dev;
@@ -61,7 +69,7 @@ int icmpv6_xmit(struct net *net, struct net_device *dev, const void *msg, unsign
 	ic->icmp6_cksum = csum_fold(csum_ipv6_magic(saddr, daddr, len, NEXTHDR_ICMP,
 						    csum_partial(ic, len, 0)));
 	st->OutMsgs++;
-	if (ip6_xmit(net, skb, odev, saddr, daddr, NEXTHDR_ICMP, hoplimit, ext, extlen)) {
+	if (ip6_xmit(net, skb, odev, saddr, daddr, NEXTHDR_ICMP, hoplimit, tclass, ext, extlen)) {
 		st->OutErrors++;
 		return -1;
 	}

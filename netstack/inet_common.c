@@ -209,9 +209,10 @@ int inet_xmit(struct net *net, struct sk_buff *skb, const struct inet_addr *sadd
 	      const struct inet_addr *daddr, uint8_t proto, uint8_t ttl, uint8_t tos, bool df)
 {
 	if (daddr->family == AF_INET6) {
-		(void)tos;	/* the traffic class stays 0, as ip6_xmit makes it */
+		/* tos is the traffic class: the same byte, the same use
+		 * (DSCP and ECN, RFC 2474), as Linux's IPV6_TCLASS. */
 		return ip6_xmit(net, skb, NULL, ipv6_addr_any(&saddr->v6) ? NULL : &saddr->v6,
-				&daddr->v6, proto, ttl, NULL, 0);
+				&daddr->v6, proto, ttl, tos, NULL, 0);
 	}
 	return ip_build_xmit(net, skb, saddr->v4, daddr->v4, proto, ttl, tos, df);
 }

@@ -553,7 +553,8 @@ struct net_device *ip6_default_dev(struct net *net)
 /* ip6_xmit: see ipv6.h. */
 int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	     const struct in6_addr *saddr, const struct in6_addr *daddr,
-	     uint8_t nexthdr, uint8_t hoplimit, const void *exthdr, unsigned int extlen)
+	     uint8_t nexthdr, uint8_t hoplimit, uint8_t tclass,
+	     const void *exthdr, unsigned int extlen)
 {
 	struct ip6stats *st = &net->ipv6.stats;
 	struct in6_addr nexthop = *daddr;
@@ -599,7 +600,7 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	}
 	ip6 = (struct ipv6hdr *)skb_push(skb, sizeof(*ip6));
 	skb_reset_network_header(skb);
-	ip6->ver_tc_flow = htonl(6u << 28);
+	ip6->ver_tc_flow = htonl(6u << 28 | (uint32_t)tclass << 20);	/* no flow label */
 	ip6->payload_len = htons((uint16_t)(skb->len - sizeof(*ip6)));
 	ip6->nexthdr = nexthdr;
 	ip6->hop_limit = hoplimit;

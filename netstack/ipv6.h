@@ -278,12 +278,14 @@ uint32_t csum_ipv6_magic(const struct in6_addr *saddr, const struct in6_addr *da
 			 uint32_t len, uint8_t proto, uint32_t sum);
 /* ip6_xmit puts an IPv6 header in front of skb's data (and the extension
  * header bytes exthdr, if any) and sends it on dev (NULL: the route's).
- * saddr NULL picks a source.  To one of our own addresses it goes to
+ * saddr NULL picks a source; tclass is the traffic class (a socket's
+ * tos, as IPv4's header takes it).  To one of our own addresses it goes to
  * net->backlog instead (see net_process_backlog).  Takes ownership; 0 or
  * -errno. */
 int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	     const struct in6_addr *saddr, const struct in6_addr *daddr,
-	     uint8_t nexthdr, uint8_t hoplimit, const void *exthdr, unsigned int extlen);
+	     uint8_t nexthdr, uint8_t hoplimit, uint8_t tclass,
+	     const void *exthdr, unsigned int extlen);
 /* The type of a destination for us: ours (any state), a group we are in. */
 struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a);
 /* ipv6_addr_dev: the device that holds a (*ifap, if not NULL, gets the
@@ -321,6 +323,10 @@ void icmpv6_send(struct net *net, const struct sk_buff *skb_in, int type, int co
 int icmpv6_xmit(struct net *net, struct net_device *dev, const void *msg, unsigned int len,
 		const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t hoplimit,
 		const void *ext, unsigned int extlen);
+/* icmpv6_xmit_tc: the same with a traffic class (an echo socket's tos). */
+int icmpv6_xmit_tc(struct net *net, struct net_device *dev, const void *msg, unsigned int len,
+		   const struct in6_addr *saddr, const struct in6_addr *daddr, uint8_t hoplimit,
+		   uint8_t tclass, const void *ext, unsigned int extlen);
 struct net_device *ip6_default_dev(struct net *net);
 
 /* ndisc.c */

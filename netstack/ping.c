@@ -125,7 +125,8 @@ static long ping6_send(struct sock *sk, struct sockmsg *msg, size_t len, const s
 		return -ENOBUFS;
 	memcpy(m, msg->data, len);
 	memcpy(m + 4, &sk->inet_sport, 2);	/* the identifier */
-	int err = icmpv6_xmit(sk->net, NULL, m, (unsigned int)len, saddr, daddr, sk->ttl, NULL, 0);
+	int err = icmpv6_xmit_tc(sk->net, NULL, m, (unsigned int)len, saddr, daddr, sk->ttl,
+				 sk->tos, NULL, 0);
 	free(m);
 	return err ? -EADDRNOTAVAIL : (long)len;
 }

@@ -674,6 +674,87 @@ static void test_syncookies6(void **state)
 	drain(e->dev);
 }
 
+/* ---- Traffic class ------------------------------------------------------ */
+
+static unsigned int rx_tclass(const struct rx6 *rx)
+{
+	return (ntohl(rx->ip6.ver_tc_flow) >> 20) & 0xff;
+}
+
+/* A socket's tos is the traffic class of what it sends over IPv6, as it
+ * is IPv4's tos byte: a listener's SYN-ACK, its child's data, an active
+ * open's SYN, a UDP datagram, an echo request.  The flow label stays 0. */
+static void test_tclass(void **state)
+{
+	struct env *e = *state;
+	struct socket *l = sock6(e, SOCK_STREAM, IPPROTO_TCP, "::", 80, true), *a = NULL, *s;
+	struct in6_addr peer = PEER_G;
+	union inet_sockaddr sa;
+	struct sockmsg m;
+	struct rx6 rx;
+
+	assert_int_equal(l->ops->setsockopt(l, SOCKOPT_TOS, 0xb8), 0);	/* EF */
+	assert_int_equal(l->ops->listen(l, 4), 0);
+	memdev_inject(e->dev, f, tcp6_frame(f, 40030, 80, 1000, 0, TH_SYN, SYN_MSS1460, 4, NULL, 0));
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	assert_int_equal(rx_tcp(&rx).flags, TH_SYN | TH_ACK);
+	assert_int_equal(rx_tclass(&rx), 0xb8);
+	assert_int_equal(ntohl(rx.ip6.ver_tc_flow) & 0xfffff, 0);
+	uint32_t iss = ntohl(rx_tcp(&rx).seq);
+	rx6_free(&rx);
+	memdev_inject(e->dev, f, tcp6_frame(f, 40030, 80, 1001, iss + 1, TH_ACK, NULL, 0, NULL, 0));
+	assert_int_equal(l->ops->accept(l, &a), 0);
+	memset(&m, 0, sizeof(m));
+	m.data = "tc";
+	assert_int_equal(a->ops->sendmsg(a, &m, 2), 2);
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	assert_int_equal(rx.l4len, 22);
+	assert_int_equal(rx_tclass(&rx), 0xb8);	/* the child's, from the listener */
+	rx6_free(&rx);
+	sock_release(a);
+	drain(e->dev);
+	sock_release(l);
+	drain(e->dev);
+
+	assert_int_equal(sock_create(&e->net, SOCK_STREAM, IPPROTO_TCP, &s), 0);
+	assert_int_equal(s->ops->setsockopt(s, SOCKOPT_TOS, 0x28), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6.sin6_family = AF_INET6;
+	sa.sin6.sin6_port = htons(80);
+	sa.sin6.sin6_addr = peer;
+	assert_int_equal(s->ops->connect(s, &sa), -EINPROGRESS);
+	pop6(e->dev, &rx, IPPROTO_TCP);
+	assert_int_equal(rx_tcp(&rx).flags, TH_SYN);
+	assert_int_equal(rx_tclass(&rx), 0x28);
+	rx6_free(&rx);
+	sock_release(s);
+	drain(e->dev);
+
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_UDP, &s), 0);
+	assert_int_equal(s->ops->setsockopt(s, SOCKOPT_TOS, 0xff), 0);	/* ECN bits too */
+	sa.sin6.sin6_port = htons(7000);
+	assert_int_equal(s->ops->connect(s, &sa), 0);
+	m.data = "u";
+	assert_int_equal(s->ops->sendmsg(s, &m, 1), 1);
+	pop6(e->dev, &rx, IPPROTO_UDP);
+	assert_int_equal(rx_tclass(&rx), 0xff);
+	rx6_free(&rx);
+	sock_release(s);
+
+	const uint8_t req[8] = { ICMPV6_ECHO_REQUEST };
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_ICMPV6, &s), 0);
+	assert_int_equal(s->ops->setsockopt(s, SOCKOPT_TOS, 0x20), 0);
+	sa.sin6.sin6_port = 0;
+	assert_int_equal(s->ops->connect(s, &sa), 0);
+	m.data = req;
+	assert_int_equal(s->ops->sendmsg(s, &m, sizeof(req)), (long)sizeof(req));
+	pop6(e->dev, &rx, NEXTHDR_ICMP);
+	assert_int_equal(rx_tclass(&rx), 0x20);
+	rx6_free(&rx);
+	sock_release(s);
+	assert_int_equal(memdev_pending(e->dev), 0);
+}
+
 /* ---- To our own addresses ------------------------------------------------ */
 
 /* pump runs the backlog until it is empty (bounded: a loop of packets to
@@ -915,6 +996,7 @@ int main(void)
 		T(test_ping6_socket),
 		T(test_syncookies6),
 		T(test_vnet_gso6),
+		T(test_tclass),
 		T(test_tcp6_self),
 		T(test_udp6_self),
 		T(test_ping6_self),
