@@ -182,30 +182,78 @@ static int icmpv6_err_to_errno(int type, int code)
 	return EHOSTUNREACH;	/* time exceeded */
 }
 
+/* icmpv6_quote_upper walks the extension headers of a quoted packet (q,
+ * qlen bytes from its IPv6 header) to its upper-layer header: its offset
+ * in q, and *proto, or -1.  Every byte is the sender's, so each header's
+ * length is checked against what is left before it is stepped over, and
+ * the chain is bounded as ip6_deliver bounds it.  A fragment header that
+ * is not the first fragment's ends the walk: what follows it is the
+ * middle of a payload, with no ports in it. */
+static int icmpv6_quote_upper(const unsigned char *q, unsigned int qlen, uint8_t *proto)
+{
+	unsigned int off = sizeof(struct ipv6hdr), hlen;
+	uint8_t nh = ((const struct ipv6hdr *)q)->nexthdr;
+
+	for (int count = 0; count <= IP6_MAX_EXTHDRS; count++) {
+		switch (nh) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+			if (qlen - off < sizeof(struct ipv6_opt_hdr))
+				return -1;
+			hlen = (q[off + 1] + 1u) * 8;
+			break;
+		case NEXTHDR_FRAGMENT:
+			if (qlen - off < sizeof(struct frag_hdr) ||
+			    ((q[off + 2] << 8 | q[off + 3]) & IP6_OFFSET))
+				return -1;
+			hlen = sizeof(struct frag_hdr);
+			break;
+		default:
+			*proto = nh;
+			return (int)off;
+		}
+		if (hlen > qlen - off)
+			return -1;
+		nh = q[off];
+		off += hlen;
+	}
+	return -1;	/* more than IP6_MAX_EXTHDRS, as ip6_deliver refuses */
+}
+
 /* icmpv6_notify hands an error to the transport of the packet it quotes
- * (RFC 4443 §2.4 (b)), when that packet was ours: TCP or UDP straight
- * after the quoted IPv6 header (extension headers are not walked in a
- * quote), and at least the ports (8 bytes, for TCP's sequence number). */
+ * (RFC 4443 §2.4 (b)), when that packet was ours: TCP, UDP or echo after
+ * the quoted IPv6 header and its extension headers, and at least the
+ * ports (8 bytes, for TCP's sequence number). */
 static void icmpv6_notify(struct net *net, struct sk_buff *skb, int type, int code, uint32_t info)
 {
+	const unsigned char *q = skb->data + sizeof(struct icmp6hdr);
+	unsigned int qlen = skb->len - (unsigned int)sizeof(struct icmp6hdr), l4len;
+	const unsigned char *l4;
 	struct ipv6hdr inner;
-	const unsigned char *l4 = skb->data + sizeof(struct icmp6hdr) + sizeof(inner);
-	unsigned int l4len = skb->len - (unsigned int)(sizeof(struct icmp6hdr) + sizeof(inner));
 	uint32_t mtu = 0;
+	uint8_t proto;
+	int off;
 
-	memcpy(&inner, skb->data + sizeof(struct icmp6hdr), sizeof(inner));
-	if ((ntohl(inner.ver_tc_flow) >> 28) != 6 || !ipv6_get_ifaddr(net, &inner.saddr) || l4len < 8)
+	memcpy(&inner, q, sizeof(inner));
+	if ((ntohl(inner.ver_tc_flow) >> 28) != 6 || !ipv6_get_ifaddr(net, &inner.saddr))
+		return;
+	if ((off = icmpv6_quote_upper(q, qlen, &proto)) < 0)
+		return;
+	l4 = q + off;
+	l4len = qlen - (unsigned int)off;
+	if (l4len < 8)
 		return;
 	if (type == ICMPV6_PKT_TOOBIG) {
 		mtu = info < IPV6_MIN_MTU ? IPV6_MIN_MTU : info;
 		if (mtu > 65535)
 			return;
 	}
-	if (inner.nexthdr == IPPROTO_TCP)
+	if (proto == IPPROTO_TCP)
 		tcp_v6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code), mtu);
-	else if (inner.nexthdr == IPPROTO_UDP && type != ICMPV6_PKT_TOOBIG)
+	else if (proto == IPPROTO_UDP && type != ICMPV6_PKT_TOOBIG)
 		udpv6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
-	else if (inner.nexthdr == NEXTHDR_ICMP && type != ICMPV6_PKT_TOOBIG)
+	else if (proto == NEXTHDR_ICMP && type != ICMPV6_PKT_TOOBIG)
 		ping6_err(net, &inner, l4, l4len, icmpv6_err_to_errno(type, code));
 }
 

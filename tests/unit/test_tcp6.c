@@ -365,15 +365,21 @@ static void test_connect_and_send(void **state)
 	drain(e->dev);
 }
 
-/* quote6: an ICMPv6 error from PEER_G quoting a packet of ours (the
- * IPv6 header, then l4's first 8 bytes). */
-static size_t icmp6_err_frame(uint8_t *buf, uint8_t type, uint8_t code, uint32_t info,
-			      uint8_t nh, uint16_t sport, uint16_t dport, uint32_t seq)
+/* icmp6_err_frame_ext: an ICMPv6 error from PEER_G quoting a packet of
+ * ours: the IPv6 header (next header nh), ext (extlen bytes of extension
+ * headers, their own next header bytes as the test wrote them), then
+ * l4len bytes of an upper-layer header with these ports and sequence
+ * number (l4len at most 8: a quote cut short). */
+static size_t icmp6_err_frame_ext(uint8_t *buf, uint8_t type, uint8_t code, uint32_t info,
+				  uint8_t nh, const void *ext, size_t extlen, size_t l4len,
+				  uint16_t sport, uint16_t dport, uint32_t seq)
 {
-	uint8_t m[8 + 40 + 8];
+	uint8_t m[8 + 40 + 256 + 8], l4[8];
 	struct ipv6hdr ip6;
 	struct in6_addr s = PEER_G, d = OUR_G;
+	size_t len = 8 + 40 + extlen + l4len;
 
+	assert_true(extlen <= 256 && l4len <= 8);
 	memset(m, 0, sizeof(m));
 	m[0] = type;
 	m[1] = code;
@@ -381,21 +387,32 @@ static size_t icmp6_err_frame(uint8_t *buf, uint8_t type, uint8_t code, uint32_t
 	memcpy(m + 4, &info, 4);
 	memset(&ip6, 0, sizeof(ip6));
 	ip6.ver_tc_flow = htonl(6u << 28);
-	ip6.payload_len = htons(20);
+	ip6.payload_len = htons((uint16_t)(extlen + 20));
 	ip6.nexthdr = nh;
 	ip6.hop_limit = 64;
 	ip6.saddr = d;
 	ip6.daddr = s;
 	memcpy(m + 8, &ip6, 40);
+	if (extlen)
+		memcpy(m + 48, ext, extlen);
 	sport = htons(sport);
 	dport = htons(dport);
 	seq = htonl(seq);
-	memcpy(m + 48, &sport, 2);
-	memcpy(m + 50, &dport, 2);
-	memcpy(m + 52, &seq, 4);
-	uint16_t c = csum6(&s, &d, NEXTHDR_ICMP, m, sizeof(m));
+	memcpy(l4, &sport, 2);
+	memcpy(l4 + 2, &dport, 2);
+	memcpy(l4 + 4, &seq, 4);
+	memcpy(m + 48 + extlen, l4, l4len);
+	uint16_t c = csum6(&s, &d, NEXTHDR_ICMP, m, len);
 	memcpy(m + 2, &c, 2);
-	return ip6_frame(buf, &s, &d, NEXTHDR_ICMP, m, sizeof(m));
+	return ip6_frame(buf, &s, &d, NEXTHDR_ICMP, m, len);
+}
+
+/* icmp6_err_frame: the same with the upper-layer header straight after
+ * the IPv6 header. */
+static size_t icmp6_err_frame(uint8_t *buf, uint8_t type, uint8_t code, uint32_t info,
+			      uint8_t nh, uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	return icmp6_err_frame_ext(buf, type, code, info, nh, NULL, 0, 8, sport, dport, seq);
 }
 
 static void test_icmp6_errors_to_connect(void **state)
@@ -422,6 +439,81 @@ static void test_icmp6_errors_to_connect(void **state)
 	assert_int_equal(sock_error(s->sk), -EHOSTUNREACH);
 	sock_release(s);
 	drain(e->dev);
+}
+
+/* The quoted packet's extension headers are walked to its TCP or UDP
+ * header: a destination-options header, then hop-by-hop + routing +
+ * a first fragment; a later fragment (no ports), a header running past
+ * the quote, a chain cut before the ports, too long a chain: no error. */
+static void test_icmp6_errors_ext_quote(void **state)
+{
+	struct env *e = *state;
+	uint32_t iss;
+	uint16_t lport;
+	struct socket *s = connect6(e, 80, &iss, &lport);
+	uint8_t ext[256];
+
+	/* Destination options, 8 bytes: PadN of 4 after the two-byte head. */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_TCP;
+	ext[1] = 0;
+	ext[2] = 1, ext[3] = 4;
+	/* Cut: the header says 16 bytes, the quote holds 8 and the ports. */
+	ext[1] = 1;
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_DEST, ext, 8, 8, lport, 80, iss));
+	assert_int_equal(s->sk->sk_state, TCP_SYN_SENT);
+	/* Whole, but the ports cut to 4 bytes: TCP needs 8. */
+	ext[1] = 0;
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_DEST, ext, 8, 4, lport, 80, iss));
+	assert_int_equal(s->sk->sk_state, TCP_SYN_SENT);
+	/* Nine destination headers in a row: more than any packet has. */
+	for (int i = 0; i < 9; i++) {
+		memset(ext + 8 * i, 0, 8);
+		ext[8 * i] = i < 8 ? NEXTHDR_DEST : IPPROTO_TCP;
+	}
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_DEST, ext, 72, 8, lport, 80, iss));
+	assert_int_equal(s->sk->sk_state, TCP_SYN_SENT);
+	/* The good one. */
+	memset(ext, 0, 8);
+	ext[0] = IPPROTO_TCP;
+	ext[2] = 1, ext[3] = 4;
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_DEST, ext, 8, 8, lport, 80, iss));
+	assert_int_equal(s->sk->sk_state, TCP_CLOSED);
+	assert_int_equal(sock_error(s->sk), -ECONNREFUSED);
+	sock_release(s);
+	drain(e->dev);
+
+	/* UDP behind hop-by-hop (8), routing (8, none left) and a fragment. */
+	struct socket *u;
+	union inet_sockaddr sa;
+	char buf[4];
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_UDP, &u), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6.sin6_family = AF_INET6;
+	sa.sin6.sin6_addr = PEER_G;
+	sa.sin6.sin6_port = htons(9);
+	assert_int_equal(u->ops->connect(u, &sa), 0);
+	assert_int_equal(u->ops->getname(u, &sa, false), 0);
+	uint16_t up = ntohs(sa.sin6.sin6_port);
+	memset(ext, 0, 24);
+	ext[0] = NEXTHDR_ROUTING;		/* hop-by-hop: PadN 4 */
+	ext[2] = 1, ext[3] = 4;
+	ext[8] = NEXTHDR_FRAGMENT;		/* routing: type 4, 0 segments left */
+	ext[10] = 4;
+	ext[16] = IPPROTO_UDP;			/* fragment */
+	ext[18] = 0x05, ext[19] = 0x39;		/* offset 0x538 << 3 ... and M: not the first */
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_HOP, ext, 24, 8, up, 9, 0));
+	assert_int_equal(sock_recv(u, buf, sizeof(buf), MSG_DONTWAIT, NULL), -EAGAIN);
+	ext[18] = 0, ext[19] = 1;		/* offset 0, M: the first fragment */
+	memdev_inject(e->dev, f, icmp6_err_frame_ext(f, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0,
+						     NEXTHDR_HOP, ext, 24, 8, up, 9, 0));
+	assert_int_equal(sock_recv(u, buf, sizeof(buf), MSG_DONTWAIT, NULL), -ECONNREFUSED);
+	sock_release(u);
 }
 
 static void test_dual_listener_v4(void **state)
@@ -989,6 +1081,7 @@ int main(void)
 		T(test_bad_checksum),
 		T(test_connect_and_send),
 		T(test_icmp6_errors_to_connect),
+		T(test_icmp6_errors_ext_quote),
 		T(test_dual_listener_v4),
 		T(test_udp6_in_out),
 		T(test_udp6_bad_checksum),
