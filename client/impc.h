@@ -212,6 +212,9 @@ int ctl_cmd(struct sk *sk, bool nonblock, const char *fmt, ...)
 int get_sa(const struct sk *sk, const struct sockaddr *addr, socklen_t len, struct sockaddr_in6 *sa);
 #define ADDR_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
 const char *addr_text(const struct sockaddr_in6 *sa, char *buf);
+/* link_scope gives a link-local address with no scope id the index of
+ * imp's interface (the kernel's), as a program has it from Linux. */
+void link_scope(struct sockaddr_in6 *sa);
 const char *local_text(const struct sk *sk, const struct sockaddr_in6 *sa, char *buf);
 void put_addr(const struct sk *sk, const struct sockaddr_in6 *sa, struct sockaddr *addr,
 	      socklen_t *alen);

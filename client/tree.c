@@ -162,13 +162,57 @@ int sk_read_file(const struct sk *sk, const char *file, char *buf, size_t len)
 	return read_file(path, buf, len);
 }
 
+/* imp_ifindex: the kernel's index of the interface imp runs on (the
+ * "device" of ipifc/0/status, a TAP device the kernel names the same), 0
+ * when it has none here.  Kept once found: an interface's index does not
+ * change while it lives. */
+static unsigned imp_ifindex(void)
+{
+	static _Atomic unsigned cached;
+	char path[PATH_MAX], buf[512], name[IF_NAMESIZE];
+	unsigned idx = cached;
+	const char *p;
+
+	if (idx)
+		return idx;
+	root_get();
+	if ((size_t)snprintf(path, sizeof(path), "%s/ipifc/0/status", root) >= sizeof(path) ||
+	    read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strncmp(buf, "device ", 7) ? strstr(buf, "\ndevice ") : buf;
+	if (!p || sscanf(p + (*p == '\n') + 7, "%15s", name) != 1)
+		return 0;
+	idx = if_nametoindex(name);
+	cached = idx;
+	return idx;
+}
+
+/* zone_index: a zone's interface index: a name the kernel knows, or a
+ * number as it stands; 0 for neither. */
+static unsigned zone_index(const char *zone)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*zone)
+		return 0;
+	if ((v = if_nametoindex(zone)) != 0)
+		return (unsigned)v;
+	v = strtoul(zone, &end, 10);
+	return *end || v > UINT32_MAX ? 0 : (unsigned)v;
+}
+
 /* parse_addr reads "ADDR PORT" (dotted IPv4, or IPv6 text with or without
- * brackets and zone, or "*") into sa, IPv4 mapped. */
+ * brackets and zone, or "*") into sa, IPv4 mapped.  A link-local address
+ * gets the scope id of its zone, else of imp's interface (the only one a
+ * link-local address of imp's can be on), as the kernel gives a
+ * program the index of the interface a link-local peer is on. */
 static int parse_addr(const char *s, struct sockaddr_in6 *sa)
 {
-	char ip[80], *p = ip;
+	char ip[80], *p = ip, zone[IF_NAMESIZE + 12] = "";
 	unsigned port;
 	struct in_addr a4;
+	size_t z;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sin6_family = AF_INET6;
@@ -178,13 +222,24 @@ static int parse_addr(const char *s, struct sockaddr_in6 *sa)
 		p++;
 		p[strcspn(p, "]")] = 0;
 	}
-	p[strcspn(p, "%")] = 0;
+	if (p[z = strcspn(p, "%")]) {
+		snprintf(zone, sizeof(zone), "%s", p + z + 1);
+		p[z] = 0;
+	}
 	if (inet_pton(AF_INET, p, &a4) == 1)
 		map4(&sa->sin6_addr, a4);
 	else if (strcmp(p, "*") && inet_pton(AF_INET6, p, &sa->sin6_addr) != 1)
 		return -1;
 	sa->sin6_port = htons((uint16_t)port);
+	if (IN6_IS_ADDR_LINKLOCAL(&sa->sin6_addr))
+		sa->sin6_scope_id = *zone ? zone_index(zone) : imp_ifindex();
 	return 0;
+}
+
+void link_scope(struct sockaddr_in6 *sa)
+{
+	if (IN6_IS_ADDR_LINKLOCAL(&sa->sin6_addr) && !sa->sin6_scope_id)
+		sa->sin6_scope_id = imp_ifindex();
 }
 
 int sk_addr(const struct sk *sk, const char *file, struct sockaddr_in6 *sa)

@@ -144,6 +144,7 @@ again:
 		}
 		memcpy(&sa.sin6_addr, buf, 16);
 		memcpy(&sa.sin6_port, buf + 48, 2);
+		link_scope(&sa);
 		/* An AF_INET socket cannot name an IPv6 sender: a datagram
 		 * of one (a socket the stack made dual) is not for it. */
 		if (sk->family == AF_INET && !is_v4(&sa.sin6_addr)) {

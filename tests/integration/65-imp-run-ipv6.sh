@@ -6,7 +6,8 @@
 # IPv4 client (peer ::ffff:10.0.0.1); SO_DOMAIN.  Then over IPv6 itself:
 # curl -6 from a kernel web server, Python's http.server --bind :: fetched
 # by the kernel's curl -6, and real AF_INET6 names from getpeername,
-# getsockname, accept and recvfrom.
+# getsockname, accept and recvfrom, with a link-local peer's scope id the
+# kernel's index of imp's interface.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -135,6 +136,53 @@ while IFS= read -r line; do
 	case $line in ok:*) pass "${line#ok: }" ;; FAIL:*) fail "${line#FAIL: }" ;; esac
 done <"$W/c6.out"
 [[ $rc == 0 ]] || { fail "IPv6 client exit $rc"; tail -n 15 "$W/c6.out" | sed 's/^/      | /'; }
+
+# ---- link-local: the scope id is the kernel's index of imp's interface ----------------
+kll=$(in_peer ip -6 -o addr show dev "$IMP_TAP" scope link | awk '{ sub("/.*", "", $4); print $4; exit }')
+sll=$(rd "$MNT/ipifc/0/status" | awk '$1 == "addr" && $2 ~ /^fe80:/ && $3 == "preferred" { sub("/.*", "", $2); print $2; exit }')
+[[ -n $kll && -n $sll ]] || fail "link-local addresses: kernel '$kll', imp '$sll'"
+rc=0
+timeout -k 5 30 "$IMP_RUN" python3 - "$kll" "$sll" "$IMP_TAP" >"$W/ll.out" 2>&1 <<'PY' || rc=$?
+import os, socket, subprocess, sys
+k, g, tap = sys.argv[1], sys.argv[2], sys.argv[3]
+idx = socket.if_nametoindex(tap)
+def ok(c, what): print(("ok: " if c else "FAIL: ") + what)
+def same(a, addr): return a[0].split("%")[0] == addr and a[3] == idx
+env = {x: v for x, v in os.environ.items() if x != "LD_PRELOAD"}
+ks = subprocess.Popen(["python3", "-c", """import socket, sys
+l = socket.socket(socket.AF_INET6); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 7664, 0, socket.if_nametoindex(sys.argv[2]))); l.listen(1); print("ready", flush=True)
+c, _ = l.accept(); c.sendall(b"ll"); c.close()""", k, tap], env=env, stdout=subprocess.PIPE, text=True)
+ok(ks.stdout.readline().strip() == "ready", "the kernel listens on its link-local address")
+s = socket.socket(socket.AF_INET6)
+s.connect((k, 7664, 0, idx))
+p = s.getpeername(); n = s.getsockname()
+ok(same(p, k), f"getpeername of a link-local peer: scope id {idx} ({tap}): {p}")
+ok(same(n, g), f"getsockname: our link-local address, scope id {idx}: {n}")
+ok(s.recv(10) == b"ll", "bytes from the link-local peer")
+s.close()
+ks.wait(timeout=10)
+l = socket.socket(socket.AF_INET6); l.bind(("::", 7665)); l.listen(4)
+kc = subprocess.Popen(["python3", "-c", "import socket, sys; s = socket.create_connection((sys.argv[1], 7665), 5); print(s.recv(10).decode())", g + "%" + tap],
+                      env=env, stdout=subprocess.PIPE, text=True)
+c, a = l.accept()
+ok(same(a, k), f"accept of a link-local client: scope id {idx}: {a}")
+ok(same(c.getsockname(), g), f"accepted getsockname {c.getsockname()}")
+c.sendall(b"ll6"); c.close()
+ok(kc.communicate(timeout=10)[0].strip() == "ll6", "the kernel's link-local client got the bytes")
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 7666))
+ku = subprocess.Popen(["python3", "-c", "import socket, sys; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'l6', (sys.argv[1], 7666)); print(s.recvfrom(10)[0].decode())", g + "%" + tap],
+                      env=env, stdout=subprocess.PIPE, text=True)
+u.settimeout(5)
+d, a = u.recvfrom(100)
+ok(d == b"l6" and same(a, k), f"recvfrom a link-local peer: scope id {idx}: {d} {a}")
+u.sendto(b"b6", a)
+ok(ku.communicate(timeout=10)[0].strip() == "b6", "sendto it with that scope id: the kernel got it")
+PY
+while IFS= read -r line; do
+	case $line in ok:*) pass "${line#ok: }" ;; FAIL:*) fail "${line#FAIL: }" ;; esac
+done <"$W/ll.out"
+[[ $rc == 0 ]] || { fail "link-local client exit $rc"; tail -n 15 "$W/ll.out" | sed 's/^/      | /'; }
 check "the daemon is alive" imp_alive
 tcp_kill_groups
 imp_stop
