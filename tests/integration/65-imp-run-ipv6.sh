@@ -7,7 +7,8 @@
 # curl -6 from a kernel web server, Python's http.server --bind :: fetched
 # by the kernel's curl -6, and real AF_INET6 names from getpeername,
 # getsockname, accept and recvfrom, with a link-local peer's scope id the
-# kernel's index of imp's interface.
+# kernel's index of imp's interface; connects to imp's own global and
+# link-local addresses from a program on imp.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -123,6 +124,12 @@ ok(a[0] == k, f"accept of an IPv6 client gives {a}")
 ok(c.getsockname()[:2] == (g, 7662), f"accepted getsockname {c.getsockname()}")
 c.sendall(b"six"); c.close()
 ok(kc.communicate(timeout=10)[0].strip() == "six", "the kernel's IPv6 client got the bytes")
+s = socket.socket(socket.AF_INET6); s.connect((g, 7662))
+c, a = l.accept()
+ok(a[0] == g, f"a connect to our own address {g}, accepted from it: {a}")
+s.sendall(b"self"); ok(c.recv(10) == b"self", "bytes to ourselves over IPv6")
+c.sendall(b"back"); ok(s.recv(10) == b"back", "and back")
+s.close(); c.close()
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 7663))
 ku = subprocess.Popen(["python3", "-c", "import socket, sys; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b'q6', (sys.argv[1], 7663)); print(s.recvfrom(10)[0].decode())", g],
                       env=env, stdout=subprocess.PIPE, text=True)
@@ -178,6 +185,12 @@ d, a = u.recvfrom(100)
 ok(d == b"l6" and same(a, k), f"recvfrom a link-local peer: scope id {idx}: {d} {a}")
 u.sendto(b"b6", a)
 ok(ku.communicate(timeout=10)[0].strip() == "b6", "sendto it with that scope id: the kernel got it")
+# To ourselves, both ends on imp: its own link-local address.
+l = socket.socket(socket.AF_INET6); l.bind(("::", 7667)); l.listen(4)
+s = socket.socket(socket.AF_INET6); s.connect((g, 7667, 0, idx))
+c, a = l.accept()
+ok(same(a, g), f"a connect to our own link-local address, accepted from it: {a}")
+s.sendall(b"me"); ok(c.recv(10) == b"me", "bytes to ourselves over link-local")
 PY
 while IFS= read -r line; do
 	case $line in ok:*) pass "${line#ok: }" ;; FAIL:*) fail "${line#FAIL: }" ;; esac
