@@ -220,7 +220,7 @@ int inet_xmit(struct net *net, struct sk_buff *skb, const struct inet_addr *sadd
 /* inet6_route: the device towards daddr, as ip6_xmit chooses it. */
 static struct net_device *inet6_route(struct net *net, const struct in6_addr *daddr)
 {
-	struct net_device *dev = ipv6_addr_dev(net, daddr, NULL);
+	struct net_device *dev = ipv6_local_dev(net, daddr, NULL);
 	struct in6_addr nexthop;
 
 	if (dev)
@@ -273,7 +273,8 @@ int inet_sk_pick_source(struct sock *sk, const struct inet_addr *daddr, unsigned
 	if (daddr->family == AF_INET6) {
 		struct net_device *dev = inet6_route(net, &daddr->v6);
 		const struct in6_addr *s;
-		const struct inet6_ifaddr *self = ipv6_get_ifaddr(net, &daddr->v6);
+		struct inet6_ifaddr *self = NULL;
+		ipv6_local_dev(net, &daddr->v6, &self);
 		if (!dev)
 			return -ENETUNREACH;
 		if (self && self->state != IFA6_PREFERRED)

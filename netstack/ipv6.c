@@ -164,6 +164,19 @@ struct net_device *ipv6_addr_dev(struct net *net, const struct in6_addr *a,
 	return NULL;
 }
 
+struct net_device *ipv6_local_dev(struct net *net, const struct in6_addr *a,
+				  struct inet6_ifaddr **ifap)
+{
+	struct inet6_ifaddr *ifa = NULL;
+	struct net_device *dev = ipv6_addr_dev(net, a, &ifa);
+
+	if (!dev || ifa->state == IFA6_DADFAILED)
+		return NULL;
+	if (ifap)
+		*ifap = ifa;
+	return dev;
+}
+
 struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a)
 {
 	struct inet6_ifaddr *ifa = NULL;
@@ -436,7 +449,7 @@ void ipv6_rcv(struct sk_buff *skb, struct net_device *dev, struct packet_type *p
 	/* Our own source from the wire is forged, as IPv4 has it: only the
 	 * backlog carries what we send ourselves.  ICMPv6 is let by, since
 	 * a neighbour with our address (DAD) must still be heard. */
-	if (pt && ip6->nexthdr != NEXTHDR_ICMP && ipv6_get_ifaddr(net, &ip6->saddr))
+	if (pt && ip6->nexthdr != NEXTHDR_ICMP && ipv6_local_dev(net, &ip6->saddr, NULL))
 		return ip6_drop(skb, InMartians, InAddrErrors);
 	memset(IP6CB(skb), 0, sizeof(struct ip6_cb));
 	if (ipv6_addr_is_multicast(&ip6->daddr)) {
@@ -560,9 +573,8 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	struct in6_addr nexthop = *daddr;
 	struct ipv6hdr *ip6;
 	unsigned int mtu;
-
 	struct inet6_ifaddr *self = NULL;
-	struct net_device *ldev = ipv6_addr_dev(net, daddr, &self);
+	struct net_device *ldev = ipv6_local_dev(net, daddr, &self);
 
 	if (ldev) {
 		/* To ourselves: the device that holds the address, whatever
@@ -582,8 +594,8 @@ int ip6_xmit(struct net *net, struct sk_buff *skb, struct net_device *dev,
 	if (!saddr)
 		saddr = self ? daddr : ipv6_select_saddr(dev, daddr);
 	if (!saddr || (self && self->state != IFA6_PREFERRED)) {
-		/* No source; or an address of ours still in DAD (or failed
-		 * it), which takes nothing but DAD's own messages. */
+		/* No source; or an address of ours still in DAD, which
+		 * takes nothing but DAD's own messages. */
 		st->OutDiscards++;
 		kfree_skb(skb);
 		return -EADDRNOTAVAIL;

@@ -292,6 +292,11 @@ struct inet6_ifaddr *ipv6_get_ifaddr(struct net *net, const struct in6_addr *a);
  * address), else NULL. */
 struct net_device *ipv6_addr_dev(struct net *net, const struct in6_addr *a,
 				 struct inet6_ifaddr **ifap);
+/* ipv6_local_dev: the same for an address that is ours to receive on,
+ * preferred or still in DAD: one that failed DAD is another node's, and
+ * packets to it go to the wire. */
+struct net_device *ipv6_local_dev(struct net *net, const struct in6_addr *a,
+				  struct inet6_ifaddr **ifap);
 bool ipv6_is_our_group(struct net_device *dev, const struct in6_addr *a);
 /* ipv6_mc_mac_wanted: is a 33:33:... frame for one of our groups?  Any
  * other multicast MAC (IPv4's 01:00:5e:...) is let through as before. */

@@ -989,6 +989,39 @@ static void test_ping6_self(void **state)
 	sock_release(s);
 }
 
+/* Only an address in use is ourselves: one still in DAD takes nothing
+ * (EADDRNOTAVAIL), one that failed DAD is another node's, and a datagram
+ * to it goes to the wire (here, first, the neighbour solicitation). */
+static void test_self_dad_states(void **state)
+{
+	struct env *e = *state;
+	struct in6_addr x = a6("2001:db8::5");
+	struct socket *s;
+	union inet_sockaddr sa;
+	struct sockmsg m;
+
+	assert_int_equal(addrconf_add_static(e->dev, &x, 64), 0);
+	assert_int_equal(ipv6_get_ifaddr(&e->net, &x)->state, IFA6_TENTATIVE);
+	drain(e->dev);
+	assert_int_equal(sock_create(&e->net, SOCK_DGRAM, IPPROTO_UDP, &s), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6.sin6_family = AF_INET6;
+	sa.sin6.sin6_port = htons(9);
+	sa.sin6.sin6_addr = x;
+	memset(&m, 0, sizeof(m));
+	m.has_name = true;
+	m.name = sa;
+	m.data = "x";
+	assert_int_equal(s->ops->sendmsg(s, &m, 1), -EADDRNOTAVAIL);
+	assert_int_equal(e->net.backlog.qlen, 0);
+	ipv6_get_ifaddr(&e->net, &x)->state = IFA6_DADFAILED;
+	assert_int_equal(s->ops->sendmsg(s, &m, 1), 1);
+	assert_int_equal(e->net.backlog.qlen, 0);
+	assert_true(memdev_pending(e->dev) >= 1);	/* the NS for it */
+	drain(e->dev);
+	sock_release(s);
+}
+
 /* Our own source from the wire is forged: dropped, as IPv4 drops it. */
 static void test_own_source_from_wire(void **state)
 {
@@ -1093,6 +1126,7 @@ int main(void)
 		T(test_tcp6_self),
 		T(test_udp6_self),
 		T(test_ping6_self),
+		T(test_self_dad_states),
 		T(test_own_source_from_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
