@@ -321,6 +321,11 @@ def ipv6_corpus():
     inner = b(IPv6(src=G, dst=PG) / ICMPv6EchoRequest(data=b"z" * 1400))
     write("ipv6", "too-big", rec(0, 0, b(IPv6(src=PG, dst=G) / ICMPv6PacketTooBig(mtu=1280) / inner[:1180])))
     write("ipv6", "unreach", rec(0, 0, b(IPv6(src=PG, dst=G) / ICMPv6DestUnreach(code=4) / inner[:100])))
+    # An error about a UDP datagram of ours behind destination options and
+    # a first fragment: the quote's own extension headers are walked.
+    quoted = b(IPv6(src=G, dst=PG) / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(id=5, m=1) /
+               UDP(sport=7, dport=5000) / (b"q" * 16))
+    write("ipv6", "unreach-ext", rec(0, 0, b(IPv6(src=PG, dst=G) / ICMPv6DestUnreach(code=4) / quoted)))
     chain = b(IPv6(src=PG, dst=G) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() /
               IPv6ExtHdrRouting(type=4, segleft=0, addresses=[]) / ICMPv6EchoRequest())
     write("ipv6", "ext-chain", rec(0, 0, chain))
