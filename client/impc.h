@@ -52,8 +52,9 @@
  *   io.c       send and recv families, read and write, MSG_PEEK and bulk
  *              read-ahead
  *   udp.c      datagrams: headers mode, one datagram out, one in
- *   poll.c     poll and select, told of the bytes read ahead (MSG_PEEK, bulk);
- *              epoll_ctl, which turns bulk read-ahead off
+ *   poll.c     poll and select, told of the bytes read ahead (MSG_PEEK, bulk)
+ *   epoll.c    epoll: which of our sockets each epoll set watches, so that
+ *              epoll_wait reports the bytes read ahead too
  *   stat.c     fstat and its kin: a socket's descriptor is S_IFSOCK
  *   resolv.c   getaddrinfo, gethostbyname...: names through $IMP_ROOT/dns
  *
@@ -118,11 +119,12 @@ enum {
 	F_HEADERS = 1 << 4,	/* udp: data carries the 52-byte header */
 	F_SHARED = 1 << 5,	/* another process may hold it (fork, exec) */
 	F_AUTOCLOSE = 1 << 6,	/* the daemon closes it on its last release */
-	F_EPOLL = 1 << 7,	/* in an epoll set: epoll would not see bytes read ahead */
+	F_EPOLL = 1 << 7,	/* has been in an epoll set (see ep_ra_ok) */
 };
 
 /* Bulk read-ahead (io.c): a TCP receive of RA_MIN bytes or more, on a
- * socket only this process reads and no epoll watches, reads up to RA_SIZE
+ * socket only this process reads (and, in an epoll set, one whose waits
+ * can see the bytes: ep_ra_ok), reads up to RA_SIZE
  * from the data file and keeps the rest for the next calls, so that a
  * program reading 100 KB at a time (curl) costs the daemon one FUSE read
  * per RA_SIZE instead of one read and one poll per 100 KB.  RA_SIZE is
@@ -157,17 +159,57 @@ struct sk {
 	size_t peeklen, peekoff, peekcap;
 	bool ra_busy;		/* a thread is reading ahead into peek */
 	struct sockaddr_in6 peekfrom;
+	struct epreg *regs;	/* its registrations in epoll sets (epoll.c) */
 };
+
+/* ---- epoll sets (epoll.c) ------------------------------------------------ */
+
+/* One registration of one of our sockets in one epoll set, as the program
+ * made it (epoll_ctl ADD or MOD), with what epoll_wait needs to report the
+ * bytes held here as the kernel would report bytes it holds. */
+struct epreg {
+	struct epset *ep;
+	struct sk *sk;
+	int fd;			/* the descriptor it was added as */
+	struct epoll_event ev;	/* the program's events and data */
+	bool disarmed;		/* EPOLLONESHOT: reported once, until MOD */
+	bool et_pending;	/* EPOLLET: bytes arrived here, not reported yet */
+	struct epreg *snext;	/* the socket's registrations */
+	struct epreg *prev, *next;	/* the set's registrations */
+	struct epreg *rprev, *rnext;	/* the set's ready list (sk->peeked); NULL when off it */
+	struct epreg *hnext;	/* the set's EPOLLONESHOT table, by data */
+};
+
+/* One epoll instance: shared by the descriptors dup() made of it, as the
+ * kernel's is. */
+struct epset {
+	int refs;		/* descriptors of it in the table + waits under way */
+	int waiters;		/* threads in the kernel's epoll_wait on it */
+	struct epreg all;	/* list head: every registration of ours */
+	struct epreg ready;	/* list head: those whose socket holds bytes */
+	struct epreg **hash;	/* EPOLLONESHOT registrations by ev.data */
+	unsigned hbits, noneshot;
+};
+
+extern atomic_int ep_nregs;	/* registrations of ours in all sets */
+
+void ep_sk_gone(struct sk *sk);			/* takes the lock */
+void ep_held_changed(struct sk *sk);		/* under lock */
+void ep_arrived(struct sk *sk);			/* under lock */
+void ep_put(struct epset *ep);			/* under lock */
+bool ep_readable(struct epset *ep);		/* under lock */
+bool ep_ra_ok(struct sk *sk);			/* takes the lock */
 
 /* ---- the table (table.c) ------------------------------------------------- */
 
 /* Two levels, so that a lookup needs no lock to find a chunk. */
 #define CHUNK 1024
 #define NCHUNKS 4096
-enum { E_NONE, E_SOCK, E_CTL, E_NB };
+enum { E_NONE, E_SOCK, E_CTL, E_NB, E_EPOLL };
 struct ent {
 	int kind;
-	struct sk *sk;
+	struct sk *sk;		/* E_SOCK, E_CTL, E_NB */
+	struct epset *ep;	/* E_EPOLL */
 };
 extern struct ent *_Atomic chunks[NCHUNKS];
 extern pthread_mutex_t lock;		/* the table, and what it points to */
@@ -281,7 +323,12 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(ssize_t, writev, (int, const struct iovec *, int)) \
 	X(int, ioctl, (int, unsigned long, ...)) \
 	X(int, poll, (struct pollfd *, nfds_t, int)) \
+	X(int, epoll_create, (int)) \
+	X(int, epoll_create1, (int)) \
 	X(int, epoll_ctl, (int, int, int, struct epoll_event *)) \
+	X(int, epoll_wait, (int, struct epoll_event *, int, int)) \
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *)) \
+	X(int, epoll_pwait2, (int, struct epoll_event *, int, const struct timespec *, const sigset_t *)) \
 	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *)) \
 	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *)) \
 	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \

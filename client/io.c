@@ -230,10 +230,12 @@ static ssize_t read_ahead(struct sk *sk, int rfd)
 		sk->peekoff = 0;
 		sk->peeklen = (size_t)n;
 		buf = NULL;
+		ep_arrived(sk);
 	} else if (n > 0) {	/* a MSG_PEEK in another thread came between */
 		if (peek_room(sk, (size_t)n)) {
 			memcpy(sk->peek + sk->peeklen, buf, (size_t)n);
 			sk->peeklen += (size_t)n;
+			ep_arrived(sk);
 		}
 	} else if (!sk->peek) {
 		sk->peek = buf;	/* keep the buffer for the next time */
@@ -355,6 +357,7 @@ static ssize_t sk_recv(struct sk *sk, int fd, const struct iovec *iov, int iovcn
 				if (peek_room(sk, (size_t)n)) {
 					memcpy(sk->peek + sk->peeklen, tmp, (size_t)n);
 					sk->peeklen += (size_t)n;
+					ep_arrived(sk);
 					sk_set_special(sk);
 				}
 				pthread_mutex_unlock(&lock);

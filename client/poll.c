@@ -1,4 +1,4 @@
-/* poll.c: poll, ppoll, select and pselect; epoll_ctl.
+/* poll.c: poll, ppoll, select and pselect.
  *
  * The kernel does them, and knows every descriptor but one thing: bytes
  * read ahead (MSG_PEEK, bulk read-ahead) are in struct sk, no longer in the
@@ -14,8 +14,9 @@
  * five times as many as the reads of the data.  A program reading held
  * bytes is busy; the others wait at most that long to be seen.
  *
- * epoll is the kernel's alone: epoll_ctl only marks the socket (F_EPOLL), so
- * that bulk read-ahead, which epoll_wait could not see, stays off for it.
+ * An epoll descriptor polled here (a program that nests one event loop in
+ * another) is readable when one of its sockets holds bytes epoll_wait would
+ * report (epoll.c).
  */
 #include "impc.h"
 
@@ -45,10 +46,13 @@ static bool has_peek(int fd)
 	struct ent *e = ent_at(fd, false);
 	bool r = false;
 
-	if (!e || e->kind != E_SOCK)
+	if (!e || (e->kind != E_SOCK && e->kind != E_EPOLL))
 		return false;
 	pthread_mutex_lock(&lock);
-	r = e->kind == E_SOCK && e->sk->peeked;
+	if (e->kind == E_SOCK)
+		r = e->sk->peeked;
+	else if (e->kind == E_EPOLL)
+		r = ep_readable(e->ep);
 	pthread_mutex_unlock(&lock);
 	return r;
 }
@@ -234,20 +238,4 @@ EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct ti
 	if (atomic_load(&peek_count) == 0 || !select_peeked(nfds, rd, &mine))
 		return real_pselect(nfds, rd, wr, ex, tmo, mask);
 	return select_now(nfds, rd, wr, ex, &mine, zero_pselect, mask);
-}
-
-/* epoll_ctl: the kernel's; a socket of ours added or changed is marked, so
- * that it is never read ahead in bulk (F_EPOLL). */
-EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct ent *e = ent_at(fd, false);
-
-	NEED(epoll_ctl);
-	if (e && e->kind == E_SOCK && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)) {
-		pthread_mutex_lock(&lock);
-		if (e->kind == E_SOCK)
-			e->sk->flags |= F_EPOLL;
-		pthread_mutex_unlock(&lock);
-	}
-	return real_epoll_ctl(epfd, op, fd, ev);
 }

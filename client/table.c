@@ -76,6 +76,8 @@ void sk_set_special(struct sk *sk)
 	if (pk != sk->peeked) {
 		sk->peeked = pk;
 		atomic_fetch_add(&peek_count, pk ? 1 : -1);
+		if (sk->regs)
+			ep_held_changed(sk);
 	}
 }
 
@@ -96,6 +98,9 @@ struct sk *sk_new(int proto, int n)
 
 void sk_free(struct sk *sk)
 {
+	/* Its last descriptor is gone: the kernel drops its registrations
+	 * in epoll sets with the file, and so do we. */
+	ep_sk_gone(sk);
 	if (sk->special)
 		atomic_fetch_sub(&special_count, 1);
 	if (sk->peeked)
@@ -498,6 +503,10 @@ struct sk *fd_forget(int fd)
 		if (e->sk->nb == fd)
 			e->sk->nb = -1;
 		break;
+	case E_EPOLL:	/* the set goes with its last descriptor */
+		ep_put(e->ep);
+		e->ep = NULL;
+		break;
 	}
 	e->kind = E_NONE;
 	e->sk = NULL;
@@ -508,13 +517,19 @@ struct sk *fd_forget(int fd)
 /* fd_copy: newfd is a dup of oldfd. */
 void fd_copy(int oldfd, int newfd)
 {
-	struct ent *e = ent_at(oldfd, false);
+	struct ent *e = ent_at(oldfd, false), *ne;
 
-	if (!e || e->kind != E_SOCK || newfd < 0 || !in_owner())
+	if (!e || (e->kind != E_SOCK && e->kind != E_EPOLL) || newfd < 0 || !in_owner())
 		return;
 	pthread_mutex_lock(&lock);
-	if (e->kind == E_SOCK)
+	if (e->kind == E_SOCK) {
 		ent_set(newfd, E_SOCK, e->sk);
+	} else if (e->kind == E_EPOLL && (ne = ent_at(newfd, true)) && ne->kind == E_NONE) {
+		/* a copy of an epoll descriptor is the same set */
+		ne->kind = E_EPOLL;
+		ne->ep = e->ep;
+		e->ep->refs++;
+	}
 	pthread_mutex_unlock(&lock);
 }
 

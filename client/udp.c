@@ -176,6 +176,7 @@ again:
 		free(sk->peek);
 		sk->peek = buf;
 		sk->peeklen = len;
+		ep_arrived(sk);
 		sk_set_special(sk);
 		pthread_mutex_unlock(&lock);
 	} else {
