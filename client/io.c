@@ -151,13 +151,15 @@ static int ra_enabled(void)
 }
 
 /* ra_wanted: whether a receive of want bytes reads ahead (RA_MIN in
- * impc.h): a bulk read, on a socket no other process reads (F_SHARED), no
- * epoll watches (it would not see the bytes kept here), and without
- * SO_RCVLOWAT (the daemon would wait for the low mark of the larger read). */
-static bool ra_wanted(const struct sk *sk, size_t want, int flags)
+ * impc.h): a bulk read, on a socket no other process reads (F_SHARED),
+ * without SO_RCVLOWAT (the daemon would wait for the low mark of the larger
+ * read), and, in an epoll set, where the set's waits see the bytes kept
+ * here (ep_ra_ok in epoll.c). */
+static bool ra_wanted(struct sk *sk, size_t want, int flags)
 {
 	return want >= RA_MIN && want < RA_SIZE && !(flags & (MSG_PEEK | MSG_WAITALL)) &&
-	       !(sk->flags & (F_SHARED | F_EPOLL | F_LISTEN)) && sk->rcvlowat <= 1 && ra_enabled();
+	       !(sk->flags & (F_SHARED | F_LISTEN)) && sk->rcvlowat <= 1 && ra_enabled() &&
+	       (!(sk->flags & F_EPOLL) || ep_ra_ok(sk));
 }
 
 /* ra_done (impc.h): signalled when a read-ahead ends (sk->ra_busy goes false). */

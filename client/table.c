@@ -279,7 +279,8 @@ struct sk *sk_get_bulk(int fd)
 	if (!e || e->kind != E_SOCK)
 		return NULL;
 	sk = sk_get(fd);
-	if (sk && (sk->proto != P_TCP || (sk->flags & (F_SHARED | F_EPOLL | F_LISTEN)))) {
+	if (sk && (sk->proto != P_TCP || (sk->flags & (F_SHARED | F_LISTEN)) ||
+		   ((sk->flags & F_EPOLL) && !ep_ra_ok(sk)))) {
 		sk_put(sk);
 		return NULL;
 	}

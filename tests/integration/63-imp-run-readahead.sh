@@ -6,8 +6,9 @@
 #   - a recv (or read) of 32 KiB on a socket whose peer sent 256 KiB takes all of it
 #     from the daemon (its status shows rcvq 0), and poll, select, FIONREAD
 #     still see the rest as readable, while poll waits once it is gone;
-#   - not on a socket in an epoll set (epoll_wait could not see the bytes),
-#     nor with IMP_READAHEAD=0: there the daemon keeps the rest;
+#   - on a socket in an epoll set too, whose epoll_wait sees the bytes kept
+#     (66-imp-run-epoll.sh has the rest of that);
+#   - not with IMP_READAHEAD=0: there the daemon keeps the rest;
 #   - the end of the stream after bytes read ahead;
 #   - a select before each 16 KiB read, an idle socket in the set: 1 MiB
 #     a FUSE read, and the idle socket not polled through FUSE each time.
@@ -56,7 +57,7 @@ run() {
 run "imp-run" -- stream "$K" $PORT
 run "imp-run" -- held "$K" $PORT 1
 run "imp-run, read()" -- held "$K" $PORT 1 read
-run "imp-run, epoll" -- held "$K" $PORT 0 epoll
+run "imp-run, epoll" -- held "$K" $PORT 1 epoll
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- held "$K" $PORT 0
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- stream "$K" $PORT
 run "imp-run" -- eof "$K" $PORT
