@@ -25,8 +25,8 @@
  *                 imp keeps a connected socket after its files close, Linux
  *                 does not (sk_last)
  *
- * read/write/readv/writev, poll/select, dup/dup2/dup3/fcntl(F_DUPFD) are
- * wrapped too, but only to keep the table right and for the few sockets
+ * read/write/readv/writev, poll/select, epoll, dup/dup2/dup3/fcntl(F_DUPFD)
+ * are wrapped too, but only to keep the table right and for the few sockets
  * that need it (bytes MSG_PEEK read ahead, UDP headers, SO_RCVTIMEO); any
  * other descriptor goes straight to libc after one atomic load.
  *
