@@ -51,6 +51,23 @@ IMP_TMPFILES=()
 
 pass() { IMP_PASSED=$((IMP_PASSED + 1)); printf 'PASS: %s\n' "$*"; }
 fail() { IMP_FAILED=$((IMP_FAILED + 1)); printf 'FAIL: %s\n' "$*"; }
+
+# prog_checks OUTFILE RC DESC: the "ok: ..." and "FAIL: ..." lines a test
+# program printed to OUTFILE become checks; then its exit status RC must be
+# 0 (else the last other lines it printed are shown).
+prog_checks() {
+	local f=$1 rc=$2 desc=$3 line
+	while IFS= read -r line; do
+		case $line in
+		ok:*) pass "$desc: ${line#ok: }" ;;
+		FAIL:*) fail "$desc: ${line#FAIL: }" ;;
+		esac
+	done <"$f"
+	if [[ $rc != 0 ]]; then
+		fail "$desc: exit status $rc"
+		grep -Ev '^(ok|FAIL):' "$f" | tail -n 15 | sed 's/^/      | /' || true
+	fi
+}
 skip() { IMP_SKIPPED=$((IMP_SKIPPED + 1)); printf 'SKIP: %s\n' "$*"; }
 note() { printf '      %s\n' "$*"; }
 

@@ -47,28 +47,12 @@ imprun() {
 	timeout -k 5 "$t" "$IMP_RUN" "$@"
 }
 
-# py_checks OUTFILE RC DESC: the "ok: ..." / "FAIL: ..." lines 60_client.py
-# printed become checks; then its exit status must be 0.
-py_checks() {
-	local f=$1 rc=$2 desc=$3 line
-	while IFS= read -r line; do
-		case $line in
-		ok:*) pass "$desc: ${line#ok: }" ;;
-		FAIL:*) fail "$desc: ${line#FAIL: }" ;;
-		esac
-	done <"$f"
-	if [[ $rc != 0 ]]; then
-		fail "$desc: exit status $rc"
-		grep -Ev '^(ok|FAIL):' "$f" | tail -n 15 | sed 's/^/      | /' || true
-	fi
-}
-
-# client NAME SECONDS ARGS...: imp-run python3 60_client.py ARGS, then py_checks.
+# client NAME SECONDS ARGS...: imp-run python3 60_client.py ARGS, then prog_checks.
 client() {
 	local desc=$1 t=$2 rc=0
 	shift 2
 	imprun "$t" python3 "$CLIENT" "$@" >"$W/client.out" 2>&1 || rc=$?
-	py_checks "$W/client.out" "$rc" "$desc"
+	prog_checks "$W/client.out" "$rc" "$desc"
 }
 
 # conns: one line per imp TCP socket: "N STATE local LADDR LPORT remote RADDR RPORT".

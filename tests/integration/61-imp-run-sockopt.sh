@@ -41,22 +41,6 @@ P=$W/61_sockopt
 cc -O2 -Wall -Wextra -Werror -o "$P" "$SRC" || die "cc $SRC failed"
 pass "61_sockopt.c compiled"
 
-# prog_checks OUTFILE RC DESC: its "ok:" / "FAIL:" lines become checks;
-# then its exit status must be 0.
-prog_checks() {
-	local f=$1 rc=$2 desc=$3 line
-	while IFS= read -r line; do
-		case $line in
-		ok:*) pass "$desc: ${line#ok: }" ;;
-		FAIL:*) fail "$desc: ${line#FAIL: }" ;;
-		esac
-	done <"$f"
-	if [[ $rc != 0 ]]; then
-		fail "$desc: exit status $rc"
-		grep -Ev '^(ok|FAIL):' "$f" | tail -n 15 | sed 's/^/      | /' || true
-	fi
-}
-
 # imp SECONDS OUT ARGS...: 61_sockopt ARGS under imp-run, bounded; RC is its status.
 RC=0
 imp() {

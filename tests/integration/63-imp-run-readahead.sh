@@ -37,21 +37,12 @@ wait_listening $PORT || die "63_readahead serve did not listen on $K:$PORT"
 # run DESC [VAR=VALUE...] -- ARGS...: 63_readahead ARGS under imp-run; its
 # "ok:" and "FAIL:" lines become checks, then its exit status must be 0.
 run() {
-	local desc=$1 rc=0 line envs=()
+	local desc=$1 rc=0 envs=()
 	shift
 	while [[ $1 != -- ]]; do envs+=("$1"); shift; done
 	shift
 	env "${envs[@]}" timeout -k 5 60 "$IMP_RUN" "$P" "$@" >"$W/out" 2>&1 </dev/null || rc=$?
-	while IFS= read -r line; do
-		case $line in
-		ok:*) pass "$desc: ${line#ok: }" ;;
-		FAIL:*) fail "$desc: ${line#FAIL: }" ;;
-		esac
-	done <"$W/out"
-	if [[ $rc != 0 ]]; then
-		fail "$desc: exit status $rc"
-		grep -Ev '^(ok|FAIL):' "$W/out" | tail -n 15 | sed 's/^/      | /' || true
-	fi
+	prog_checks "$W/out" "$rc" "$desc"
 }
 
 run "imp-run" -- stream "$K" $PORT

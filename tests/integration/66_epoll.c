@@ -35,21 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok: " : "FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
+#include "prog_common.h"
 
 static unsigned char pattern(size_t i)
 {
@@ -86,29 +72,6 @@ static void serve_one(int c)
 	}
 }
 
-static int serve(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
-
-	signal(SIGCHLD, SIG_IGN);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 16)) {
-		perror("serve");
-		return 1;
-	}
-	for (;;) {
-		int c = accept(l, NULL, NULL);
-		if (c < 0)
-			continue;
-		if (fork() == 0) {
-			close(l);
-			serve_one(c);
-		}
-		close(c);
-	}
-}
-
 /* ---- the program's side --------------------------------------------------- */
 
 static const char *g_addr;
@@ -125,34 +88,6 @@ static int dial(void)
 		exit(1);
 	}
 	return fd;
-}
-
-/* rcvq: what the daemon holds for the socket (N/status, "rcvq N"). */
-static long rcvq(int fd)
-{
-	char link[64], path[4096], st[1024];
-	ssize_t n;
-	FILE *f;
-	char *p;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 8);
-	if (n < 5 || (path[n] = 0, strcmp(path + n - 5, "/data") != 0))
-		return -1;
-	strcpy(path + n - 4, "status");
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = (ssize_t)fread(st, 1, sizeof(st) - 1, f);
-	fclose(f);
-	st[n > 0 ? n : 0] = 0;
-	p = strstr(st, " rcvq ");
-	return p ? strtol(p + 6, NULL, 10) : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 static long now_ms(void)
@@ -438,7 +373,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && !strcmp(argv[1], "serve"))
-		return serve(atoi(argv[2]));
+		return serve(atoi(argv[2]), serve_one);
 	if (argc != 4) {
 		fprintf(stderr, "usage: 66_epoll serve PORT | peek|readahead|oneshot|et|many ADDR PORT\n");
 		return 2;
