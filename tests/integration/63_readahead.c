@@ -84,13 +84,19 @@ static void serve_one(int c)
 	_exit(0);
 }
 
-static int dial(const char *addr, int port, size_t n, const char *how)
+/* dial: connect and ask for n bytes; rcvbuf, when not 0, is set before the
+ * connect (TCP sizes its buffers there). */
+static int dial(const char *addr, int port, size_t n, const char *how, int rcvbuf)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	char line[64];
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, addr, &a.sin_addr);
+	if (fd >= 0 && rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) {
+		check(0, "SO_RCVBUF %d: %s", rcvbuf, strerror(errno));
+		exit(1);
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		check(0, "connect %s %d: %s", addr, port, strerror(errno));
 		exit(1);
@@ -111,7 +117,7 @@ static int stream(const char *addr, int port)
 	static unsigned char buf[1 << 20];
 	size_t off = 0, calls = 0;
 	long bad = -1;
-	int fd = dial(addr, port, total, "close");
+	int fd = dial(addr, port, total, "close", 0);
 
 	while (off < total && bad < 0) {
 		size_t want = sizes[calls % (sizeof(sizes) / sizeof(sizes[0]))];
@@ -163,7 +169,7 @@ static int held(const char *addr, int port, int ra, int use_epoll, int use_read)
 	struct pollfd p;
 	fd_set rd;
 	struct timeval tv = { 0, 0 };
-	int fd = dial(addr, port, total, "hold"), ep = -1, avail = -1;
+	int fd = dial(addr, port, total, "hold", 0), ep = -1, avail = -1;
 	long q = -1;
 	ssize_t n;
 
@@ -231,7 +237,7 @@ static int held(const char *addr, int port, int ra, int use_epoll, int use_read)
 static int eof(const char *addr, int port)
 {
 	static unsigned char buf[65536];
-	int fd = dial(addr, port, 100000, "close");
+	int fd = dial(addr, port, 100000, "close", 0);
 	ssize_t a, b, c, d;
 	long q = -1;
 
@@ -279,13 +285,23 @@ static void sel(const char *addr, int port)
 {
 	const size_t total = 32u << 20, chunk = 16384;
 	static unsigned char buf[16384];
-	int fd = dial(addr, port, total, "close"), idle = dial(addr, port, 0, "hold");
-	long long r0 = fuse_stat("FuseReads"), p0 = fuse_stat("FusePolls"), reads, polls;
+	int fd = dial(addr, port, total, "close", (int)(total + (1u << 20))), idle = dial(addr, port, 0, "hold", 0);
+	long long r0, p0, reads, polls;
 	size_t got = 0;
-	long selects = 0, bad = -1;
+	long selects = 0, bad = -1, q = -1;
 	struct timespec t0, t1;
 	double ms;
 
+	/* The whole stream held by the daemon first (a buffer a megabyte
+	 * larger, as the window's last bytes may not be filled), so that every
+	 * FUSE read finds a megabyte waiting: how many reads there are then depends on
+	 * the request size alone, not on how fast the peer sends (a busy
+	 * machine made CI see 128 KiB a read). */
+	for (int i = 0; i < 1000 && (q = rcvq(fd)) != (long)total; i++)
+		sleep_ms(10);
+	check(q == (long)total, "select: the daemon holds the %zu bytes sent (rcvq %ld)", total, q);
+	r0 = fuse_stat("FuseReads");
+	p0 = fuse_stat("FusePolls");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (got < total) {
 		fd_set rd;
