@@ -11,7 +11,11 @@
 #   - not with IMP_READAHEAD=0: there the daemon keeps the rest;
 #   - the end of the stream after bytes read ahead;
 #   - a select before each 16 KiB read, an idle socket in the set: 1 MiB
-#     a FUSE read, and the idle socket not polled through FUSE each time.
+#     a FUSE read, and the idle socket not polled through FUSE each time;
+#   - bytes the library holds (read ahead, MSG_PEEK, a peeked datagram) go
+#     with the program when it execs on the socket, through each of the
+#     exec calls and posix_spawn: the new image reads every one, in order;
+#     an exec that fails leaves them readable in the caller.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 imp_enter_ns "$@"
@@ -53,6 +57,14 @@ run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- held "$K" $PORT 0
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- stream "$K" $PORT
 run "imp-run" -- eof "$K" $PORT
 run "imp-run" -- select "$K" $PORT
+for how in execve execv execvp execvpe execl execlp execle fexecve execveat posix_spawn posix_spawnp; do
+	run "imp-run, exec read-ahead, $how" -- exec "$K" $PORT ra $how
+done
+run "imp-run, exec MSG_PEEK, execv" -- exec "$K" $PORT peek execv
+run "imp-run, exec MSG_PEEK, execlp" -- exec "$K" $PORT peek execlp
+run "imp-run, exec udp, execve" -- exec "$K" $PORT udp execve
+run "imp-run, exec udp, posix_spawn" -- exec "$K" $PORT udp posix_spawn
+run "imp-run" -- exec-fail "$K" $PORT
 
 check "the daemon is alive after all of it" imp_alive
 imp_stop
