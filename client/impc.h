@@ -56,6 +56,8 @@
  *   epoll.c    epoll: which of our sockets each epoll set watches, so that
  *              epoll_wait reports the bytes read ahead too
  *   stat.c     fstat and its kin: a socket's descriptor is S_IFSOCK
+ *   exec.c     the exec family and posix_spawn: the bytes read ahead go
+ *              with the program (a sealed memfd named in $IMP_HELD)
  *   resolv.c   getaddrinfo, gethostbyname...: names through $IMP_ROOT/dns
  *
  * Every file includes this one first: the two #undefs below must come
@@ -93,6 +95,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <spawn.h>
 #include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -232,6 +235,13 @@ int sk_nb(struct sk *sk);
 void try_autoclose(struct sk *sk);
 struct sk *fd_forget(int fd);
 void fd_copy(int oldfd, int newfd);
+bool in_owner(void);
+
+/* ---- exec (exec.c) ------------------------------------------------------- */
+
+/* held_restore: in the constructor, the bytes the program before an exec
+ * held, taken back from $IMP_HELD. */
+void held_restore(void);
 
 /* ---- the file tree (tree.c) ---------------------------------------------- */
 
@@ -241,6 +251,7 @@ void root_get(void);
 int xfcntl(int fd, int cmd, long arg);
 bool fd_nonblock(int fd);
 int move_high(int fd);
+int move_high_inherited(int fd);
 int fd_path(int fd, char *buf, size_t len);
 bool is_data_path(const char *path, int *proto, int *n);
 int sk_path(char *buf, size_t len, const struct sk *sk, const char *file);
@@ -342,7 +353,15 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(struct hostent *, gethostbyname, (const char *)) \
 	X(struct hostent *, gethostbyname2, (const char *, int)) \
 	X(int, gethostbyname_r, (const char *, struct hostent *, char *, size_t, struct hostent **, int *)) \
-	X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *))
+	X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *)) \
+	X(int, execve, (const char *, char *const[], char *const[])) \
+	X(int, execvpe, (const char *, char *const[], char *const[])) \
+	X(int, fexecve, (int, char *const[], char *const[])) \
+	X(int, execveat, (int, const char *, char *const[], char *const[], int)) \
+	X(int, posix_spawn, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+			     const posix_spawnattr_t *, char *const[], char *const[])) \
+	X(int, posix_spawnp, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+			      const posix_spawnattr_t *, char *const[], char *const[]))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args;
 REAL_CALLS(REAL_DECLARE)
