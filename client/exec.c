@@ -5,22 +5,24 @@
  * datagram and its source) are no longer in the daemon.  On Linux they
  * would still be in the socket, and the program an exec starts on it would
  * read them.  So before an exec the library writes them into a memfd, seals
- * it, and names it in IMP_HELD, added to the environment the exec is given
- * (a new array: the caller's environ is not touched):
+ * it, and names it in IMP_HELD=MEMFD SIZE, added to the environment the
+ * exec is given (a new array: the caller's environ is not touched).  The
+ * memfd holds one line of records, one per socket (its protocol and
+ * number N in the tree),
  *
- *   IMP_HELD=MEMFD SIZE;tcp N LEN;udp N LEN ADDR PORT SCOPE...
+ *   tcp N LEN;udp N LEN ADDR PORT SCOPE;...\n
  *
- * one record per socket (its protocol and number N in the tree), their LEN
- * bytes one after another in the memfd, SIZE in all; a udp record is one
- * datagram and its source.  The new image's library (held_restore, from
- * its constructor, before main) takes the variable out of its environment
- * (grandchildren do not see it), checks every part of it, finds its own
- * descriptors of each socket through /proc/self/fd (so a socket moved by
- * posix_spawn's dup2 is found at its new number), puts the bytes back in
- * front of what the daemon holds, and closes the memfd.  Anyone can set
- * the variable: anything in it that does not fit drops it whole, and a
- * descriptor is closed only once it has shown itself to be the sealed
- * memfd of the stated size.
+ * then their LEN bytes one after another, SIZE bytes in all; a udp record
+ * is one datagram and its source.  (The records are in the file, not the
+ * variable, as the kernel takes no variable over 128 KiB.)  The new
+ * image's library (held_restore, from its constructor, before main) takes
+ * the variable out of its environment (grandchildren do not see it),
+ * checks every part of it, finds its own descriptors of each socket
+ * through /proc/self/fd (so a socket moved by posix_spawn's dup2 is found
+ * at its new number), puts the bytes back in front of what the daemon
+ * holds, and closes the memfd.  Anyone can set the variable: anything that
+ * does not fit drops it whole, and a descriptor is closed only once it has
+ * shown itself to be a sealed memfd of the stated size.
  *
  * glibc's execv, execvp, execl... call its internal execve, not ours, so
  * each one is wrapped here; so is posix_spawn, whose child execs inside
@@ -46,7 +48,8 @@ extern char **environ;
 #define HELD_VAR "IMP_HELD"
 #define HELD_VAR_LEN (sizeof(HELD_VAR) - 1)
 /* Bounds for what a forged variable can make the new image do. */
-#define HELD_TEXT_MAX (256u << 10)	/* the variable's value */
+#define HELD_VAR_MAX 64			/* the variable's value */
+#define HELD_TEXT_MAX (1u << 20)	/* the records' line */
 #define HELD_SOCK_MAX (64u << 20)	/* one socket's bytes (tcp) */
 #define HELD_DGRAM_MAX 65535u		/* one datagram (udp) */
 #define HELD_RECORD_TEXT 128		/* room for one record's text */
@@ -147,17 +150,47 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Under lock: the records' bytes into a new sealed memfd, at a high
- * number and inherited by the exec; the descriptor or -errno. */
-static int held_memfd(const struct held_list *l)
+/* held_records: the records' line, "tcp N LEN;...\n"; NULL without memory. */
+static char *held_records(const struct held_list *l)
 {
-	int fd = memfd_create("imp-held", MFD_ALLOW_SEALING), high, e = 0;
+	size_t cap = 2 + l->count * HELD_RECORD_TEXT, used = 0;
+	char *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < l->count; i++) {
+		const struct held_rec *r = &l->rec[i];
+		const char *sep = i ? ";" : "";
+		char addr[INET6_ADDRSTRLEN];
+
+		if (r->proto == P_TCP) {
+			used += (size_t)snprintf(t + used, cap - used, "%stcp %d %zu", sep, r->n, r->len);
+			continue;
+		}
+		if (!inet_ntop(AF_INET6, &r->from.sin6_addr, addr, sizeof(addr)))
+			strcpy(addr, "::");
+		used += (size_t)snprintf(t + used, cap - used, "%sudp %d %zu %s %u %u", sep, r->n, r->len, addr,
+					 ntohs(r->from.sin6_port), (unsigned)r->from.sin6_scope_id);
+	}
+	snprintf(t + used, cap - used, "\n");
+	return t;
+}
+
+/* Under lock: the records' line and bytes into a new sealed memfd, at a
+ * high number and inherited by the exec; the descriptor or -errno; *size
+ * gets its size. */
+static int held_memfd(const struct held_list *l, const char *records, size_t *size)
+{
+	int fd = memfd_create("imp-held", MFD_ALLOW_SEALING), e;
 
 	if (fd < 0)
 		return -errno;
+	*size = strlen(records);
+	e = write_all(fd, records, *size);
 	for (size_t i = 0; i < l->count && !e; i++) {
 		const struct sk *sk = l->rec[i].sk;
 		e = write_all(fd, sk->peek + (sk->proto == P_TCP ? sk->peekoff : 0), l->rec[i].len);
+		*size += l->rec[i].len;
 	}
 	if (!e && xfcntl(fd, F_ADD_SEALS, HELD_SEALS | F_SEAL_SEAL) < 0)
 		e = -errno;
@@ -165,35 +198,7 @@ static int held_memfd(const struct held_list *l)
 		real_close(fd);
 		return e;
 	}
-	high = move_high_inherited(fd);
-	return high;
-}
-
-/* held_text: "IMP_HELD=MEMFD SIZE;..." for the records; NULL without memory. */
-static char *held_text(const struct held_list *l, int memfd)
-{
-	size_t cap = 64 + l->count * HELD_RECORD_TEXT, used, size = 0;
-	char *t = malloc(cap);
-
-	if (!t)
-		return NULL;
-	for (size_t i = 0; i < l->count; i++)
-		size += l->rec[i].len;
-	used = (size_t)snprintf(t, cap, "%s=%d %zu", HELD_VAR, memfd, size);
-	for (size_t i = 0; i < l->count; i++) {
-		const struct held_rec *r = &l->rec[i];
-		char addr[INET6_ADDRSTRLEN];
-
-		if (r->proto == P_TCP) {
-			used += (size_t)snprintf(t + used, cap - used, ";tcp %d %zu", r->n, r->len);
-			continue;
-		}
-		if (!inet_ntop(AF_INET6, &r->from.sin6_addr, addr, sizeof(addr)))
-			strcpy(addr, "::");
-		used += (size_t)snprintf(t + used, cap - used, ";udp %d %zu %s %u %u", r->n, r->len, addr,
-					 ntohs(r->from.sin6_port), (unsigned)r->from.sin6_scope_id);
-	}
-	return t;
+	return move_high_inherited(fd);
 }
 
 static bool is_held_var(const char *s)
@@ -256,7 +261,9 @@ static int handover_undo(struct handover *h)
 static int handover_make(struct handover *h, char *const envp[], bool all)
 {
 	struct held_list l = { 0 };
+	char *records = NULL;
 	bool stale = false;
+	size_t size = 0;
 	int e = 0;
 
 	h->memfd = -1;
@@ -268,19 +275,22 @@ static int handover_make(struct handover *h, char *const envp[], bool all)
 	if (atomic_load(&peek_count) > 0 && wants_library(envp)) {
 		pthread_mutex_lock(&lock);
 		e = held_collect(&l, all);
-		if (!e && l.count) {
-			h->memfd = held_memfd(&l);
-			if (h->memfd < 0)
-				e = h->memfd;
-		}
-		pthread_mutex_unlock(&lock);
-		if (!e && l.count && !(h->var = held_text(&l, h->memfd)))
+		if (!e && l.count && !(records = held_records(&l)))
 			e = -ENOMEM;
+		if (!e && l.count && (h->memfd = held_memfd(&l, records, &size)) < 0)
+			e = h->memfd;
+		pthread_mutex_unlock(&lock);
+		free(records);
 		free(l.rec);
+		if (!e && h->memfd >= 0 && asprintf(&h->var, "%s=%d %zu", HELD_VAR, h->memfd, size) < 0) {
+			h->var = NULL;
+			e = -ENOMEM;
+		}
 	}
 	if (!e && (h->var || stale) && !(h->envp = env_with(envp, h->var)))
 		e = -ENOMEM;
 	if (e) {
+		errno = -e;
 		handover_undo(h);
 		return e;
 	}
@@ -502,7 +512,7 @@ static bool lit(const char **p, const char *lit)
 	return true;
 }
 
-/* parse_addr: an IPv6 address (as held_text writes it) up to the next space. */
+/* parse_addr: an IPv6 address (as held_records writes it) up to the next space. */
 static bool parse_addr(const char **p, struct in6_addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -548,36 +558,48 @@ static bool parse_record(const char **p, struct held_rec *r)
 	return true;
 }
 
-/* parse_held: the whole value, into *memfd, *size and l; false (l freed)
- * at the first thing that does not fit: a bad number, a record too long,
- * a socket named twice, lengths that do not add up to SIZE. */
-static bool parse_held(const char *p, int *memfd, size_t *size, struct held_list *l)
+/* parse_records: the records' line p (its newline taken off) into l,
+ * their lengths adding up to total; false (l freed) at the first thing
+ * that does not fit: a bad number, a record too long, a socket named
+ * twice, lengths that do not add up. */
+static bool parse_records(const char *p, size_t total, struct held_list *l)
 {
-	unsigned long long fd, total, sum = 0;
+	size_t sum = 0;
 
-	if (!num(&p, INT_MAX, &fd) || !lit(&p, " ") || !num(&p, (unsigned long long)SIZE_MAX / 2, &total))
-		return false;
-	while (*p == ';') {
+	for (;;) {
 		struct held_rec r;
-		p++;
 		if (!parse_record(&p, &r))
 			goto bad;
 		for (size_t i = 0; i < l->count; i++)
 			if (l->rec[i].proto == r.proto && l->rec[i].n == r.n)
 				goto bad;
-		sum += r.len;
+		sum += r.len;	/* each at most HELD_SOCK_MAX: no overflow */
 		if (sum > total || !held_push(l, &r))
 			goto bad;
+		if (*p != ';')
+			break;
+		p++;
 	}
-	if (*p || sum != total || l->count == 0)
+	if (*p || sum != total)
 		goto bad;
-	*memfd = (int)fd;
-	*size = (size_t)total;
 	return true;
 bad:
 	free(l->rec);
 	*l = (struct held_list){ 0 };
 	return false;
+}
+
+/* parse_var: the variable's value, "MEMFD SIZE", into *memfd and *size. */
+static bool parse_var(const char *p, int *memfd, size_t *size)
+{
+	unsigned long long fd, total;
+
+	if (strlen(p) > HELD_VAR_MAX || !num(&p, INT_MAX, &fd) || !lit(&p, " ") ||
+	    !num(&p, (unsigned long long)SIZE_MAX / 2, &total) || *p)
+		return false;
+	*memfd = (int)fd;
+	*size = (size_t)total;
+	return true;
 }
 
 /* is_held_memfd: fd is a sealed memfd (no other file takes seals) of
@@ -664,6 +686,23 @@ static void restore_one(const struct held_rec *r, int memfd, size_t off)
 		sk_put(sk);
 }
 
+/* read_records: the records' line at the start of memfd (size bytes in
+ * all), its newline taken off, and where the bytes start; NULL if there
+ * is none within HELD_TEXT_MAX. */
+static char *read_records(int memfd, size_t size, size_t *bytes_at)
+{
+	size_t len = size < HELD_TEXT_MAX ? size : HELD_TEXT_MAX;
+	char *text = read_at(memfd, len, 0), *nl;
+
+	if (!text || !(nl = memchr(text, '\n', len)) || memchr(text, 0, (size_t)(nl - text))) {
+		free(text);
+		return NULL;
+	}
+	*nl = 0;
+	*bytes_at = (size_t)(nl - text) + 1;
+	return text;
+}
+
 /* held_restore (impc.h): the constructor's part: take back the bytes the
  * program before the exec held (see the top). */
 void held_restore(void)
@@ -671,22 +710,24 @@ void held_restore(void)
 	const char *v = getenv(HELD_VAR);
 	struct held_list l = { 0 };
 	size_t size, off = 0;
+	char *records;
 	int memfd;
-	char *text;
+	bool ok;
 
 	if (!v)
 		return;
-	text = strlen(v) <= HELD_TEXT_MAX ? strdup(v) : NULL;
+	ok = parse_var(v, &memfd, &size);
 	unsetenv(HELD_VAR);
-	if (!text)
-		return;
-	if (parse_held(text, &memfd, &size, &l) && is_held_memfd(memfd, size)) {
+	if (!ok || !is_held_memfd(memfd, size))
+		return;		/* not ours to close */
+	records = read_records(memfd, size, &off);
+	if (records && parse_records(records, size - off, &l)) {
 		for (size_t i = 0; i < l.count; i++) {
 			restore_one(&l.rec[i], memfd, off);
 			off += l.rec[i].len;
 		}
-		real_close(memfd);
 	}
+	real_close(memfd);
 	free(l.rec);
-	free(text);
+	free(records);
 }

@@ -30,6 +30,12 @@
  *                                      in order
  *   63_readahead exec-fail ADDR PORT   an exec that fails leaves the held
  *                                      bytes readable, in order
+ *   63_readahead forged MEMFDS ADDR PORT
+ *                                      started with a forged $IMP_HELD: the
+ *                                      library dropped it (MEMFDS memfds
+ *                                      still open: one it must not close),
+ *                                      stdin, stdout and stderr are open,
+ *                                      and a stream reads as it should
  */
 #define _GNU_SOURCE	/* execvpe, execveat */
 #include <arpa/inet.h>
@@ -448,32 +454,51 @@ static void tcp_rest(const char *who, int fd, int dupfd, size_t off, size_t tota
 	check(n < 0 && errno == EAGAIN, "%s: then nothing more (%zd, %s)", who, n, n < 0 ? strerror(errno) : "-");
 }
 
+/* from_text: the address and port of a datagram's source, IPv4 or
+ * IPv4-mapped IPv6 alike: a socket inherited through exec that was bound
+ * to no address is taken as AF_INET6 (imp-run(1), LIMITS). */
+static int from_text(const struct sockaddr_storage *ss, char *text, size_t len)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], text, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, (socklen_t)len);
+		return ntohs(s6->sin6_port);
+	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, text, (socklen_t)len);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 /* udp_rest: the two datagrams of udp_serve, the first one peeked by the
  * program before, each from the peer's address and port; then nothing. */
 static void udp_rest(const char *who, int fd, const char *addr, int port)
 {
 	unsigned char buf[2048];
 	long bad = -1;
+	ssize_t n;
 
 	for (int w = 1; w <= 2; w++) {
-		struct sockaddr_in from;
+		struct sockaddr_storage from = { 0 };
 		socklen_t fl = sizeof(from);
-		char text[INET_ADDRSTRLEN] = "?";
+		char text[INET6_ADDRSTRLEN] = "?";
 		size_t want = w == 1 ? UDP_D1 : UDP_D2;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n = poll(&p, 1, 3000) != 1 ? -2 : recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		int fport;
 
+		n = poll(&p, 1, 3000) != 1 ? -2 : recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		for (ssize_t i = 0; bad < 0 && i < n; i++)
 			if (buf[i] != dgram_byte(w, (size_t)i))
 				bad = i;
-		inet_ntop(AF_INET, &from.sin_addr, text, sizeof(text));
-		check(n == (ssize_t)want && bad < 0 && !strcmp(text, addr) && ntohs(from.sin_port) == port,
+		fport = from_text(&from, text, sizeof(text));
+		check(n == (ssize_t)want && bad < 0 && !strcmp(text, addr) && fport == port,
 		      "%s: datagram %d: %zd bytes (want %zu), first wrong at %ld, from %s %d", who, w, n, want,
-		      bad, text, ntohs(from.sin_port));
+		      bad, text, fport);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	check(recv(fd, buf, sizeof(buf), 0) < 0 && errno == EAGAIN, "%s: then no datagram (%s)", who,
-	      strerror(errno));
+	n = recv(fd, buf, sizeof(buf), 0);
+	check(n < 0 && errno == EAGAIN, "%s: then no datagram (%zd, %s)", who, n, n < 0 ? strerror(errno) : "-");
 }
 
 /* exec_child: the new image: what the program before held is here. */
@@ -668,6 +693,35 @@ static int exec_fail(const char *addr, int port)
 	return 0;
 }
 
+/* forged: the program was started with an $IMP_HELD anyone could have
+ * written: the library (its constructor, before main) dropped it, closed
+ * no descriptor it should not have, and works. */
+static int forged(int memfds, const char *addr, int port)
+{
+	static unsigned char buf[65536];
+	const char *v = getenv("IMP_HELD");
+	size_t off = 0;
+	long bad = -1;
+	int fd;
+
+	check(!v, "forged: IMP_HELD is gone from the environment (%s)", v ? v : "unset");
+	check(fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0,
+	      "forged: stdin, stdout and stderr are open");
+	check(memfds_open() == memfds, "forged: %d memfds open (want %d)", memfds_open(), memfds);
+	fd = dial(addr, port, 100000, "close", 0);
+	while (off < 100000 && bad < 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		bad = bad_at(buf, (size_t)n, off);
+		off += (size_t)n;
+	}
+	check(off == 100000 && bad < 0, "forged: then a stream of 100000 bytes in order (%zu, first wrong at %ld)",
+	      off, bad);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -691,8 +745,10 @@ int main(int argc, char **argv)
 		exec_held(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	else if (argc == 4 && !strcmp(argv[1], "exec-fail"))
 		exec_fail(argv[2], atoi(argv[3]));
+	else if (argc == 5 && !strcmp(argv[1], "forged"))
+		forged(atoi(argv[2]), argv[3], atoi(argv[4]));
 	else {
-		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof|select|exec-fail ADDR PORT | held ADDR PORT RA [epoll|read] | exec ADDR PORT ra|peek|udp HOW\n");
+		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof|select|exec-fail ADDR PORT | held ADDR PORT RA [epoll|read] | exec ADDR PORT ra|peek|udp HOW | forged MEMFDS ADDR PORT\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
