@@ -30,6 +30,10 @@
  * the parent keeps its own, as after fork).  system(3) and popen(3) spawn
  * inside libc too, where no wrapper sees them.  If the exec fails, what was
  * made for it goes and errno is the exec's.
+ *
+ * Not carried: bytes a read-ahead in another thread is reading at the
+ * exec (that thread is gone with its buffer); and a vfork child's exec
+ * leaves what it allocated here in the parent's heap, which it shares.
  */
 #include "impc.h"
 
@@ -389,8 +393,8 @@ static char **list_args(const char *arg, va_list ap, bool want_envp, char *const
 	argv[0] = (char *)arg;
 	for (size_t i = 1; i <= n; i++)	/* the last one read is the NULL */
 		argv[i] = arg ? va_arg(ap, char *) : NULL;
-	if (want_envp)
-		*envp = arg ? va_arg(ap, char *const *) : NULL;
+	if (want_envp)		/* after the NULL, which arg itself may be */
+		*envp = va_arg(ap, char *const *);
 	return argv;
 }
 
@@ -399,7 +403,7 @@ EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
 	char **argv;
-	int r;
+	int r, e;
 
 	va_start(ap, arg);
 	argv = list_args(arg, ap, false, NULL);
@@ -407,7 +411,9 @@ EXPORT int execl(const char *path, const char *arg, ...)
 	if (!argv)
 		return fail(ENOMEM);
 	r = exec_path(path, argv, environ);
+	e = errno;
 	free(argv);
+	errno = e;
 	return r;
 }
 
