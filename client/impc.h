@@ -5,7 +5,8 @@
  * /imp).  The descriptor socket() returns is a real descriptor of the
  * socket's data file, $IMP_ROOT/tcp/N/data, so read, write, poll, select,
  * epoll, dup, fork, exec and close-on-exec are the kernel's business and
- * need nothing from here.  What has no file equivalent is translated:
+ * need nothing from here (but the bytes read ahead, which an exec hands on
+ * to the new image: exec.c).  What has no file equivalent is translated:
  *
  *   socket        open tcp|udp/new/ctl, read N, open N/data
  *   connect       "connect ADDR PORT" on ctl, always with O_NONBLOCK on ctl
@@ -33,7 +34,8 @@
  * State: a table indexed by descriptor, each entry pointing to the state of
  * one socket (struct sk), shared by the descriptors dup() made of it in this
  * process.  A mutex guards it; fork copies it (pthread_atfork keeps the
- * mutex sane); a child of vfork/posix_spawn, which shares our memory until
+ * mutex sane), bytes held and all: each process then has them, which is
+ * right when one of the two reads the socket (imp-run(1), LIMITS); a child of vfork/posix_spawn, which shares our memory until
  * it execs, leaves it alone (in_owner).  A descriptor this process did not
  * make (inherited through exec, or made by a call we do not see) is
  * recognised on first use by where /proc/self/fd/FD points (adopt).  Our
