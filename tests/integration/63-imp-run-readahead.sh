@@ -59,13 +59,15 @@ run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- held "$K" $PORT 0
 run "imp-run, IMP_READAHEAD=0" IMP_READAHEAD=0 -- stream "$K" $PORT
 run "imp-run" -- eof "$K" $PORT
 run "imp-run" -- select "$K" $PORT
-for how in execve execv execvp execvpe execl execlp execle fexecve execveat posix_spawn posix_spawnp; do
+for how in execve execv execvp execvpe execl execlp execle fexecve execveat posix_spawn posix_spawnp \
+	fork-execv vfork-execv; do
 	run "imp-run, exec read-ahead, $how" -- exec "$K" $PORT ra $how
 done
 run "imp-run, exec MSG_PEEK, execv" -- exec "$K" $PORT peek execv
 run "imp-run, exec MSG_PEEK, execlp" -- exec "$K" $PORT peek execlp
 run "imp-run, exec udp, execve" -- exec "$K" $PORT udp execve
 run "imp-run, exec udp, posix_spawn" -- exec "$K" $PORT udp posix_spawn
+run "imp-run, exec MSG_PEEK, fork-execv" -- exec "$K" $PORT peek fork-execv
 run "imp-run" -- exec-fail "$K" $PORT
 
 # Forged handovers (IMP_HELD=MEMFD SIZE), each dropped: not numbers,

@@ -25,7 +25,10 @@
  *                                      socket through HOW (execve, execv,
  *                                      execvp, execvpe, execl, execlp,
  *                                      execle, fexecve, execveat,
- *                                      posix_spawn): the new image
+ *                                      posix_spawn, posix_spawnp, or
+ *                                      fork-execv, vfork-execv: a child
+ *                                      execs, the parent closes the
+ *                                      socket): the new image
  *                                      (exec-child) reads every byte left,
  *                                      in order
  *   63_readahead exec-fail ADDR PORT   an exec that fails leaves the held
@@ -561,6 +564,21 @@ static int run_as(const char *how, const char *exe, char **args, int *status)
 	}
 	if (!strcmp(how, "execveat"))
 		return execveat(AT_FDCWD, exe, a, environ, 0);
+	if (!strcmp(how, "fork-execv") || !strcmp(how, "vfork-execv")) {
+		/* the child execs; the parent closes its descriptors of the
+		 * socket, as a server does after handing a connection on */
+		pid_t pid = !strcmp(how, "fork-execv") ? fork() : vfork();
+		if (pid == 0) {
+			execv(exe, a);
+			_exit(127);
+		}
+		if (pid < 0)
+			return -1;
+		close(atoi(a[3]));
+		close(atoi(a[4]));
+		waitpid(pid, status, 0);
+		return 0;
+	}
 	if (!strcmp(how, "posix_spawn") || !strcmp(how, "posix_spawnp")) {
 		pid_t pid;
 		int r = !strcmp(how, "posix_spawn") ? posix_spawn(&pid, exe, NULL, NULL, a, environ)
@@ -651,7 +669,7 @@ static int exec_held(const char *addr, int port, const char *kind, const char *h
 		check(0, "exec (%s): %s failed: %s", kind, how, strerror(errno));
 		return 1;
 	}
-	/* posix_spawn: the child read it all */
+	/* a child (posix_spawn, fork, vfork) read it all */
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec (%s): the %s child exited 0 (status 0x%x)",
 	      kind, how, status);
 	return 0;
