@@ -5,7 +5,8 @@
  * /imp).  The descriptor socket() returns is a real descriptor of the
  * socket's data file, $IMP_ROOT/tcp/N/data, so read, write, poll, select,
  * epoll, dup, fork, exec and close-on-exec are the kernel's business and
- * need nothing from here.  What has no file equivalent is translated:
+ * need nothing from here (but the bytes read ahead, which an exec hands on
+ * to the new image: exec.c).  What has no file equivalent is translated:
  *
  *   socket        open tcp|udp/new/ctl, read N, open N/data
  *   connect       "connect ADDR PORT" on ctl, always with O_NONBLOCK on ctl
@@ -33,7 +34,8 @@
  * State: a table indexed by descriptor, each entry pointing to the state of
  * one socket (struct sk), shared by the descriptors dup() made of it in this
  * process.  A mutex guards it; fork copies it (pthread_atfork keeps the
- * mutex sane); a child of vfork/posix_spawn, which shares our memory until
+ * mutex sane), bytes held and all: each process then has them, which is
+ * right when one of the two reads the socket (imp-run(1), LIMITS); a child of vfork/posix_spawn, which shares our memory until
  * it execs, leaves it alone (in_owner).  A descriptor this process did not
  * make (inherited through exec, or made by a call we do not see) is
  * recognised on first use by where /proc/self/fd/FD points (adopt).  Our
@@ -56,6 +58,8 @@
  *   epoll.c    epoll: which of our sockets each epoll set watches, so that
  *              epoll_wait reports the bytes read ahead too
  *   stat.c     fstat and its kin: a socket's descriptor is S_IFSOCK
+ *   exec.c     the exec family and posix_spawn: the bytes read ahead go
+ *              with the program (a sealed memfd named in $IMP_HELD)
  *   resolv.c   getaddrinfo, gethostbyname...: names through $IMP_ROOT/dns
  *
  * Every file includes this one first: the two #undefs below must come
@@ -93,6 +97,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <spawn.h>
 #include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -232,6 +237,13 @@ int sk_nb(struct sk *sk);
 void try_autoclose(struct sk *sk);
 struct sk *fd_forget(int fd);
 void fd_copy(int oldfd, int newfd);
+bool in_owner(void);
+
+/* ---- exec (exec.c) ------------------------------------------------------- */
+
+/* held_restore: in the constructor, the bytes the program before an exec
+ * held, taken back from $IMP_HELD. */
+void held_restore(void);
 
 /* ---- the file tree (tree.c) ---------------------------------------------- */
 
@@ -241,6 +253,7 @@ void root_get(void);
 int xfcntl(int fd, int cmd, long arg);
 bool fd_nonblock(int fd);
 int move_high(int fd);
+int move_high_inherited(int fd);
 int fd_path(int fd, char *buf, size_t len);
 bool is_data_path(const char *path, int *proto, int *n);
 int sk_path(char *buf, size_t len, const struct sk *sk, const char *file);
@@ -342,7 +355,15 @@ ssize_t udp_recv(struct sk *sk, int rfd, bool nonblock, const struct iovec *iov,
 	X(struct hostent *, gethostbyname, (const char *)) \
 	X(struct hostent *, gethostbyname2, (const char *, int)) \
 	X(int, gethostbyname_r, (const char *, struct hostent *, char *, size_t, struct hostent **, int *)) \
-	X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *))
+	X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *)) \
+	X(int, execve, (const char *, char *const[], char *const[])) \
+	X(int, execvpe, (const char *, char *const[], char *const[])) \
+	X(int, fexecve, (int, char *const[], char *const[])) \
+	X(int, execveat, (int, const char *, char *const[], char *const[], int)) \
+	X(int, posix_spawn, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+			     const posix_spawnattr_t *, char *const[], char *const[])) \
+	X(int, posix_spawnp, (pid_t *, const char *, const posix_spawn_file_actions_t *, \
+			      const posix_spawnattr_t *, char *const[], char *const[]))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args;
 REAL_CALLS(REAL_DECLARE)

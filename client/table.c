@@ -31,7 +31,7 @@ static int autoclose_state;		/* 0 unknown, 1 supported, -1 not */
  * business, and must not change our table. */
 static pid_t owner_pid;
 
-static bool in_owner(void)
+bool in_owner(void)
 {
 	return getpid() == owner_pid;
 }
@@ -603,4 +603,5 @@ static void impc_init(void)
 	real_resolve();
 	owner_pid = getpid();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	held_restore();
 }

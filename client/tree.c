@@ -114,17 +114,34 @@ bool fd_nonblock(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-/* move_high moves fd to a high number, close-on-exec; returns the new fd. */
-int move_high(int fd)
+/* move_to: fd moved to a number at or above high_fd, with dup_cmd
+ * (F_DUPFD_CLOEXEC or F_DUPFD); fd itself if there is none. */
+static int move_to(int fd, int dup_cmd)
 {
-	int nfd = xfcntl(fd, F_DUPFD_CLOEXEC, high_fd);
+	int nfd;
+
+	root_get();	/* sets high_fd */
+	nfd = xfcntl(fd, dup_cmd, high_fd);
 
 	if (nfd < 0)
-		nfd = xfcntl(fd, F_DUPFD_CLOEXEC, 0);
+		nfd = xfcntl(fd, dup_cmd, 0);
 	if (nfd < 0)
 		return fd;
 	real_close(fd);
 	return nfd;
+}
+
+/* move_high moves fd to a high number, close-on-exec; returns the new fd. */
+int move_high(int fd)
+{
+	return move_to(fd, F_DUPFD_CLOEXEC);
+}
+
+/* move_high_inherited: the same, for a descriptor an exec hands on (exec.c):
+ * out of the low numbers a program may expect free. */
+int move_high_inherited(int fd)
+{
+	return move_to(fd, F_DUPFD);
 }
 
 /* ---- reading the tree -------------------------------------------------------- */

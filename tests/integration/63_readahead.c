@@ -18,7 +18,29 @@
  *                                      read after a select on the stream
  *                                      and an idle socket: what it costs
  *                                      the daemon ($IMP_ROOT/stats)
+ *   63_readahead exec ADDR PORT ra|peek|udp HOW
+ *                                      the library holds bytes (read ahead,
+ *                                      MSG_PEEK, a peeked datagram), then
+ *                                      the program runs itself again on the
+ *                                      socket through HOW (execve, execv,
+ *                                      execvp, execvpe, execl, execlp,
+ *                                      execle, fexecve, execveat,
+ *                                      posix_spawn, posix_spawnp, or
+ *                                      fork-execv, vfork-execv: a child
+ *                                      execs, the parent closes the
+ *                                      socket): the new image
+ *                                      (exec-child) reads every byte left,
+ *                                      in order
+ *   63_readahead exec-fail ADDR PORT   an exec that fails leaves the held
+ *                                      bytes readable, in order
+ *   63_readahead forged MEMFDS ADDR PORT
+ *                                      started with a forged $IMP_HELD: the
+ *                                      library dropped it (MEMFDS memfds
+ *                                      still open: one it must not close),
+ *                                      stdin, stdout and stderr are open,
+ *                                      and a stream reads as it should
  */
+#define _GNU_SOURCE	/* execvpe, execveat */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +57,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <spawn.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -344,11 +368,388 @@ static void sel(const char *addr, int port)
 	close(fd);
 }
 
+/* ---- exec: the bytes the library holds go with the program ------------------- */
+
+extern char **environ;
+
+/* The peer's datagrams for the udp case: sizes, and the byte at i of each. */
+#define UDP_D1 100
+#define UDP_D2 200
+static unsigned char dgram_byte(int which, size_t i)
+{
+	return (unsigned char)(which * 71 + i * 13);
+}
+
+/* udp_serve: the kernel's UDP side on port: to each datagram, two. */
+static void udp_serve(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	unsigned char buf[2048];
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a))) {
+		perror("udp_serve");
+		_exit(1);
+	}
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		if (recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) < 0)
+			continue;
+		for (int w = 1; w <= 2; w++) {
+			size_t len = w == 1 ? UDP_D1 : UDP_D2;
+			for (size_t i = 0; i < len; i++)
+				buf[i] = dgram_byte(w, i);
+			sendto(s, buf, len, 0, (struct sockaddr *)&from, fl);
+		}
+	}
+}
+
+/* memfds_open: how many of our descriptors are memfds (what the library
+ * hands over must not stay open). */
+static int memfds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char link[300], path[4096];
+	int count = 0;
+
+	while (d && (e = readdir(d))) {
+		ssize_t n;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n > 0 && (path[n] = 0, !strncmp(path, "/memfd:", 7)))
+			count++;
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* tcp_rest: the stream from off to total, read alternately from fd and
+ * dupfd (the same socket), every byte checked; then nothing more. */
+static void tcp_rest(const char *who, int fd, int dupfd, size_t off, size_t total)
+{
+	static unsigned char buf[65536];
+	size_t calls = 0, start = off;
+	long bad = -1;
+	ssize_t n = 0;
+
+	while (off < total && bad < 0) {
+		/* Bytes lost would leave it waiting for ones the peer never
+		 * sends: fail in a few seconds, not at the test's timeout. */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 3000) != 1) {
+			n = -2;
+			break;
+		}
+		n = recv(calls % 2 ? dupfd : fd, buf, calls % 3 ? 20000 : sizeof(buf), 0);
+		calls++;
+		if (n <= 0)
+			break;
+		bad = bad_at(buf, (size_t)n, off);
+		off += (size_t)n;
+	}
+	check(off == total && bad < 0, "%s: bytes %zu to %zu, in order, from fds %d and %d (got to %zu, first wrong at %ld, last recv %zd)",
+	      who, start, total, fd, dupfd, off, bad, n);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	n = recv(fd, buf, sizeof(buf), 0);
+	check(n < 0 && errno == EAGAIN, "%s: then nothing more (%zd, %s)", who, n, n < 0 ? strerror(errno) : "-");
+}
+
+/* from_text: the address and port of a datagram's source, IPv4 or
+ * IPv4-mapped IPv6 alike: a socket inherited through exec that was bound
+ * to no address is taken as AF_INET6 (imp-run(1), LIMITS). */
+static int from_text(const struct sockaddr_storage *ss, char *text, size_t len)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], text, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, (socklen_t)len);
+		return ntohs(s6->sin6_port);
+	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, text, (socklen_t)len);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* udp_rest: the two datagrams of udp_serve, the first one peeked by the
+ * program before, each from the peer's address and port; then nothing. */
+static void udp_rest(const char *who, int fd, const char *addr, int port)
+{
+	unsigned char buf[2048];
+	long bad = -1;
+	ssize_t n;
+
+	for (int w = 1; w <= 2; w++) {
+		struct sockaddr_storage from = { 0 };
+		socklen_t fl = sizeof(from);
+		char text[INET6_ADDRSTRLEN] = "?";
+		size_t want = w == 1 ? UDP_D1 : UDP_D2;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int fport;
+
+		n = poll(&p, 1, 3000) != 1 ? -2 : recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		for (ssize_t i = 0; bad < 0 && i < n; i++)
+			if (buf[i] != dgram_byte(w, (size_t)i))
+				bad = i;
+		fport = from_text(&from, text, sizeof(text));
+		check(n == (ssize_t)want && bad < 0 && !strcmp(text, addr) && fport == port,
+		      "%s: datagram %d: %zd bytes (want %zu), first wrong at %ld, from %s %d", who, w, n, want,
+		      bad, text, fport);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	n = recv(fd, buf, sizeof(buf), 0);
+	check(n < 0 && errno == EAGAIN, "%s: then no datagram (%zd, %s)", who, n, n < 0 ? strerror(errno) : "-");
+}
+
+/* exec_child: the new image: what the program before held is here. */
+static int exec_child(char **argv)
+{
+	const char *kind = argv[2];
+	int fd = atoi(argv[3]), dupfd = atoi(argv[4]);
+	int before = atoi(argv[7]);
+
+	check(!getenv("IMP_HELD"), "exec-child (%s): the handover is gone from the environment", kind);
+	check(memfds_open() == 0, "exec-child (%s): no memfd left open (%d)", kind, memfds_open());
+	if (!strcmp(kind, "udp"))
+		udp_rest("exec-child (udp)", fd, argv[5], atoi(argv[6]));
+	else
+		tcp_rest(!strcmp(kind, "ra") ? "exec-child (read-ahead)" : "exec-child (MSG_PEEK)", fd, dupfd,
+			 strtoul(argv[5], NULL, 10), strtoul(argv[6], NULL, 10));
+	return failures + before ? 1 : 0;
+}
+
+/* self_dir: the directory of this program, for the PATH of execvp. */
+static void self_dir(char *dir, size_t len, char *exe, size_t elen)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, elen - 1);
+	char *slash;
+
+	exe[n > 0 ? n : 0] = 0;
+	snprintf(dir, len, "%s", exe);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+}
+
+/* run_as: exec this program again with args (at most 8) through how;
+ * returns only if that failed (posix_spawn: after the child ended, with
+ * its status in *status). */
+static int run_as(const char *how, const char *exe, char **args, int *status)
+{
+	char *a[9] = { 0 };
+	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+
+	for (int i = 0; i < 8 && args[i]; i++)
+		a[i] = args[i];
+	if (!strcmp(how, "execve"))
+		return execve(exe, a, environ);
+	if (!strcmp(how, "execv"))
+		return execv(exe, a);
+	if (!strcmp(how, "execvp"))
+		return execvp(base, a);
+	if (!strcmp(how, "execvpe"))
+		return execvpe(base, a, environ);
+	if (!strcmp(how, "execl"))
+		return execl(exe, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], (char *)NULL);
+	if (!strcmp(how, "execlp"))
+		return execlp(base, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], (char *)NULL);
+	if (!strcmp(how, "execle"))
+		return execle(exe, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], (char *)NULL, environ);
+	if (!strcmp(how, "fexecve")) {
+		int efd = open(exe, O_RDONLY | O_CLOEXEC);
+		return efd < 0 ? -1 : fexecve(efd, a, environ);
+	}
+	if (!strcmp(how, "execveat"))
+		return execveat(AT_FDCWD, exe, a, environ, 0);
+	if (!strcmp(how, "fork-execv") || !strcmp(how, "vfork-execv")) {
+		/* the child execs; the parent closes its descriptors of the
+		 * socket, as a server does after handing a connection on */
+		pid_t pid = !strcmp(how, "fork-execv") ? fork() : vfork();
+		if (pid == 0) {
+			execv(exe, a);
+			_exit(127);
+		}
+		if (pid < 0)
+			return -1;
+		close(atoi(a[3]));
+		close(atoi(a[4]));
+		waitpid(pid, status, 0);
+		return 0;
+	}
+	if (!strcmp(how, "posix_spawn") || !strcmp(how, "posix_spawnp")) {
+		pid_t pid;
+		int r = !strcmp(how, "posix_spawn") ? posix_spawn(&pid, exe, NULL, NULL, a, environ)
+						   : posix_spawnp(&pid, base, NULL, NULL, a, environ);
+		if (r) {
+			errno = r;
+			return -1;
+		}
+		waitpid(pid, status, 0);
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* exec_held: hold bytes in the library, as kind says, then run this program
+ * again on the socket through how: the new image must read all the rest. */
+static int exec_held(const char *addr, int port, const char *kind, const char *how)
+{
+	const size_t total = 256u << 10, first = 1000, peeked = 100000;
+	static unsigned char buf[256 << 10];
+	char exe[4096], dir[4096], path[8192], sfd[16], sdup[16], s5[32], s6[32], sfail[16];
+	char *args[9] = { 0 };
+	int fd, dupfd, status = -1, avail = -1;
+	long q = -1;
+	ssize_t n;
+
+	self_dir(dir, sizeof(dir), exe, sizeof(exe));
+	snprintf(path, sizeof(path), "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	if (!strcmp(kind, "udp")) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		long q0 = -1;
+
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		inet_pton(AF_INET, addr, &to.sin_addr);
+		sendto(fd, "UDP2", 4, 0, (struct sockaddr *)&to, sizeof(to));
+		for (int i = 0; i < 500 && (q0 = rcvq(fd)) < UDP_D1 + UDP_D2; i++)
+			sleep_ms(10);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_PEEK, (struct sockaddr *)&from, &fl);
+		q = rcvq(fd);
+		check(n == UDP_D1 && q < q0 && q > 0,
+		      "exec (udp): a datagram of %zd peeked: the daemon's queue went from %ld to %ld", n, q0, q);
+		snprintf(s5, sizeof(s5), "%s", addr);
+		snprintf(s6, sizeof(s6), "%d", port);
+	} else {
+		fd = dial(addr, port, total, "hold", 0);
+		for (int i = 0; i < 500 && (q = rcvq(fd)) != (long)total; i++)
+			sleep_ms(10);
+		n = recv(fd, buf, first, 0);
+		if (!strcmp(kind, "ra")) {
+			/* 1000 bytes (no read-ahead), then 32 KiB: the rest read ahead */
+			ssize_t m = recv(fd, buf + first, 32768, 0);
+			check(n == (ssize_t)first && m == 32768, "exec (read-ahead): recv %zd and %zd", n, m);
+			q = rcvq(fd);
+			check(q == 0, "exec (read-ahead): the library holds the rest (rcvq %ld)", q);
+			snprintf(s5, sizeof(s5), "%zu", first + 32768);
+		} else {
+			ssize_t m = recv(fd, buf + first, peeked, MSG_PEEK);
+			check(n == (ssize_t)first && m == (ssize_t)peeked, "exec (MSG_PEEK): recv %zd, peek %zd", n, m);
+			q = rcvq(fd);
+			check(q == (long)(total - first - peeked),
+			      "exec (MSG_PEEK): the library holds %zu bytes, the daemon the rest (rcvq %ld)", peeked, q);
+			snprintf(s5, sizeof(s5), "%zu", first);
+		}
+		check(bad_at(buf, first, 0) < 0, "exec (%s): the first bytes in order", kind);
+		snprintf(s6, sizeof(s6), "%zu", total);
+	}
+	n = ioctl(fd, FIONREAD, &avail);
+	check(n == 0 && avail > 0, "exec (%s): FIONREAD %d before %s", kind, avail, how);
+	/* a second descriptor of the socket, at a number the child is told;
+	 * posix_spawn puts the socket at another number in the child */
+	dupfd = dup2(fd, 40);
+	snprintf(sfd, sizeof(sfd), "%d", fd);
+	snprintf(sdup, sizeof(sdup), "%d", dupfd);
+	snprintf(sfail, sizeof(sfail), "%d", failures);
+	args[0] = exe;
+	args[1] = "exec-child";
+	args[2] = (char *)kind;
+	args[3] = sfd;
+	args[4] = sdup;
+	args[5] = s5;
+	args[6] = s6;
+	args[7] = sfail;
+	if (run_as(how, exe, args, &status) < 0) {
+		check(0, "exec (%s): %s failed: %s", kind, how, strerror(errno));
+		return 1;
+	}
+	/* a child (posix_spawn, fork, vfork) read it all */
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec (%s): the %s child exited 0 (status 0x%x)",
+	      kind, how, status);
+	return 0;
+}
+
+/* exec_fail: bytes read ahead, then exec calls that fail: the bytes are
+ * still there, in order, and nothing the library made for the exec stays. */
+static int exec_fail(const char *addr, int port)
+{
+	const size_t total = 256u << 10, first = 32768;
+	static unsigned char buf[256 << 10];
+	char *args[] = { "63_readahead", "nothing", NULL };
+	const char *hows[] = { "execv", "execvp", "execve", "posix_spawn" };
+	char missing[] = "/nonexistent/63_readahead";
+	int fd = dial(addr, port, total, "hold", 0), avail = -1, status;
+	long q = -1;
+	ssize_t n;
+
+	for (int i = 0; i < 500 && (q = rcvq(fd)) != (long)total; i++)
+		sleep_ms(10);
+	n = recv(fd, buf, first, 0);
+	q = rcvq(fd);
+	check(n == (ssize_t)first && q == 0, "exec-fail: recv %zd, the library holds the rest (rcvq %ld)", n, q);
+	for (size_t i = 0; i < sizeof(hows) / sizeof(hows[0]); i++) {
+		int r, e;
+		errno = 0;
+		r = run_as(hows[i], !strcmp(hows[i], "execvp") ? "no-such-program-63" : missing, args, &status);
+		e = errno;
+		check(r == -1 && e == ENOENT, "exec-fail: %s of a missing program: -1 ENOENT (%d, %s)", hows[i], r,
+		      strerror(e));
+		check(memfds_open() == 0, "exec-fail: after %s, no memfd left open (%d)", hows[i], memfds_open());
+		check(!getenv("IMP_HELD"), "exec-fail: after %s, the environment as it was", hows[i]);
+	}
+	n = ioctl(fd, FIONREAD, &avail);
+	check(n == 0 && avail == (int)(total - first),
+	      "exec-fail: FIONREAD still counts the %zu bytes held (%d)", total - first, avail);
+	tcp_rest("exec-fail", fd, fd, first, total);
+	close(fd);
+	return 0;
+}
+
+/* forged: the program was started with an $IMP_HELD anyone could have
+ * written: the library (its constructor, before main) dropped it, closed
+ * no descriptor it should not have, and works. */
+static int forged(int memfds, const char *addr, int port)
+{
+	static unsigned char buf[65536];
+	const char *v = getenv("IMP_HELD");
+	size_t off = 0;
+	long bad = -1;
+	int fd;
+
+	check(!v, "forged: IMP_HELD is gone from the environment (%s)", v ? v : "unset");
+	check(fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0,
+	      "forged: stdin, stdout and stderr are open");
+	check(memfds_open() == memfds, "forged: %d memfds open (want %d)", memfds_open(), memfds);
+	fd = dial(addr, port, 100000, "close", 0);
+	while (off < 100000 && bad < 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		bad = bad_at(buf, (size_t)n, off);
+		off += (size_t)n;
+	}
+	check(off == 100000 && bad < 0, "forged: then a stream of 100000 bytes in order (%zu, first wrong at %ld)",
+	      off, bad);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "serve"))
+	if (argc == 3 && !strcmp(argv[1], "serve")) {
+		if (fork() == 0)
+			udp_serve(atoi(argv[2]));
 		return serve(atoi(argv[2]), serve_one);
+	}
+	if (argc == 8 && !strcmp(argv[1], "exec-child"))
+		return exec_child(argv);
 	if (argc == 4 && !strcmp(argv[1], "stream"))
 		stream(argv[2], atoi(argv[3]));
 	else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "held"))
@@ -358,8 +759,14 @@ int main(int argc, char **argv)
 		eof(argv[2], atoi(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "select"))
 		sel(argv[2], atoi(argv[3]));
+	else if (argc == 6 && !strcmp(argv[1], "exec"))
+		exec_held(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	else if (argc == 4 && !strcmp(argv[1], "exec-fail"))
+		exec_fail(argv[2], atoi(argv[3]));
+	else if (argc == 5 && !strcmp(argv[1], "forged"))
+		forged(atoi(argv[2]), argv[3], atoi(argv[4]));
 	else {
-		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof|select ADDR PORT | held ADDR PORT RA [epoll|read]\n");
+		fprintf(stderr, "usage: 63_readahead serve PORT | stream|eof|select|exec-fail ADDR PORT | held ADDR PORT RA [epoll|read] | exec ADDR PORT ra|peek|udp HOW | forged MEMFDS ADDR PORT\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
