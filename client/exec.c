@@ -398,23 +398,32 @@ static char **list_args(const char *arg, va_list ap, bool want_envp, char *const
 	return argv;
 }
 
+/* exec_list runs exec (exec_path or exec_file) on an argv list_args made,
+ * and frees it if the exec returns, keeping the exec's errno. */
+static int exec_list(int (*exec)(const char *, char *const[], char *const[]), const char *target,
+		     char **argv, char *const envp[])
+{
+	int r, e;
+
+	if (!argv)
+		return fail(ENOMEM);
+	r = exec(target, argv, envp);
+	e = errno;
+	free(argv);
+	errno = e;
+	return r;
+}
+
 /* The three execl forms end in exec_path or exec_file as their v forms do. */
 EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
 	char **argv;
-	int r, e;
 
 	va_start(ap, arg);
 	argv = list_args(arg, ap, false, NULL);
 	va_end(ap);
-	if (!argv)
-		return fail(ENOMEM);
-	r = exec_path(path, argv, environ);
-	e = errno;
-	free(argv);
-	errno = e;
-	return r;
+	return exec_list(exec_path, path, argv, environ);
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
@@ -422,36 +431,22 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	char *const *envp = NULL;
 	va_list ap;
 	char **argv;
-	int r, e;
 
 	va_start(ap, arg);
 	argv = list_args(arg, ap, true, &envp);
 	va_end(ap);
-	if (!argv)
-		return fail(ENOMEM);
-	r = exec_path(path, argv, envp);
-	e = errno;
-	free(argv);
-	errno = e;
-	return r;
+	return exec_list(exec_path, path, argv, envp);
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
 	char **argv;
-	int r, e;
 
 	va_start(ap, arg);
 	argv = list_args(arg, ap, false, NULL);
 	va_end(ap);
-	if (!argv)
-		return fail(ENOMEM);
-	r = exec_file(file, argv, environ);
-	e = errno;
-	free(argv);
-	errno = e;
-	return r;
+	return exec_list(exec_file, file, argv, environ);
 }
 
 /* posix_spawn and posix_spawnp: the child gets a copy of every socket's
